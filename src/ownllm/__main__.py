@@ -1,0 +1,3 @@
+from ownllm.cli import app
+
+app()

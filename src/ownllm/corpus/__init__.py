@@ -1,0 +1,1 @@
+"""Corpus versions: immutable sets of documents, with their chunks and provenance."""

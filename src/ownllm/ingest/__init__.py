@@ -1,0 +1,1 @@
+"""Ingestion: raw files -> parsed, cleaned, chunked documents in a new corpus version."""

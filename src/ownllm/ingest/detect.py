@@ -1,0 +1,107 @@
+"""Detect a file's type from its bytes, not its name, so a renamed or mislabeled file is parsed right.
+
+The extension is consulted only to tell apart text formats whose bytes look alike
+(Markdown vs plain text vs CSV), and a disagreement is reported so the ingest log
+can say "x.pdf is really a PNG".
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from ownllm.ingest.textcodec import decode_text
+
+_EXTENSION_TYPES = {
+    ".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx", ".html": "html", ".htm": "html",
+    ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".csv": "csv", ".png": "png",
+    ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff", ".webp": "webp", ".bmp": "bmp",
+    ".gif": "gif", ".wav": "wav", ".mp3": "mp3", ".m4a": "m4a", ".flac": "flac", ".mp4": "mp4",
+    ".mov": "mov", ".mkv": "mkv", ".zip": "zip", ".eml": "eml", ".epub": "epub",
+}
+
+
+@dataclass(frozen=True)
+class Detection:
+    type: str
+    note: str | None = None  # set when the name and the bytes disagree
+
+
+def _ooxml_kind(head: bytes, data: bytes) -> str:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except zipfile.BadZipFile:
+        return "zip"  # a broken zip: the parser will report the damage
+    if "word/document.xml" in names:
+        return "docx"
+    if "ppt/presentation.xml" in names:
+        return "pptx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "META-INF/container.xml" in names and "mimetype" in names:
+        return "epub"
+    return "zip"
+
+
+def _sniff_binary(data: bytes) -> str | None:
+    head = data[:64]
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return _ooxml_kind(head, data)
+    signatures = [
+        (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif"),
+        (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"fLaC", "flac"), (b"\x1a\x45\xdf\xa3", "mkv"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"ID3", "mp3"),
+    ]
+    for magic, kind in signatures:
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"WAVE"):
+        return "webp" if head[8:12] == b"WEBP" else "wav"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return "m4a" if brand.startswith(b"M4A") else "mov" if brand == b"qt  " else "mp4"
+    if head[:2] == b"\xff\xfb" or head[:2] == b"\xff\xf3":
+        return "mp3"
+    if head[:2] == b"BM" and len(data) > 26:
+        return "bmp"
+    return None
+
+
+def _sniff_text(data: bytes, extension_type: str | None) -> str:
+    text = decode_text(data[:8192]).text.lstrip("\ufeff").lstrip()
+    lowered = text[:2048].lower()
+    if lowered.startswith(("<!doctype html", "<html")) or "<html" in lowered or "<body" in lowered:
+        return "html"
+    if extension_type in ("markdown", "csv", "eml"):
+        return extension_type
+    if any(line.startswith(("# ", "## ", "### ")) for line in text.splitlines()[:50]):
+        return "markdown"
+    return "text"
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:4096]
+    if b"\x00" in sample and not (sample.startswith((b"\xff\xfe", b"\xfe\xff"))):
+        # UTF-16 without a BOM also has NULs; decode_text decides that case.
+        return decode_text(sample).encoding is None
+    return False
+
+
+def detect_type(data: bytes, name: str) -> Detection:
+    extension_type = _EXTENSION_TYPES.get(PurePath(name).suffix.lower())
+    if not data:
+        return Detection("empty")
+    kind = _sniff_binary(data)
+    if kind is None:
+        kind = "binary" if _looks_binary(data) else _sniff_text(data, extension_type)
+    note = None
+    text_family = {"text", "markdown", "csv"}
+    if extension_type and extension_type != kind and not (
+        kind in text_family and extension_type in text_family
+    ):
+        note = f"name says {extension_type} but the content is {kind}"
+    return Detection(kind, note)

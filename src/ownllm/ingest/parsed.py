@@ -1,0 +1,55 @@
+"""What every parser returns: a document as units (pages, slides, sheets, sections) of blocks.
+
+Keeping the unit structure lets chunks carry provenance ("page 3", "slide 7") and lets
+the chunker keep a table or a slide whole; parsers never chunk themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Block:
+    text: str
+    kind: str = "paragraph"  # heading | paragraph | table | list | code
+    level: int = 0  # heading level (1 = top)
+
+
+@dataclass
+class Unit:
+    kind: str  # page | slide | sheet | section
+    number: int | None
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class ParsedDocument:
+    title: str
+    units: list[Unit]
+    parser: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def has_text(self) -> bool:
+        return any(block.text.strip() for unit in self.units for block in unit.blocks)
+
+
+class ParseError(Exception):
+    """A file could not be parsed; the message says why in words a user can act on."""
+
+
+class UnsupportedType(ParseError):
+    """No parser handles this type (yet)."""
+
+
+def table_to_markdown(rows: list[list[str]]) -> str:
+    """Render a table as Markdown so it stays a table for the model and for the chunker."""
+    rows = [[cell.replace("|", "\\|").replace("\n", " ").strip() for cell in row] for row in rows if row]
+    if not rows:
+        return ""
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
+    lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
+    return "\n".join(lines)

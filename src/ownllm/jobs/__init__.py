@@ -1,0 +1,1 @@
+"""Jobs: long work recorded in the catalog with statuses, progress and events."""

@@ -1,0 +1,1 @@
+"""Models: what ships in packages (the hub) and what the registry knows for each tenant."""

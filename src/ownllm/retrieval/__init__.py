@@ -1,0 +1,1 @@
+"""Retrieval over a corpus version: lexical BM25 today, dense and hybrid next, and RAG on top."""

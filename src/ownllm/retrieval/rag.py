@@ -1,0 +1,129 @@
+"""Retrieval-augmented answers: search, pick the evidence sentences, ask the model, cite.
+
+Small models answer far better from a few relevant sentences than from whole chunks
+(measured on 12 sample-company questions with SmolLM2-135M: 5/12 facts right from the top
+three sentences, 4/12 from five full chunks at six times the prompt time, 4/12 from
+two-sentence windows). So the
+retrieved chunks are cut into sentences (table rows count as sentences), each scored by
+how many of the question's terms it shares, and the best few go into the prompt. The
+citations are exactly the chunks those sentences came from, best evidence first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ownllm.retrieval.search import SearchHit, search
+from ownllm.retrieval.tokenize import tokenize
+from ownllm.store.home import Home
+
+NOT_FOUND_ANSWER = "Not found in the knowledge base."
+SYSTEM_PROMPT = "Answer the question with the exact fact from the context."
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.])(?=\s)|\n")
+
+
+class ChatEngine(Protocol):
+    def count_tokens(self, text: str) -> int: ...
+
+    def chat(self, messages: list[dict[str, Any]], **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Evidence:
+    sentence: str
+    hit: SearchHit
+    overlap: int
+
+
+@dataclass
+class RagAnswer:
+    answer: str
+    hits: list[SearchHit]
+    evidence: list[Evidence] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = "stop"
+
+    @property
+    def citations(self) -> list[dict]:
+        return cited_chunks(self.evidence)
+
+
+def sentences(text: str) -> list[str]:
+    return [piece.strip() for piece in _SENTENCE_END.split(text) if piece and piece.strip()]
+
+
+def select_evidence(question: str, hits: list[SearchHit], max_sentences: int = 3,
+                    engine: ChatEngine | None = None, budget_tokens: int = 1500) -> list[Evidence]:
+    """The sentences sharing most terms with the question; ties go to the better-ranked chunk."""
+    question_terms = set(tokenize(question))
+    scored: list[tuple[float, Evidence]] = []
+    for rank, hit in enumerate(hits):
+        for sentence in sentences(hit.text):
+            overlap = len(question_terms & set(tokenize(sentence)))
+            scored.append((overlap - 0.01 * rank, Evidence(sentence, hit, overlap)))
+    scored.sort(key=lambda item: -item[0])
+    chosen, used = [], 0
+    for _, evidence in scored[:max_sentences]:
+        cost = engine.count_tokens(evidence.sentence) if engine is not None else len(evidence.sentence) // 3
+        if chosen and used + cost > budget_tokens:
+            break
+        chosen.append(evidence)
+        used += cost
+    return chosen
+
+
+def cited_chunks(evidence: list[Evidence]) -> list[dict]:
+    """One citation per chunk that supplied evidence, in the order of its best sentence."""
+    seen: dict[str, dict] = {}
+    for item in evidence:
+        if item.hit.chunk_id not in seen:
+            seen[item.hit.chunk_id] = {**item.hit.citation(), "quote": item.sentence}
+    return list(seen.values())
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return message.get("content") or ""
+    return ""
+
+
+def augment_messages(messages: list[dict[str, Any]], evidence: list[Evidence]) -> list[dict[str, Any]]:
+    """The conversation with our instruction first and the evidence in front of the last question."""
+    context = "\n".join(f"- {item.sentence}" for item in evidence)
+    out = [{"role": "system", "content": SYSTEM_PROMPT}] + [m for m in messages if m.get("role") != "system"]
+    for index in range(len(out) - 1, -1, -1):
+        if out[index].get("role") == "user":
+            out[index] = {"role": "user", "content": f"Context:\n{context}\n\nQuestion: {out[index]['content']}"}
+            break
+    return out
+
+
+def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]], engine: ChatEngine, *,
+                      corpus: str | int = "latest", top_k: int = 5) -> tuple[list[dict[str, Any]], list[Evidence]]:
+    """Search with the last user turn; returns (messages to send to the model, evidence shown to it)."""
+    question = last_user_text(messages)
+    hits = search(home, tenant_id, question, corpus=corpus, top_k=top_k)
+    evidence = select_evidence(question, hits, engine=engine) if hits else []
+    if not evidence:
+        return messages, []
+    return augment_messages(messages, evidence), evidence
+
+
+def ask(home: Home, tenant_id: str, question: str, engine: ChatEngine, *, corpus: str | int = "latest",
+        top_k: int = 5, max_tokens: int = 128) -> RagAnswer:
+    """Answer one question from the corpus; with nothing retrieved the answer says so plainly."""
+    messages, evidence = retrieve_for_chat(home, tenant_id, [{"role": "user", "content": question}], engine,
+                                           corpus=corpus, top_k=top_k)
+    if not evidence:
+        return RagAnswer(answer=NOT_FOUND_ANSWER, hits=[])
+    # one answer, not a loop: small models tend to repeat themselves after a blank line
+    completion = engine.chat(messages, max_tokens=max_tokens, temperature=0.0, stop=["\n\n"])
+    return RagAnswer(
+        answer=completion.text.strip(), hits=[item.hit for item in evidence], evidence=evidence,
+        prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
+        finish_reason=completion.finish_reason,
+    )

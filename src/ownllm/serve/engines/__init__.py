@@ -1,0 +1,1 @@
+"""Inference engines behind one interface: llama.cpp by default (CPU), others for GPUs later."""

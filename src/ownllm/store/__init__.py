@@ -1,0 +1,1 @@
+"""Persistent state: the catalog (SQL rows) and the content-addressed blob store."""

@@ -1,0 +1,39 @@
+"""The data space on disk: one catalog plus one blob store, opened together.
+
+Every service function takes a `Home`, never globals, so tests and the API can run
+several homes side by side and a stage can be pointed at another home unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ownllm.config import Settings, get_settings
+from ownllm.store.blobs import BlobStore
+from ownllm.store.catalog import Catalog
+from ownllm.store.migrate import upgrade_to_head
+
+
+@dataclass
+class Home:
+    settings: Settings
+    catalog: Catalog
+    blobs: BlobStore
+
+    @property
+    def root(self) -> Path:
+        return self.settings.home
+
+    def close(self) -> None:
+        self.catalog.dispose()
+
+
+def open_home(settings: Settings | None = None, *, migrate: bool = True) -> Home:
+    """Open (creating if needed) the home; migrations are applied so old homes keep working."""
+    settings = settings or get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.blob_root.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        upgrade_to_head(settings.catalog_url)
+    return Home(settings=settings, catalog=Catalog(settings.catalog_url), blobs=BlobStore(settings.blob_root))

@@ -1,0 +1,82 @@
+"""Type detection from bytes and the slice's parsers on small hand-made inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from ownllm.ingest.chunk import chunk_document
+from ownllm.ingest.detect import detect_type
+from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit
+from ownllm.ingest.parsers.html import parse_html
+from ownllm.ingest.parsers.pdf import parse_pdf
+from ownllm.ingest.parsers.text import parse_markdown, parse_text
+from ownllm.ingest.textcodec import decode_text
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "expected"),
+    [
+        (b"%PDF-1.7\n...", "x.pdf", "pdf"),
+        (b"\x89PNG\r\n\x1a\n....", "scan.png", "png"),
+        (b"<!DOCTYPE html><html><body>hi</body></html>", "page.htm", "html"),
+        (b"# Title\n\ntext", "notes.md", "markdown"),
+        (b"plain words", "a.txt", "text"),
+        (b"", "empty.txt", "empty"),
+    ],
+)
+def test_types_come_from_the_bytes(data: bytes, name: str, expected: str) -> None:
+    assert detect_type(data, name).type == expected
+
+
+def test_a_renamed_file_is_detected_and_the_mismatch_reported() -> None:
+    detection = detect_type(b"\x89PNG\r\n\x1a\n....", "report.pdf")
+    assert detection.type == "png"
+    assert detection.note == "name says pdf but the content is png"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "gb18030"])
+def test_chinese_text_decodes_in_common_encodings(encoding: str) -> None:
+    text = "全职员工每年享有27天带薪年假。公司每月发放餐补600元，并每年安排一次免费体检。" * 3
+    assert decode_text(text.encode(encoding)).text.lstrip("\ufeff") == text
+
+
+def test_markdown_keeps_code_fences_verbatim() -> None:
+    doc = parse_markdown(b"# Top\n\nintro\n\n```html\n<b>not markup</b>\n\n# not a heading\n```\n", "c.md")
+    kinds = [(b.kind, b.text.splitlines()[0]) for b in doc.units[0].blocks]
+    assert kinds == [("heading", "Top"), ("paragraph", "intro"), ("code", "```html")]
+    assert "# not a heading" in doc.units[0].blocks[2].text
+
+
+def test_html_drops_scripts_and_page_chrome_but_keeps_tables() -> None:
+    page = (b"<html><head><title>T</title><script>var secret=1</script></head><body><nav>Home</nav>"
+            b"<h1>Prices</h1><p>Intro text.</p><table><tr><th>Model</th><th>Price</th></tr>"
+            b"<tr><td>X1</td><td>9 USD</td></tr></table><footer>cookies</footer></body></html>")
+    doc = parse_html(page, "p.html")
+    text = "\n".join(b.text for b in doc.units[0].blocks)
+    assert doc.title == "T"
+    assert "| X1 | 9 USD |" in text
+    assert "secret" not in text and "cookies" not in text and "Home" not in text
+
+
+def test_text_parser_splits_paragraphs() -> None:
+    doc = parse_text(b"first para\nsame para\n\nsecond para", "t.txt")
+    assert [b.text for b in doc.units[0].blocks] == ["first para\nsame para", "second para"]
+
+
+def test_corrupt_pdf_raises_a_clear_error() -> None:
+    with pytest.raises(ParseError, match="PDF"):
+        parse_pdf(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage", "broken.pdf")
+
+
+def test_chunks_carry_exact_spans_and_never_cross_pages() -> None:
+    long_para = " ".join(f"Sentence number {i} talks about the VM-A300 battery." for i in range(60))
+    doc = ParsedDocument("t", [Unit("page", 1, [Block("Intro", "heading", 1), Block(long_para)]),
+                               Unit("page", 2, [Block("第二页的内容。" * 5)])], "test")
+    full_text, chunks = chunk_document(doc, max_tokens=80, overlap_tokens=15)
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert full_text[chunk.char_start:chunk.char_end] == chunk.text
+        assert chunk.n_tokens <= 80 + 15
+    assert {c.unit_number for c in chunks} == {1, 2}
+    assert all("第二页" not in c.text for c in chunks if c.unit_number == 1)
+    assert chunks[0].heading == "Intro"

@@ -1,0 +1,81 @@
+"""The sample company is big enough, bilingual, consistent, and deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from pathlib import Path
+
+from ownllm.ingest.chunk import layout
+from ownllm.ingest.detect import detect_type
+from ownllm.ingest.parsers import PARSERS, parse
+from ownllm.samples.company import PRODUCTS
+from ownllm.samples.generate import SampleCompany, generate
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_dropbox_has_enough_documents_in_every_format(sample_company: SampleCompany) -> None:
+    manifest = sample_company.manifest()
+    files = sorted(p.name for p in sample_company.dropbox.iterdir())
+    assert len(files) == len(manifest) >= 20
+    formats = Counter(entry["format"] for entry in manifest)
+    assert set(formats) >= {"pdf", "docx", "pptx", "xlsx", "html", "markdown", "text", "png"}
+    chinese = [entry for entry in manifest if entry["lang"] == "zh"]
+    assert len(chinese) * 3 >= len(manifest)
+
+
+def test_facts_are_numerous_and_tied_to_their_source(sample_company: SampleCompany) -> None:
+    facts = sample_company.facts()
+    assert len(facts) >= 100
+    assert len({f["id"] for f in facts}) == len(facts)
+    names = {p.name for p in sample_company.dropbox.iterdir()}
+    for fact in facts:
+        assert fact["source"] in names
+        assert fact["answer"] in fact["evidence"]
+        assert fact["location"]["unit"] in ("page", "slide", "sheet", "section")
+    assert sum(f["lang"] == "zh" for f in facts) >= 30
+
+
+def test_every_answer_is_in_the_parsed_text_of_its_source_at_the_stated_page(sample_company: SampleCompany) -> None:
+    """Parse each supported file with the real parsers: the answer is where facts.jsonl says."""
+    checked = 0
+    for fact in sample_company.facts():
+        path = sample_company.dropbox / fact["source"]
+        data = path.read_bytes()
+        kind = detect_type(data, path.name).type
+        if kind not in PARSERS:
+            continue
+        document = parse(data, kind, path.name)
+        number = fact["location"]["number"]
+        units = [u for u in document.units if u.number == number] if number else document.units
+        text = "".join(block.text for unit in units for block in unit.blocks)
+        assert _squash(fact["answer"]) in _squash(text), (fact["source"], fact["answer"], number)
+        checked += 1
+    assert checked >= 90
+
+
+def test_prices_agree_between_brochure_and_price_list(sample_company: SampleCompany) -> None:
+    brochure = sample_company.dropbox / "brochure_2026.pdf"
+    text = _squash(layout(parse(brochure.read_bytes(), "pdf", brochure.name))[0])
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(sample_company.dropbox / "price_list_2026.xlsx")["Vehicles"]
+    prices = {row[0]: row[3] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    for product in PRODUCTS:
+        assert prices[product.code] == product.price_usd
+        assert _squash(f"{product.code}) is our") in text
+        assert _squash(product.price_usd) in text
+
+
+def test_generation_is_byte_for_byte_deterministic(tmp_path: Path, sample_company: SampleCompany) -> None:
+    again = generate(tmp_path / "again")
+
+    def digests(root: Path) -> dict[str, str]:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.iterdir())}
+
+    assert digests(again.dropbox) == digests(sample_company.dropbox)
+    assert again.facts_path.read_bytes() == sample_company.facts_path.read_bytes()

@@ -1,0 +1,48 @@
+"""The CLI as a user runs it: a real `ownllm` process per command, in its own home."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ownllm.samples.generate import SampleCompany
+
+
+def _run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OWNLLM_HOME": str(home), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "ownllm", *args], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_cli_init_tenant_ingest_corpus_search_ask(tmp_path: Path, sample_company: SampleCompany) -> None:
+    home = tmp_path / "home"
+    assert _run(home, "init").returncode == 0
+    created = _run(home, "tenant", "create", "acme")
+    assert created.returncode == 0
+    assert created.stdout.strip().splitlines()[-1].startswith("ol-key_")
+    assert "already exists" in _run(home, "tenant", "create", "acme").stderr
+
+    ingested = _run(home, "ingest", "acme", str(sample_company.dropbox))
+    assert ingested.returncode == 0, ingested.stderr
+    assert "18 parsed, 0 unchanged, 0 duplicate, 5 unsupported, 0 failed" in ingested.stdout
+    again = _run(home, "ingest", "acme", str(sample_company.dropbox))
+    assert "0 parsed, 18 unchanged" in again.stdout and "no new corpus version" in again.stdout
+
+    shown = json.loads(_run(home, "corpus", "acme", "show", "--json").stdout)
+    assert shown["number"] == 1 and len(shown["documents"]) == 18
+    rejected = _run(home, "corpus", "acme", "rejected").stdout
+    assert "sales_kickoff_2026.pptx" in rejected and "not supported yet" in rejected
+
+    hits = json.loads(_run(home, "search", "acme", "VM-C120 载货 售价", "--json", "-k", "2").stdout)
+    assert hits[0]["file_name"] == "产品手册.pdf" and hits[0]["unit_number"] == 1
+
+    answer = json.loads(_run(home, "ask", "acme", "How many days of annual leave do full-time employees get?",
+                             "--json").stdout)
+    assert answer["citations"][0]["document"] == "employee_handbook.docx"
+    assert "27 days" in answer["answer"]
+
+    missing = _run(home, "search", "nobody", "x")
+    assert missing.returncode == 1 and "tenant 'nobody' does not exist" in missing.stderr
