@@ -30,11 +30,11 @@ demo: install
 	bash scripts/demo.sh
 
 test: install
-	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff check src tests scripts
 	$(VENV)/bin/pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff check src tests scripts
 
 bench: install
 	@echo "no benchmarks yet: bench/ scripts arrive with the ingestion and retrieval issues"
