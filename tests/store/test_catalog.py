@@ -78,3 +78,21 @@ def test_blob_names_are_validated(tmp_path: Path) -> None:
         assert "sha256" in str(exc)
     else:
         raise AssertionError("a non-hex blob name must be refused")
+
+
+def test_database_url_moves_the_catalog_but_not_the_blobs(tmp_path: Path, monkeypatch) -> None:
+    from ownllm.config import get_settings
+    from ownllm.store.home import open_home
+
+    monkeypatch.setenv("OWNLLM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("OWNLLM_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    get_settings.cache_clear()
+    try:
+        opened = open_home()
+        opened.blobs.put_bytes(b"x")
+        opened.close()
+    finally:
+        get_settings.cache_clear()
+    assert (tmp_path / "elsewhere.db").exists()
+    assert not (tmp_path / "home" / "catalog.db").exists()
+    assert any((tmp_path / "home" / "blobs").rglob("*"))
