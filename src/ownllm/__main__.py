@@ -1,3 +1,4 @@
 from ownllm.cli import app
 
-app()
+if __name__ == "__main__":  # guarded: parser worker processes re-import the main module
+    app()

@@ -72,6 +72,24 @@ def tenant_create(name: str) -> None:
     print(plaintext)
 
 
+@tenant_app.command("config")
+def tenant_config(
+    tenant: str,
+    settings_json: Annotated[str | None, typer.Argument(help="JSON settings to store")] = None,
+) -> None:
+    """Show or replace a tenant's settings (cleaning steps, PII kinds, limits, speech language)."""
+    from ownllm.store.tenants import get_settings, set_settings
+
+    home = _home()
+    tenant_id = _tenant_id(home, tenant)
+    try:
+        if settings_json is not None:
+            set_settings(home, tenant_id, json.loads(settings_json))
+        print(json.dumps(get_settings(home, tenant_id), indent=1, ensure_ascii=False))
+    except (OwnLLMError, json.JSONDecodeError) as exc:
+        _fail(exc if isinstance(exc, OwnLLMError) else OwnLLMError(f"settings are not valid JSON: {exc}"))
+
+
 @tenant_app.command("list")
 def tenant_list() -> None:
     """List tenants."""
@@ -145,27 +163,30 @@ def ingest(tenant: str, paths: list[Path]) -> None:
     table = Table("file", "type", "status", "chunks", "note")
     for outcome in report.outcomes:
         style = {"failed": "red", "unsupported": "yellow"}.get(outcome.status, "")
+        note = "; ".join(filter(None, [outcome.reason, *outcome.flags]))
         table.add_row(outcome.name, outcome.detected_type, f"[{style}]{outcome.status}[/]" if style else
-                      outcome.status, str(outcome.n_chunks or ""), outcome.reason or "")
+                      outcome.status, str(outcome.n_chunks or ""), note)
     console.print(table)
     counts = report.as_dict()["counts"]
     version = f"corpus version {report.version_number}" if report.version_number else "no new corpus version"
+    removed = f"{len(report.removed)} removed, " if report.removed else ""
     console.print(
         f"{counts['parsed']} parsed, {counts['unchanged']} unchanged, {counts['duplicate']} duplicate, "
-        f"{counts['unsupported']} unsupported, {counts['failed']} failed; {report.new_chunks} new chunks; "
-        f"{version}; {report.seconds:.1f} s (job {report.job_id})"
+        f"{counts['expanded']} expanded, {counts['unsupported']} unsupported, {counts['failed']} failed; "
+        f"{removed}{report.new_chunks} new chunks; {version}; {report.seconds:.1f} s (job {report.job_id})"
     )
 
 
 @app.command()
 def corpus(
     tenant: str,
-    action: Annotated[str, typer.Argument(help="show | versions | files | rejected")] = "show",
+    action: Annotated[str, typer.Argument(help="show | versions | files | rejected | diff")] = "show",
+    refs: Annotated[list[str] | None, typer.Argument(help="for diff: two versions, e.g. 1 2")] = None,
     version: Annotated[str, typer.Option(help="latest, a number, or a version id")] = "latest",
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Show a corpus version's documents, the version history, or the files and why some were rejected."""
-    from ownllm.corpus.versions import list_files, list_versions, summarize_version
+    from ownllm.corpus.versions import diff_versions, list_files, list_versions, summarize_version
 
     home = _home()
     tenant_id = _tenant_id(home, tenant)
@@ -187,13 +208,25 @@ def corpus(
             for v, n in list_versions(home, tenant_id):
                 table.add_row(str(v.number), v.id, str(n), v.created_at.isoformat(timespec="seconds"))
             console.print(table)
+        elif action == "diff":
+            if not refs or len(refs) != 2:
+                raise typer.BadParameter("diff needs two versions: ownllm corpus TENANT diff 1 2")
+            diff = diff_versions(home, tenant_id, refs[0], refs[1])
+            for label, names, colour in (("+", diff.added, "green"), ("-", diff.removed, "red"),
+                                         ("~", diff.changed, "yellow")):
+                for name in names:
+                    console.print(f"[{colour}]{label} {name}[/]", highlight=False)
+            console.print(f"{len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed, "
+                          f"{diff.unchanged} unchanged")
         elif action in ("files", "rejected"):
             files = list_files(home, tenant_id)
             if action == "rejected":
                 files = [f for f in files if f.status in ("failed", "unsupported")]
-            table = Table("file", "type", "size", "status", "reason")
+            table = Table("file", "type", "size", "status", "reason / flags")
             for f in files:
-                table.add_row(f.original_name, f.detected_type, str(f.size), f.status, f.error or "")
+                status = "deleted" if f.deleted_at else f.status
+                table.add_row(f.original_name, f.detected_type, str(f.size), status,
+                              "; ".join(filter(None, [f.error, *(f.flags or [])])))
             console.print(table)
         else:
             raise typer.BadParameter(f"unknown action {action!r}: use show, versions, files or rejected")

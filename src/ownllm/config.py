@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     # Context window for the serving engine.
     n_ctx: int = 4096
     n_threads: int | None = None
+    # parser worker processes per ingest job
+    ingest_workers: int = 2
+
+    @property
+    def model_cache(self) -> Path:
+        return self.home / "models"
 
     @property
     def catalog_url(self) -> str:

@@ -132,3 +132,32 @@ def list_files(home: Home, tenant_id: str, status: str | None = None) -> list[Fi
         if status is not None:
             query = query.where(File.status == status)
         return list(session.scalars(query.order_by(File.original_name)))
+
+
+@dataclass
+class VersionDiff:
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    unchanged: int
+
+
+def diff_versions(home: Home, tenant_id: str, old: str | int, new: str | int) -> VersionDiff:
+    """What changed between two versions, by file path: added, removed, and re-parsed (changed)."""
+    with home.catalog.session() as session:
+        sides = []
+        for ref in (old, new):
+            version = resolve_version(session, tenant_id, ref)
+            rows = session.execute(
+                select(Document.id, File.source, File.original_name)
+                .join(CorpusVersionDocument, CorpusVersionDocument.document_id == Document.id)
+                .join(File, File.id == Document.file_id)
+                .where(CorpusVersionDocument.version_id == version.id)
+            ).all()
+            sides.append({(source, name): doc_id for doc_id, source, name in rows})
+    before, after = sides
+    added = sorted(name for key, name in ((k, k[1]) for k in after) if key not in before)
+    removed = sorted(name for key, name in ((k, k[1]) for k in before) if key not in after)
+    common = [key for key in after if key in before]
+    changed = sorted(key[1] for key in common if before[key] != after[key])
+    return VersionDiff(added, removed, changed, len(common) - len(changed))

@@ -9,6 +9,7 @@ comes, keeps a block whole when it fits, and splits a long block at sentence end
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ownllm.ingest.lang import approx_tokens
@@ -22,6 +23,7 @@ class ChunkSpan:
     text: str
     unit: str
     unit_number: int | None
+    unit_label: str | None
     heading: str | None
     char_start: int
     char_end: int
@@ -33,6 +35,12 @@ class _Placed:
     block: Block
     start: int
     end: int
+
+
+def block_offsets(document: ParsedDocument) -> dict[int, int]:
+    """Where each block (by identity) starts in the document text that `layout` builds."""
+    _, units = layout(document)
+    return {id(p.block): p.start for _, placed in units for p in placed}
 
 
 def layout(document: ParsedDocument) -> tuple[str, list[tuple[int, list[_Placed]]]]:
@@ -68,7 +76,7 @@ def _sentences(placed: _Placed) -> list[tuple[int, int]]:
 
 
 def _emit(full_text: str, pieces: list[tuple[int, int]], unit: Unit, heading: str | None,
-          chunks: list[ChunkSpan]) -> None:
+          chunks: list[ChunkSpan], count: Callable[[str], int]) -> None:
     """Turn the collected spans into one chunk (trimmed, with its exact offsets)."""
     if not pieces:
         return
@@ -77,11 +85,12 @@ def _emit(full_text: str, pieces: list[tuple[int, int]], unit: Unit, heading: st
     text = raw.strip()
     if text:
         lead = len(raw) - len(raw.lstrip())
-        chunks.append(ChunkSpan(text, unit.kind, unit.number, heading, start + lead, start + lead + len(text),
-                                approx_tokens(text)))
+        chunks.append(ChunkSpan(text, unit.kind, unit.number, unit.label, heading, start + lead,
+                                start + lead + len(text), count(text)))
 
 
-def chunk_document(document: ParsedDocument, max_tokens: int, overlap_tokens: int) -> tuple[str, list[ChunkSpan]]:
+def chunk_document(document: ParsedDocument, max_tokens: int, overlap_tokens: int,
+                   count: Callable[[str], int] = approx_tokens) -> tuple[str, list[ChunkSpan]]:
     full_text, units = layout(document)
     chunks: list[ChunkSpan] = []
     heading: str | None = None
@@ -91,37 +100,38 @@ def chunk_document(document: ParsedDocument, max_tokens: int, overlap_tokens: in
         pieces: list[tuple[int, int]] = []  # spans collected for the chunk being built
         budget = 0
         for placed in placed_blocks:
-            size = approx_tokens(placed.block.text)
+            size = count(placed.block.text)
             if placed.block.kind == "heading":
-                _emit(full_text, pieces, unit, heading, chunks)
+                _emit(full_text, pieces, unit, heading, chunks, count)
                 heading = placed.block.text
                 pieces, budget = [(placed.start, placed.end)], size
             elif budget + size <= max_tokens:
                 pieces.append((placed.start, placed.end))
                 budget += size
             elif size <= max_tokens:
-                _emit(full_text, pieces, unit, heading, chunks)
+                _emit(full_text, pieces, unit, heading, chunks, count)
                 pieces, budget = [(placed.start, placed.end)], size
             else:
                 # a block larger than a chunk: split at sentences, carrying overlap forward
                 for sentence in _sentences(placed):
-                    sentence_tokens = approx_tokens(full_text[sentence[0]:sentence[1]])
+                    sentence_tokens = count(full_text[sentence[0]:sentence[1]])
                     if budget + sentence_tokens > max_tokens and pieces:
-                        carried = _overlap(pieces, full_text, overlap_tokens)
-                        _emit(full_text, pieces, unit, heading, chunks)
+                        carried = _overlap(pieces, full_text, overlap_tokens, count)
+                        _emit(full_text, pieces, unit, heading, chunks, count)
                         pieces = carried
-                        budget = sum(approx_tokens(full_text[s:e]) for s, e in pieces)
+                        budget = sum(count(full_text[s:e]) for s, e in pieces)
                     pieces.append(sentence)
                     budget += sentence_tokens
-        _emit(full_text, pieces, unit, heading, chunks)
+        _emit(full_text, pieces, unit, heading, chunks, count)
     return full_text, chunks
 
 
-def _overlap(pieces: list[tuple[int, int]], text: str, overlap_tokens: int) -> list[tuple[int, int]]:
+def _overlap(pieces: list[tuple[int, int]], text: str, overlap_tokens: int,
+             count: Callable[[str], int]) -> list[tuple[int, int]]:
     carried: list[tuple[int, int]] = []
     total = 0
     for span in reversed(pieces):
-        size = approx_tokens(text[span[0]:span[1]])
+        size = count(text[span[0]:span[1]])
         if total + size > overlap_tokens:
             break
         carried.insert(0, span)

@@ -8,6 +8,7 @@ can say "x.pdf is really a PNG".
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -19,7 +20,9 @@ _EXTENSION_TYPES = {
     ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".csv": "csv", ".png": "png",
     ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff", ".webp": "webp", ".bmp": "bmp",
     ".gif": "gif", ".wav": "wav", ".mp3": "mp3", ".m4a": "m4a", ".flac": "flac", ".mp4": "mp4",
-    ".mov": "mov", ".mkv": "mkv", ".zip": "zip", ".eml": "eml", ".epub": "epub",
+    ".mov": "mov", ".mkv": "mkv", ".zip": "zip", ".eml": "eml", ".epub": "epub", ".ogg": "ogg",
+    ".webm": "webm", ".doc": "ole", ".xls": "ole", ".ppt": "ole", ".docm": "docx", ".xlsm": "xlsx",
+    ".pptm": "pptx",
 }
 
 
@@ -54,7 +57,7 @@ def _sniff_binary(data: bytes) -> str | None:
     signatures = [
         (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif"),
         (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"fLaC", "flac"), (b"\x1a\x45\xdf\xa3", "mkv"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"ID3", "mp3"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"ID3", "mp3"), (b"OggS", "ogg"),
     ]
     for magic, kind in signatures:
         if head.startswith(magic):
@@ -74,10 +77,17 @@ def _sniff_binary(data: bytes) -> str | None:
 def _sniff_text(data: bytes, extension_type: str | None) -> str:
     text = decode_text(data[:8192]).text.lstrip("\ufeff").lstrip()
     lowered = text[:2048].lower()
-    if lowered.startswith(("<!doctype html", "<html")) or "<html" in lowered or "<body" in lowered:
+    if lowered.startswith(("<!doctype html", "<html", "<?xml")) and "<html" in lowered:
         return "html"
     if extension_type in ("markdown", "csv", "eml"):
-        return extension_type
+        return extension_type  # e.g. Markdown whose code fences hold HTML stays Markdown
+    if "<html" in lowered or "<body" in lowered:
+        return "html"
+    head = text[:4096]
+    if re.search(r"(?im)^(from|to|subject|mime-version|received|message-id):", head) and re.search(
+        r"(?im)^(subject|mime-version|message-id):", head
+    ):
+        return "eml"
     if any(line.startswith(("# ", "## ", "### ")) for line in text.splitlines()[:50]):
         return "markdown"
     return "text"

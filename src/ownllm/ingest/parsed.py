@@ -1,26 +1,36 @@
 """What every parser returns: a document as units (pages, slides, sheets, sections) of blocks.
 
-Keeping the unit structure lets chunks carry provenance ("page 3", "slide 7") and lets
-the chunker keep a table or a slide whole; parsers never chunk themselves.
+Keeping the unit structure lets chunks carry provenance ("page 3", "slide 7", "00:01:05")
+and lets the chunker keep a table or a slide whole; parsers never chunk themselves.
+Containers (zip, e-mail) also return their members as attachments, which the pipeline
+ingests as files of their own with the container as parent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
 class Block:
     text: str
-    kind: str = "paragraph"  # heading | paragraph | table | list | code
+    kind: str = "paragraph"  # heading | paragraph | table | list | code | notes
     level: int = 0  # heading level (1 = top)
 
 
 @dataclass
 class Unit:
-    kind: str  # page | slide | sheet | section
+    kind: str  # page | slide | sheet | section | chapter | time
     number: int | None
     blocks: list[Block] = field(default_factory=list)
+    label: str | None = None  # sheet name, "00:01:05–00:01:32"
+
+
+@dataclass
+class Attachment:
+    name: str
+    data: bytes
 
 
 @dataclass
@@ -28,7 +38,10 @@ class ParsedDocument:
     title: str
     units: list[Unit]
     parser: str
-    warnings: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # things a human should know (OCR used, hidden text…)
+    meta: dict[str, Any] = field(default_factory=dict)  # OCR confidence, detected speech language…
+    attachments: list[Attachment] = field(default_factory=list)
+    rejected_members: list[tuple[str, str]] = field(default_factory=list)  # (member name, reason)
 
     @property
     def has_text(self) -> bool:
@@ -40,7 +53,7 @@ class ParseError(Exception):
 
 
 class UnsupportedType(ParseError):
-    """No parser handles this type (yet)."""
+    """No parser handles this type."""
 
 
 def table_to_markdown(rows: list[list[str]]) -> str:

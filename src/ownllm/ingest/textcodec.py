@@ -26,10 +26,27 @@ class Decoded:
     encoding: str | None  # None: no encoding fit; text was decoded with replacement characters
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without a BOM shows NULs in every other byte for ASCII-heavy text."""
+    sample = data[:4096]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd > 0.3 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.3 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
 def decode_text(data: bytes) -> Decoded:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return Decoded(data.decode(encoding, errors="replace"), encoding)
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return Decoded(data[: len(data) // 2 * 2].decode(utf16, errors="replace"), utf16)
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as exc:

@@ -8,6 +8,7 @@ spend its time writing to SQLite.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -50,7 +51,8 @@ class JobTracker:
             job = session.get(Job, self.job_id)
             assert job is not None
             job.status = "running"
-            job.started_at = utcnow()
+            job.started_at = job.heartbeat_at = utcnow()
+            job.pid = os.getpid()
             job.progress_total = total
         self.event("job started")
 
@@ -66,6 +68,7 @@ class JobTracker:
             assert job is not None
             job.progress_done, job.progress_total = done, total
             job.stage, job.current_item = stage, item
+            job.heartbeat_at = utcnow()
 
     def event(self, message: str, level: str = "info", **data: Any) -> None:
         with self.home.catalog.session() as session:
@@ -104,3 +107,29 @@ def get_job(home: Home, job_id: str, tenant_id: str | None = None) -> Job:
 def job_events(home: Home, job_id: str) -> list[JobEvent]:
     with home.catalog.session() as session:
         return list(session.scalars(select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id)))
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_interrupted(home: Home, tenant_id: str | None, kind: str) -> list[str]:
+    """Close out jobs left `running` by a process that no longer exists (killed, crashed)."""
+    closed = []
+    with home.catalog.session() as session:
+        running = session.scalars(select(Job).where(Job.tenant_id == tenant_id, Job.kind == kind,
+                                                    Job.status == "running"))
+        for job in running:
+            if job.pid != os.getpid() and not _process_alive(job.pid):
+                job.status, job.finished_at = "failed", utcnow()
+                job.error = "interrupted: its process ended before it finished; the next run resumes"
+                closed.append(job.id)
+    return closed

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -48,6 +49,8 @@ class Tenant(Base):
     __tablename__ = "tenants"
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("tn_"))
     name: Mapped[str] = mapped_column(String(64), unique=True)
+    # per-tenant configuration (cleaning steps, PII kinds, limits); see ingest/config.py
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -64,20 +67,33 @@ class ApiKey(Base):
 
 
 class File(Base):
-    """A raw file in a tenant's data space; the bytes live in the blob store under `sha256`."""
+    """One version of one path in a tenant's data space; the bytes live in the blob store.
+
+    A path is identified by (`source`, `original_name`): the source is the folder that was
+    ingested (or `upload`), the name its path inside it. Editing a file makes a new row
+    for the same path with a new sha256; deleting it sets `deleted_at` (a tombstone).
+    """
 
     __tablename__ = "files"
-    __table_args__ = (UniqueConstraint("tenant_id", "sha256", name="uq_files_tenant_sha"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source", "original_name", "sha256", name="uq_files_path_sha"),
+        Index("ix_files_tenant_sha", "tenant_id", "sha256"),
+    )
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("file-"))
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(1024), default="upload")
+    original_name: Mapped[str] = mapped_column(String(1024))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
-    original_name: Mapped[str] = mapped_column(String(1024))
     detected_type: Mapped[str] = mapped_column(String(32))
-    # received -> parsed | failed | unsupported
+    # received -> parsed | expanded | duplicate | failed | unsupported
     status: Mapped[str] = mapped_column(String(16), default="received")
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # warnings worth a human look: type mismatch, macros present, hidden text, OCR used…
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("files.id"), default=None)
+    duplicate_of: Mapped[str | None] = mapped_column(ForeignKey("files.id"), default=None)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -109,6 +125,9 @@ class Document(Base):
     n_chars: Mapped[int] = mapped_column(Integer)
     n_units: Mapped[int] = mapped_column(Integer, default=1)  # pages, slides, sheets…
     parser: Mapped[str] = mapped_column(String(64))
+    # what each cleaning step removed or changed, e.g. {"pii": {"email": 2}, "boilerplate": {"lines": 12}}
+    cleaning: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     file: Mapped[File] = relationship()
     chunks: Mapped[list[Chunk]] = relationship(order_by="Chunk.ordinal", viewonly=True)
@@ -134,10 +153,28 @@ class Chunk(Base):
     n_tokens: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(16))  # page | slide | sheet | section | timestamp
     unit_number: Mapped[int | None] = mapped_column(Integer, default=None)
+    # a human label for the unit when a number is not enough: a sheet name, "00:01:05–00:01:32"
+    unit_label: Mapped[str | None] = mapped_column(String(256), default=None)
     heading: Mapped[str | None] = mapped_column(String(512), default=None)
     char_start: Mapped[int] = mapped_column(Integer)
     char_end: Mapped[int] = mapped_column(Integer)
     document: Mapped[Document] = relationship(viewonly=True)
+
+
+class Redaction(Base):
+    """One redacted value: its kind and place, and a keyed hash so repeats can be matched.
+
+    The raw value is never stored: the hash is an HMAC with a secret kept in the home,
+    so it cannot be reversed by hashing guesses without that secret.
+    """
+
+    __tablename__ = "redactions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    value_hmac: Mapped[str] = mapped_column(String(64))
 
 
 class Job(Base):
@@ -158,6 +195,8 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    pid: Mapped[int | None] = mapped_column(Integer, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

@@ -6,6 +6,8 @@ several homes side by side and a stage can be pointed at another home unchanged.
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,15 @@ class Home:
     @property
     def root(self) -> Path:
         return self.settings.home
+
+    def secret(self) -> bytes:
+        """A per-home random key (created once, readable only by the owner) for keyed hashes."""
+        path = self.root / "secret.key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(32))
+        return path.read_bytes()
 
     def close(self) -> None:
         self.catalog.dispose()

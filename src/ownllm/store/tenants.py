@@ -40,3 +40,31 @@ def get_tenant(home: Home, name_or_id: str) -> Tenant:
 def list_tenants(home: Home) -> list[Tenant]:
     with home.catalog.session() as session:
         return list(session.scalars(select(Tenant).order_by(Tenant.created_at)))
+
+
+def get_settings(home: Home, tenant_id: str) -> dict:
+    with home.catalog.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_id!r} does not exist")
+        return dict(tenant.settings or {})
+
+
+def set_settings(home: Home, tenant_id: str, settings: dict) -> None:
+    """Validate, then store; a bad key or value is refused with its name, nothing is half-applied."""
+    from ownllm.ingest.cleaning.config import cleaning_config
+    from ownllm.ingest.limits import Limits
+
+    unknown = set(settings) - {"cleaning", "limits", "speech_language"}
+    if unknown:
+        raise InvalidInput(f"unknown setting(s): {', '.join(sorted(unknown))}", param="settings")
+    try:
+        cleaning_config(settings)
+        Limits().with_overrides(settings.get("limits"))
+    except ValueError as exc:
+        raise InvalidInput(f"invalid settings: {exc}", param="settings") from exc
+    with home.catalog.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_id!r} does not exist")
+        tenant.settings = settings

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup, Tag
+import warnings
+
+from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, table_to_markdown
+from ownllm.ingest.parsers.options import ParseOptions
 from ownllm.ingest.textcodec import decode_text
 
 _DROP = ["script", "style", "noscript", "template", "nav", "footer", "header", "aside", "form", "iframe"]
@@ -40,10 +43,12 @@ def _blocks(root: Tag) -> list[Block]:
     return blocks
 
 
-def parse_html(data: bytes, name: str) -> ParsedDocument:
-    decoded = decode_text(data)
+def html_to_blocks(markup: str) -> tuple[str, list[Block]]:
+    """(title, blocks) of an HTML or XHTML string, page chrome and scripts removed."""
     try:
-        soup = BeautifulSoup(decoded.text, "lxml")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML, inline XBRL: read as HTML on purpose
+            soup = BeautifulSoup(markup, "lxml")
     except Exception as exc:
         raise ParseError(f"HTML could not be parsed: {exc}") from exc
     title = soup.title.get_text(strip=True) if soup.title else ""
@@ -54,4 +59,9 @@ def parse_html(data: bytes, name: str) -> ParsedDocument:
     if not blocks:
         text = body.get_text("\n", strip=True)
         blocks = [Block(line) for line in text.splitlines() if line.strip()]
+    return title, blocks
+
+
+def parse_html(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
+    title, blocks = html_to_blocks(decode_text(data).text)
     return ParsedDocument(title=title, units=[Unit("section", None, blocks)], parser="beautifulsoup")

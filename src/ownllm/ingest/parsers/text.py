@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ownllm.ingest.parsed import Block, ParsedDocument, Unit
+from ownllm.ingest.parsers.options import ParseOptions
 from ownllm.ingest.textcodec import decode_text
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -15,12 +16,12 @@ def _paragraphs(text: str) -> list[Block]:
     return [Block(p.strip()) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
-def parse_text(data: bytes, name: str) -> ParsedDocument:
+def parse_text(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     text = decode_text(data).text
     return ParsedDocument(title="", units=[Unit("section", None, _paragraphs(text))], parser="text")
 
 
-def parse_markdown(data: bytes, name: str) -> ParsedDocument:
+def parse_markdown(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     """Headings become heading blocks; fenced code stays verbatim (its markup is not parsed)."""
     text = decode_text(data).text
     blocks: list[Block] = []

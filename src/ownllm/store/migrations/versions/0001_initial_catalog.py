@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 06:31:04.678074
+Create Date: 2026-11-25 06:46:22.530279
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table('tenants',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('settings', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
@@ -40,22 +41,28 @@ def upgrade() -> None:
     op.create_table('files',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('tenant_id', sa.String(length=40), nullable=False),
+    sa.Column('source', sa.String(length=1024), nullable=False),
+    sa.Column('original_name', sa.String(length=1024), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
-    sa.Column('original_name', sa.String(length=1024), nullable=False),
     sa.Column('detected_type', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('flags', sa.JSON(), nullable=False),
     sa.Column('parent_id', sa.String(length=40), nullable=True),
+    sa.Column('duplicate_of', sa.String(length=40), nullable=True),
+    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['duplicate_of'], ['files.id'], ),
     sa.ForeignKeyConstraint(['parent_id'], ['files.id'], ),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('tenant_id', 'sha256', name='uq_files_tenant_sha')
+    sa.UniqueConstraint('tenant_id', 'source', 'original_name', 'sha256', name='uq_files_path_sha')
     )
     with op.batch_alter_table('files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_files_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index('ix_files_tenant_sha', ['tenant_id', 'sha256'], unique=False)
 
     op.create_table('jobs',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -71,6 +78,8 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('pid', sa.Integer(), nullable=True),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
@@ -104,6 +113,8 @@ def upgrade() -> None:
     sa.Column('n_chars', sa.Integer(), nullable=False),
     sa.Column('n_units', sa.Integer(), nullable=False),
     sa.Column('parser', sa.String(length=64), nullable=False),
+    sa.Column('cleaning', sa.JSON(), nullable=False),
+    sa.Column('minhash', sa.LargeBinary(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['file_id'], ['files.id'], ),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
@@ -134,6 +145,7 @@ def upgrade() -> None:
     sa.Column('n_tokens', sa.Integer(), nullable=False),
     sa.Column('unit', sa.String(length=16), nullable=False),
     sa.Column('unit_number', sa.Integer(), nullable=True),
+    sa.Column('unit_label', sa.String(length=256), nullable=True),
     sa.Column('heading', sa.String(length=512), nullable=True),
     sa.Column('char_start', sa.Integer(), nullable=False),
     sa.Column('char_end', sa.Integer(), nullable=False),
@@ -153,9 +165,26 @@ def upgrade() -> None:
     with op.batch_alter_table('corpus_version_documents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_corpus_version_documents_document_id'), ['document_id'], unique=False)
 
+    op.create_table('redactions',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('document_id', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('char_start', sa.Integer(), nullable=False),
+    sa.Column('char_end', sa.Integer(), nullable=False),
+    sa.Column('value_hmac', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('redactions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_redactions_document_id'), ['document_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('redactions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_redactions_document_id'))
+
+    op.drop_table('redactions')
     with op.batch_alter_table('corpus_version_documents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_corpus_version_documents_document_id'))
 
@@ -182,6 +211,7 @@ def downgrade() -> None:
 
     op.drop_table('jobs')
     with op.batch_alter_table('files', schema=None) as batch_op:
+        batch_op.drop_index('ix_files_tenant_sha')
         batch_op.drop_index(batch_op.f('ix_files_tenant_id'))
 
     op.drop_table('files')

@@ -1,0 +1,1 @@
+"""Cleaning steps, one module each, run in order by `cleaning.run.clean_document`."""
