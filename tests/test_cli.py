@@ -27,14 +27,14 @@ def test_cli_init_tenant_ingest_corpus_search_ask(tmp_path: Path, sample_company
 
     ingested = _run(home, "ingest", "acme", str(sample_company.dropbox))
     assert ingested.returncode == 0, ingested.stderr
-    assert "18 parsed, 0 unchanged, 0 duplicate, 5 unsupported, 0 failed" in ingested.stdout
+    assert "23 parsed, 0 unchanged, 0 duplicate, 0 expanded, 0 unsupported, 0 failed" in ingested.stdout
     again = _run(home, "ingest", "acme", str(sample_company.dropbox))
-    assert "0 parsed, 18 unchanged" in again.stdout and "no new corpus version" in again.stdout
+    assert "0 parsed, 23 unchanged" in again.stdout and "no new corpus version" in again.stdout
 
     shown = json.loads(_run(home, "corpus", "acme", "show", "--json").stdout)
-    assert shown["number"] == 1 and len(shown["documents"]) == 18
-    rejected = _run(home, "corpus", "acme", "rejected").stdout
-    assert "sales_kickoff_2026.pptx" in rejected and "not supported yet" in rejected
+    assert shown["number"] == 1 and len(shown["documents"]) == 23
+    files = _run(home, "corpus", "acme", "files").stdout
+    assert "delivery_note_scan.png" in files and "text from OCR" in files
 
     hits = json.loads(_run(home, "search", "acme", "VM-C120 载货 售价", "--json", "-k", "2").stdout)
     assert hits[0]["file_name"] == "产品手册.pdf" and hits[0]["unit_number"] == 1

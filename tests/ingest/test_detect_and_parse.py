@@ -7,8 +7,9 @@ import pytest
 from ownllm.ingest.chunk import chunk_document
 from ownllm.ingest.detect import detect_type
 from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit
+from ownllm.ingest.parsers import parse
 from ownllm.ingest.parsers.html import parse_html
-from ownllm.ingest.parsers.pdf import parse_pdf
+from ownllm.ingest.parsers.options import ParseOptions
 from ownllm.ingest.parsers.text import parse_markdown, parse_text
 from ownllm.ingest.textcodec import decode_text
 
@@ -41,7 +42,7 @@ def test_chinese_text_decodes_in_common_encodings(encoding: str) -> None:
 
 
 def test_markdown_keeps_code_fences_verbatim() -> None:
-    doc = parse_markdown(b"# Top\n\nintro\n\n```html\n<b>not markup</b>\n\n# not a heading\n```\n", "c.md")
+    doc = parse_markdown(b"# Top\n\nintro\n\n```html\n<b>not markup</b>\n\n# not a heading\n```\n", "c.md", ParseOptions())
     kinds = [(b.kind, b.text.splitlines()[0]) for b in doc.units[0].blocks]
     assert kinds == [("heading", "Top"), ("paragraph", "intro"), ("code", "```html")]
     assert "# not a heading" in doc.units[0].blocks[2].text
@@ -51,7 +52,7 @@ def test_html_drops_scripts_and_page_chrome_but_keeps_tables() -> None:
     page = (b"<html><head><title>T</title><script>var secret=1</script></head><body><nav>Home</nav>"
             b"<h1>Prices</h1><p>Intro text.</p><table><tr><th>Model</th><th>Price</th></tr>"
             b"<tr><td>X1</td><td>9 USD</td></tr></table><footer>cookies</footer></body></html>")
-    doc = parse_html(page, "p.html")
+    doc = parse_html(page, "p.html", ParseOptions())
     text = "\n".join(b.text for b in doc.units[0].blocks)
     assert doc.title == "T"
     assert "| X1 | 9 USD |" in text
@@ -59,13 +60,13 @@ def test_html_drops_scripts_and_page_chrome_but_keeps_tables() -> None:
 
 
 def test_text_parser_splits_paragraphs() -> None:
-    doc = parse_text(b"first para\nsame para\n\nsecond para", "t.txt")
+    doc = parse_text(b"first para\nsame para\n\nsecond para", "t.txt", ParseOptions())
     assert [b.text for b in doc.units[0].blocks] == ["first para\nsame para", "second para"]
 
 
 def test_corrupt_pdf_raises_a_clear_error() -> None:
     with pytest.raises(ParseError, match="PDF"):
-        parse_pdf(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage", "broken.pdf")
+        parse(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage", "pdf", "broken.pdf")
 
 
 def test_chunks_carry_exact_spans_and_never_cross_pages() -> None:

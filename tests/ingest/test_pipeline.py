@@ -1,4 +1,4 @@
-"""Ingest of the sample company with real parsers: documents, errors, versions, re-ingest."""
+"""Ingest of the sample company with real parsers: documents, errors, versions, sync, resume."""
 
 from __future__ import annotations
 
@@ -7,33 +7,43 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from ownllm.corpus.versions import list_files, list_versions, summarize_version
-from ownllm.ingest.parsers import PARSERS
+from ownllm.corpus.versions import diff_versions, list_files, list_versions, summarize_version
 from ownllm.ingest.pipeline import ingest_paths
 from ownllm.jobs.tracker import get_job, job_events
-from ownllm.store.catalog import Chunk, Document, File
+from ownllm.store.catalog import Chunk, Document, File, Job
 from ownllm.store.home import Home
 from ownllm.store.tenants import create_tenant
 from tests.conftest import IngestedHome
 
-SUPPORTED_EXTENSIONS = {".pdf", ".docx", ".html", ".md", ".txt"}
 
-
-def test_every_supported_sample_file_becomes_a_document(acme: IngestedHome) -> None:
-    supported = sorted(p.name for p in acme.company.dropbox.iterdir() if p.suffix in SUPPORTED_EXTENSIONS)
+def test_every_sample_file_becomes_a_document(acme: IngestedHome) -> None:
     summary = summarize_version(acme.home, acme.tenant_id)
-    assert sorted(d.file_name for d in summary.documents) == supported
+    assert sorted(d.file_name for d in summary.documents) == sorted(p.name for p in acme.company.dropbox.iterdir())
     assert all(d.n_chunks >= 1 for d in summary.documents)
     langs = {d.file_name: d.lang for d in summary.documents}
     assert langs["保修政策.docx"] == "zh" and langs["brochure_2026.pdf"] == "en"
-    assert set(PARSERS) == {"pdf", "docx", "html", "markdown", "text"}
+    assert langs["新品发布会.pptx"] == "zh" and langs["support_faq.html"] == "en"
 
 
-def test_unsupported_formats_are_recorded_with_a_clear_reason(acme: IngestedHome) -> None:
-    rejected = {f.original_name: f for f in list_files(acme.home, acme.tenant_id, status="unsupported")}
-    assert set(rejected) == {"delivery_note_scan.png", "price_list_2026.xlsx", "价格表.xlsx",
-                             "sales_kickoff_2026.pptx", "新品发布会.pptx"}
-    assert rejected["价格表.xlsx"].error == "价格表.xlsx: xlsx files are not supported yet (no parser for this type)"
+def test_slides_sheets_and_scans_keep_their_provenance(acme: IngestedHome) -> None:
+    with acme.home.catalog.session() as session:
+        rows = session.execute(select(File.original_name, Chunk.unit, Chunk.unit_number, Chunk.unit_label, Chunk.text)
+                               .join(Document, Document.file_id == File.id)
+                               .join(Chunk, Chunk.document_id == Document.id)
+                               .where(File.tenant_id == acme.tenant_id)).all()
+    by_file: dict[str, list] = {}
+    for name, unit, number, label, text in rows:
+        by_file.setdefault(name, []).append((unit, number, label, text))
+    assert {(u, n, lbl) for u, n, lbl, _ in by_file["price_list_2026.xlsx"]} >= {("sheet", 2, "Accessories")}
+    accessories = next(t for u, n, _, t in by_file["price_list_2026.xlsx"] if n == 2)
+    assert "| VM-B540 spare battery | 410 USD |" in accessories
+    slides = by_file["sales_kickoff_2026.pptx"]
+    assert any(n == 2 and "Speaker notes:" in t and "two new account managers" in t for _, n, _, t in slides)
+    scan = by_file["delivery_note_scan.png"]
+    assert scan[0][0] == "page" and "Hollowmere Cycles" in scan[0][3]
+    with acme.home.catalog.session() as session:
+        flags = session.scalar(select(File.flags).where(File.original_name == "delivery_note_scan.png"))
+    assert any("OCR" in flag for flag in flags)
 
 
 def test_chunks_point_back_into_the_document_text(acme: IngestedHome) -> None:
@@ -51,7 +61,8 @@ def _dropbox_with_bad_files(source: Path, target: Path) -> Path:
     shutil.copytree(source, target)
     (target / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer<<>>")
     (target / "empty.txt").write_bytes(b"")
-    (target / "really_a_png.pdf").write_bytes((source / "delivery_note_scan.png").read_bytes()[:5000] + b"x")
+    (target / "really_a_png.pdf").write_bytes((source / "delivery_note_scan.png").read_bytes()[:5000])
+    (target / "program.bin").write_bytes(bytes(range(256)) * 8)
     return target
 
 
@@ -62,11 +73,13 @@ def test_bad_files_get_clear_errors_and_the_batch_goes_on(home: Home, tmp_path: 
     outcomes = {o.name: o for o in report.outcomes}
     assert outcomes["broken.pdf"].status == "failed"
     assert "PDF" in (outcomes["broken.pdf"].reason or "")
-    assert outcomes["empty.txt"].status == "failed"
     assert outcomes["empty.txt"].reason == "file is empty (0 bytes)"
-    assert outcomes["really_a_png.pdf"].status == "unsupported"
+    assert outcomes["really_a_png.pdf"].status == "failed"
     assert outcomes["really_a_png.pdf"].detected_type == "png"
-    assert report.count("parsed") == 18
+    assert "name says pdf but the content is png" in outcomes["really_a_png.pdf"].flags or \
+        "image" in (outcomes["really_a_png.pdf"].reason or "")
+    assert outcomes["program.bin"].status == "unsupported"
+    assert report.count("parsed") == 23
     failed = {f.original_name: f.error for f in list_files(home, tenant.id, status="failed")}
     assert failed["broken.pdf"].startswith("broken.pdf: ")  # the stored error names the file
     job = get_job(home, report.job_id, tenant.id)
@@ -74,39 +87,65 @@ def test_bad_files_get_clear_errors_and_the_batch_goes_on(home: Home, tmp_path: 
     assert any("broken.pdf" in e.message for e in job_events(home, report.job_id))
 
 
-def test_reingesting_unchanged_files_creates_nothing_new(home: Home, acme: IngestedHome, tmp_path: Path) -> None:
-    tenant = create_tenant(home, "again")
-    first = ingest_paths(home, tenant.id, [acme.company.dropbox])
+def test_sync_skips_unchanged_reparses_changed_and_tombstones_deleted(home: Home, tmp_path: Path) -> None:
+    tenant = create_tenant(home, "sync")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "keep.md").write_text("# Keep\n\nThe office opens at 08:30 on weekdays.\n")
+    (folder / "edit.md").write_text("# Edit\n\nThe canteen serves lunch from 11:45 to 13:30.\n")
+    (folder / "drop.md").write_text("# Drop\n\nParking permits are renewed every January.\n")
+    first = ingest_paths(home, tenant.id, [folder])
     with home.catalog.session() as session:
         counts = (session.scalar(select(func.count(Document.id))), session.scalar(select(func.count(Chunk.id))))
-    second = ingest_paths(home, tenant.id, [acme.company.dropbox])
-    assert first.version_number == 1
-    assert second.version_number is None
-    assert second.count("unchanged") == 18 and second.count("parsed") == 0
+    again = ingest_paths(home, tenant.id, [folder])
+    assert again.version_number is None and again.count("unchanged") == 3
     with home.catalog.session() as session:
         assert (session.scalar(select(func.count(Document.id))),
                 session.scalar(select(func.count(Chunk.id)))) == counts
-    assert len(list_versions(home, tenant.id)) == 1
 
-    extra = tmp_path / "more"
-    extra.mkdir()
-    (extra / "new_policy.md").write_text("# Bike storage\n\nBikes are stored indoors overnight.\n")
-    (extra / "copy_of_overview.md").write_bytes((acme.company.dropbox / "company_overview.md").read_bytes())
-    third = ingest_paths(home, tenant.id, [extra])
-    assert third.version_number == 2
-    assert {o.name: o.status for o in third.outcomes} == {"copy_of_overview.md": "unchanged",
-                                                          "new_policy.md": "parsed"}
-    v1, v2 = summarize_version(home, tenant.id, 1), summarize_version(home, tenant.id, 2)
-    assert len(v2.documents) == len(v1.documents) + 1  # v1 is untouched, v2 adds one
-    assert len(summarize_version(home, tenant.id, "1").documents) == 18
+    (folder / "edit.md").write_text("# Edit\n\nThe canteen now serves lunch from 12:00 to 14:00 only.\n")
+    (folder / "drop.md").unlink()
+    (folder / "new.md").write_text("# New\n\nVisitors sign in at the front desk and wear a badge.\n")
+    third = ingest_paths(home, tenant.id, [folder])
+    assert (first.version_number, third.version_number) == (1, 2)
+    statuses = {o.name: o.status for o in third.outcomes}
+    assert statuses == {"keep.md": "unchanged", "edit.md": "parsed", "new.md": "parsed"}
+    assert third.removed == ["drop.md"]
+    diff = diff_versions(home, tenant.id, 1, 2)
+    assert (diff.added, diff.removed, diff.changed, diff.unchanged) == (["new.md"], ["drop.md"], ["edit.md"], 1)
+    assert len(summarize_version(home, tenant.id, 1).documents) == 3  # version 1 is untouched
+    dropped = [f for f in list_files(home, tenant.id) if f.original_name == "drop.md"]
+    assert dropped[0].deleted_at is not None  # tombstoned, bytes still stored
+    assert home.blobs.exists(dropped[0].sha256)
+    assert len(list_versions(home, tenant.id)) == 2
 
 
-def test_duplicate_bytes_under_two_names_are_ingested_once(home: Home, tmp_path: Path) -> None:
+def test_duplicates_exact_and_near_are_ingested_once(home: Home, tmp_path: Path) -> None:
     tenant = create_tenant(home, "dupes")
     folder = tmp_path / "d"
     folder.mkdir()
-    (folder / "a.md").write_text("# Same\n\ncontent here\n")
-    (folder / "b.md").write_text("# Same\n\ncontent here\n")
+    body = " ".join(f"Clause {i}: the supplier delivers part {i} within {i + 3} working days." for i in range(40))
+    (folder / "a.md").write_text(f"# Contract\n\n{body}\n")
+    (folder / "b.md").write_text(f"# Contract\n\n{body}\n")
+    (folder / "c.txt").write_text(f"Contract\n\n{body} Signed in Utrecht.\n")
     report = ingest_paths(home, tenant.id, [folder])
-    assert [(o.name, o.status) for o in report.outcomes] == [("a.md", "parsed"), ("b.md", "duplicate")]
-    assert report.outcomes[1].reason == "same bytes as a.md"
+    statuses = {o.name: (o.status, o.reason) for o in report.outcomes}
+    assert statuses["a.md"][0] == "parsed"
+    assert statuses["b.md"] == ("duplicate", "same bytes as another file")
+    assert statuses["c.txt"][0] == "duplicate" and "near-duplicate of a.md" in statuses["c.txt"][1]
+    assert len(summarize_version(home, tenant.id).documents) == 1
+
+
+def test_a_killed_job_is_marked_interrupted_and_the_rerun_completes(home: Home, tmp_path: Path) -> None:
+    tenant = create_tenant(home, "resume")
+    folder = tmp_path / "r"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"doc{i}.md").write_text(f"# Doc {i}\n\nPolicy number {i} says the limit is {i * 7} units.\n")
+    with home.catalog.session() as session:  # what a killed run leaves behind: a running job, dead pid
+        session.add(Job(kind="ingest", tenant_id=tenant.id, status="running", pid=2**22 + 12345))
+    report = ingest_paths(home, tenant.id, [folder])
+    assert report.count("parsed") == 4 and report.version_number == 1
+    with home.catalog.session() as session:
+        stale = session.scalar(select(Job).where(Job.pid == 2**22 + 12345))
+        assert stale is not None and stale.status == "failed" and "interrupted" in (stale.error or "")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from ownllm.errors import InvalidInput, NotFound
-from ownllm.ingest.parsers import PARSERS
+from ownllm.ingest.parsers import SUPPORTED_TYPES
 from ownllm.retrieval.search import search
 from ownllm.retrieval.tokenize import tokenize
 from ownllm.store.home import Home
 from ownllm.store.tenants import create_tenant
 from tests.conftest import IngestedHome
 
-PARSED_FORMATS = set(PARSERS)
+PARSED_FORMATS = SUPPORTED_TYPES
 
 
 def _recall_at(acme: IngestedHome, lang: str, k: int) -> tuple[float, int]:

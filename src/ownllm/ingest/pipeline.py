@@ -127,6 +127,9 @@ class _Run:
         self.pending: dict[str, tuple[SourceFile, str, str, str]] = {}  # file id -> (src, sha, type, note)
         self.done = 0
         self.total = 0
+        self.recorded = 0
+        self.queued_shas: dict[str, str] = {}  # sha256 -> file id queued for parsing in this run
+        self.queue_order: list[str] = []  # file ids in the order their parse tasks were queued
         self._load_dedupe_state()
 
     # ---------------------------------------------------------------- dedupe state of the corpus
@@ -208,6 +211,11 @@ class _Run:
             self._fail(file_id, item, detection.type, "unsupported", f"{detection.type} files are not supported",
                        flags)
             return
+        queued_twin = self.queued_shas.get(blob_sha)
+        if queued_twin is not None and queued_twin != file_id:
+            self._set_status(file_id, "duplicate", None, flags, duplicate_of=queued_twin)
+            self.outcome(FileOutcome(item.name, "duplicate", detection.type, "same bytes as another file"))
+            return
         original = self._same_bytes_elsewhere(blob_sha, file_id)
         if original is not None:
             other_file, doc_id = original
@@ -216,6 +224,8 @@ class _Run:
             self.outcome(FileOutcome(item.name, "duplicate", detection.type, "same bytes as another file"))
             return
         self.pending[file_id] = (item, blob_sha, detection.type, detection.note or "")
+        self.queued_shas[blob_sha] = file_id
+        self.queue_order.append(file_id)
         self.tasks.append((file_id, parse_file, (str(self.home.blobs.path_for(blob_sha)), detection.type,
                                                  item.name, self.options)))
 
@@ -311,11 +321,11 @@ class _Run:
             other = twin if twin is not None and twin not in same_path else near[0]  # type: ignore[index]
             similarity = 1.0 if other == twin else near[1]  # type: ignore[index]
             other_name = self.doc_paths.get(other, ("", other))[1]
-            self._set_status(file_id, "duplicate", f"{item.name}: near-duplicate of {other_name} "
-                             f"(similarity {similarity:.2f})", flags)
+            why = (f"same text as {other_name}" if other == twin
+                   else f"near-duplicate of {other_name} (similarity {similarity:.2f})")
+            self._set_status(file_id, "duplicate", f"{item.name}: {why}", flags)
             self.current_docs.add(other)
-            self.outcome(FileOutcome(item.name, "duplicate", kind, f"near-duplicate of {other_name} "
-                                     f"(similarity {similarity:.2f})", flags=flags))
+            self.outcome(FileOutcome(item.name, "duplicate", kind, why, flags=flags))
             return
         offsets = block_offsets(parsed)
         self.home.blobs.put_bytes(full_text.encode("utf-8"))
@@ -399,8 +409,13 @@ def ingest_paths(home: Home, tenant_id: str, paths: Iterable[Path], on_progress:
             for item in files:
                 tracker.progress(run.done, run.total, "store", item.name)
                 run.admit(item)
+            # parse in parallel, record in queue order: "which copy is the original" must not depend on timing
+            waiting: dict[str, TaskResult] = {}
             for result in pool.run(run.tasks):
-                run.finish(result)
+                waiting[result.task_id] = result
+                while run.recorded < len(run.queue_order) and run.queue_order[run.recorded] in waiting:
+                    run.finish(waiting.pop(run.queue_order[run.recorded]))
+                    run.recorded += 1
         tracker.progress(run.total, run.total, "version", None)
         run.compose_version()
         run.report.seconds = time.monotonic() - started
