@@ -42,7 +42,8 @@ def test_chinese_text_decodes_in_common_encodings(encoding: str) -> None:
 
 
 def test_markdown_keeps_code_fences_verbatim() -> None:
-    doc = parse_markdown(b"# Top\n\nintro\n\n```html\n<b>not markup</b>\n\n# not a heading\n```\n", "c.md", ParseOptions())
+    source = b"# Top\n\nintro\n\n```html\n<b>not markup</b>\n\n# not a heading\n```\n"
+    doc = parse_markdown(source, "c.md", ParseOptions())
     kinds = [(b.kind, b.text.splitlines()[0]) for b in doc.units[0].blocks]
     assert kinds == [("heading", "Top"), ("paragraph", "intro"), ("code", "```html")]
     assert "# not a heading" in doc.units[0].blocks[2].text

@@ -36,6 +36,11 @@ def _ooxml_kind(head: bytes, data: bytes) -> str:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except zipfile.BadZipFile:
+        # truncated: no central directory, but local headers still name the parts
+        window = data[:1 << 16]
+        for marker, kind in ((b"word/", "docx"), (b"ppt/", "pptx"), (b"xl/", "xlsx")):
+            if marker in window:
+                return kind
         return "zip"  # a broken zip: the parser will report the damage
     if "word/document.xml" in names:
         return "docx"

@@ -27,7 +27,7 @@ class CleaningConfig(BaseModel):
     quality: bool = True
     near_dedupe: bool = True
     near_dedupe_threshold: float = Field(default=0.9, gt=0.0, le=1.0)
-    min_document_chars: int = Field(default=20, ge=0)
+    min_document_chars: int = Field(default=8, ge=0)
     pii: PiiConfig = Field(default_factory=PiiConfig)
 
 
