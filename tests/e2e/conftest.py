@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -31,6 +32,7 @@ class Server:
     globex_key: str
     globex_version_id: str
     revoked_key: str
+    acme_dropbox: Path
 
 
 def _free_port() -> int:
@@ -70,7 +72,7 @@ def server(acme: IngestedHome, tmp_path_factory: pytest.TempPathFactory) -> Iter
         time.sleep(0.2)
     try:
         yield Server(base_url, acme.api_key, acme.report.version_id or "", globex_key,
-                     globex_report.version_id or "", revoked_key)
+                     globex_report.version_id or "", revoked_key, acme.company.dropbox)
     finally:
         process.terminate()
         process.wait(timeout=20)

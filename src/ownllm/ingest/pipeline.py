@@ -88,8 +88,11 @@ class SourceFile:
     depth: int = 0
 
 
-def collect_files(paths: Iterable[Path]) -> list[SourceFile]:
-    """Folders are walked (hidden entries skipped) and synced; single files replace their own path."""
+def collect_files(paths: Iterable[Path], source: str | None = None) -> list[SourceFile]:
+    """Folders are walked (hidden entries skipped) and synced; single files replace their own path.
+
+    `source` names where single files come from (e.g. `upload`); by default their folder.
+    """
     found: list[SourceFile] = []
     for root in paths:
         root = Path(root)
@@ -100,7 +103,7 @@ def collect_files(paths: Iterable[Path]) -> list[SourceFile]:
                 if path.is_file() and not any(part.startswith(".") for part in relative.parts):
                     found.append(SourceFile(path, relative.as_posix(), source, True))
         elif root.is_file():
-            found.append(SourceFile(root, root.name, str(root.resolve().parent), False))
+            found.append(SourceFile(root, root.name, source or str(root.resolve().parent), False))
         else:
             raise NotFound(f"{root}: no such file or folder")
     return found
@@ -390,13 +393,20 @@ def _sha256_of(path: Path) -> str:
 
 
 def ingest_paths(home: Home, tenant_id: str, paths: Iterable[Path], on_progress: ProgressCallback | None = None,
-                 workers: int | None = None) -> IngestReport:
-    """Ingest files and folders into the tenant's data space; returns what happened to each file."""
+                 workers: int | None = None, *, source: str | None = None,
+                 tracker: JobTracker | None = None) -> IngestReport:
+    """Ingest files and folders into the tenant's data space; returns what happened to each file.
+
+    Pass a `tracker` made beforehand when the caller must know the job id before work starts
+    (the API answers an upload at once and runs the job in the background).
+    """
     started = time.monotonic()
-    files = collect_files(paths)
+    files = collect_files(paths, source)
     for job_id in mark_interrupted(home, tenant_id, "ingest"):
-        JobTracker(home, job_id).event("marked interrupted by a later ingest", level="warning")
-    tracker = JobTracker.create(home, "ingest", tenant_id, {"files": len(files)}, on_progress)
+        if tracker is None or job_id != tracker.job_id:
+            JobTracker(home, job_id).event("marked interrupted by a later ingest", level="warning")
+    if tracker is None:
+        tracker = JobTracker.create(home, "ingest", tenant_id, {"files": len(files)}, on_progress)
     tracker.start(total=len(files))
     limits_probe = Limits()
     pool = WorkerPool(workers or home.settings.ingest_workers, limits_probe.parse_timeout_s,

@@ -128,7 +128,7 @@ def mark_interrupted(home: Home, tenant_id: str | None, kind: str) -> list[str]:
         running = session.scalars(select(Job).where(Job.tenant_id == tenant_id, Job.kind == kind,
                                                     Job.status == "running"))
         for job in running:
-            if job.pid != os.getpid() and not _process_alive(job.pid):
+            if job.pid is not None and job.pid != os.getpid() and not _process_alive(job.pid):
                 job.status, job.finished_at = "failed", utcnow()
                 job.error = "interrupted: its process ended before it finished; the next run resumes"
                 closed.append(job.id)

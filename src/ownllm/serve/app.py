@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from ownllm import __version__
 from ownllm.config import Settings
 from ownllm.serve.errors import install_error_handlers
+from ownllm.serve.files_api import router as files_router
 from ownllm.serve.openai_api import router
 from ownllm.store.home import open_home
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.home = home
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(files_router)
 
     @app.get("/health")
     def health() -> dict[str, str]:
