@@ -14,28 +14,34 @@ mkdir -p "$DEMO"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "1/6 generate the sample company (Veltrano Mobility, fictional)"
+step "1/7 generate the sample company (Veltrano Mobility, fictional)"
 "$OWNLLM" sample "$DEMO/company"
 
-step "2/6 create the data space and a tenant"
+step "2/7 create the data space and a tenant"
 "$OWNLLM" init
 "$OWNLLM" tenant create acme > "$DEMO/acme.out"
 head -n 2 "$DEMO/acme.out"
 echo "(API key saved in $DEMO/acme.out)"
 
-step "3/6 ingest the drop-box"
+step "3/7 ingest the drop-box"
 "$OWNLLM" ingest acme "$DEMO/company/dropbox" | tee "$DEMO/ingest.out"
 
-step "4/6 the corpus"
+step "4/7 the corpus (every format parsed: the scanned PNG through OCR, slides, sheets)"
 "$OWNLLM" corpus acme show
 "$OWNLLM" corpus acme rejected
 
-step "5/6 search"
+step "5/7 a policy changes: re-ingest makes version 2, unchanged files are skipped"
+sed -i 's/to 31 countries/to 32 countries/' "$DEMO/company/dropbox/shipping_policy.txt"
+printf '# Canteen\n\nThe Eindhoven canteen serves lunch from 11:45 to 13:30.\n' > "$DEMO/company/dropbox/canteen.md"
+"$OWNLLM" ingest acme "$DEMO/company/dropbox" | tail -n 2
+"$OWNLLM" corpus acme diff 1 2
+
+step "6/7 search"
 "$OWNLLM" search acme "motor warranty of the VM-S95 scooter" -k 3
 "$OWNLLM" search acme "parental leave" -k 3
 "$OWNLLM" search acme "售后服务热线" -k 3
 
-step "6/6 cited answers from the base model"
+step "7/7 cited answers from the base model"
 answered=0
 ask_and_check() {  # question, expected source document, expected fact
   local out

@@ -71,3 +71,10 @@ def test_a_tenant_cannot_search_another_tenants_corpus_version(acme: IngestedHom
 
 def test_query_with_no_known_terms_returns_nothing(acme: IngestedHome) -> None:
     assert search(acme.home, acme.tenant_id, "zxqv wplk") == []
+
+
+def test_sheet_and_slide_hits_name_their_place(acme: IngestedHome) -> None:
+    sheet = search(acme.home, acme.tenant_id, "VM-B540 spare battery price", top_k=3)[0]
+    assert (sheet.file_name, sheet.location) == ("price_list_2026.xlsx", "sheet 2 “Accessories”")
+    slide = search(acme.home, acme.tenant_id, "Nordic region account managers speaker notes", top_k=3)[0]
+    assert (slide.file_name, slide.location) == ("sales_kickoff_2026.pptx", "slide 2 “Targets”")

@@ -6,12 +6,27 @@ package installed, a character-based estimate stands in.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from ownllm.ingest.lang import approx_tokens
 
 _counter: Callable[[str], int] | None = None
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence native code writing straight to file descriptor 2."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 _lock = threading.Lock()
 
 
@@ -24,8 +39,9 @@ def base_model_token_counter() -> Callable[[str], int]:
 
                 from ownllm.models.hub import DEFAULT_MODEL_ID, SHIPPED_MODELS
 
-                vocab = Llama(model_path=str(SHIPPED_MODELS[DEFAULT_MODEL_ID].locate()), vocab_only=True,
-                              verbose=False)
+                with _quiet_stderr():  # llama.cpp logs a context warning even for a vocabulary-only load
+                    vocab = Llama(model_path=str(SHIPPED_MODELS[DEFAULT_MODEL_ID].locate()), vocab_only=True,
+                                  verbose=False)
 
                 def count(text: str) -> int:
                     return len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))

@@ -30,15 +30,18 @@ class SearchHit:
     file_name: str
     unit: str
     unit_number: int | None
+    unit_label: str | None
     heading: str | None
     char_start: int
     char_end: int
 
     @property
     def location(self) -> str:
-        """Human-readable place in the document: 'page 3', 'slide 2', or the section heading."""
+        """Human-readable place: 'page 3', 'sheet 2 “Accessories”', 'at 00:01:05–00:01:40', or the heading."""
+        if self.unit == "time" and self.unit_label:
+            return f"at {self.unit_label}"
         if self.unit_number is not None:
-            return f"{self.unit} {self.unit_number}"
+            return f"{self.unit} {self.unit_number}" + (f" “{self.unit_label}”" if self.unit_label else "")
         return f"section “{self.heading}”" if self.heading else "document"
 
     def citation(self) -> dict:
@@ -50,6 +53,7 @@ class SearchHit:
             "page": self.unit_number if self.unit == "page" else None,
             "unit": self.unit,
             "unit_number": self.unit_number,
+            "unit_label": self.unit_label,
             "span": [self.char_start, self.char_end],
             "chunk_id": self.chunk_id,
             "score": round(self.score, 4),
@@ -85,6 +89,6 @@ def search(home: Home, tenant_id: str, query: str, *, corpus: str | int = "lates
         hits.append(SearchHit(
             rank=len(hits) + 1, score=score, chunk_id=chunk.id, text=chunk.text, document_id=chunk.document_id,
             document_title=title, file_name=name, unit=chunk.unit, unit_number=chunk.unit_number,
-            heading=chunk.heading, char_start=chunk.char_start, char_end=chunk.char_end,
+            unit_label=chunk.unit_label, heading=chunk.heading, char_start=chunk.char_start, char_end=chunk.char_end,
         ))
     return hits
