@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from ownllm.ingest.parsed import Attachment, Block, ParsedDocument, ParseError, Unit
 from ownllm.ingest.parsers.html import html_to_blocks
 from ownllm.ingest.parsers.options import ParseOptions
+from ownllm.ingest.parsers.zip_limits import open_capped_zip
 from ownllm.ingest.textcodec import decode_text
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -38,17 +39,7 @@ def unsafe_member_reason(member: str) -> str | None:
 
 def parse_zip(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     limits = options.limits
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ParseError(f"ZIP archive is damaged or truncated: {exc}") from exc
-    if len(members) > limits.max_archive_members:
-        raise ParseError(f"ZIP has {len(members)} members, over the cap of {limits.max_archive_members}")
-    declared = sum(m.file_size for m in members)
-    if declared > limits.max_archive_total_bytes:
-        raise ParseError(f"ZIP would unpack to {declared} bytes, over the {limits.max_archive_total_bytes} cap "
-                         "(zip bomb?)")
+    archive, members = open_capped_zip(data, "ZIP", "members", limits)
     attachments, rejected, total = [], [], 0
     for member in members:
         reason = unsafe_member_reason(member.filename)

@@ -8,7 +8,6 @@ notes macros (`vbaProject.bin`), which are never run: only the document's text i
 
 from __future__ import annotations
 
-import io
 import zipfile
 
 from defusedxml import DefusedXmlException
@@ -16,22 +15,14 @@ from defusedxml.ElementTree import fromstring
 
 from ownllm.ingest.limits import Limits
 from ownllm.ingest.parsed import ParseError
+from ownllm.ingest.parsers.zip_limits import open_capped_zip
 
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
 def check_package(data: bytes, kind: str, limits: Limits) -> tuple[zipfile.ZipFile, list[str]]:
     """Return the opened package and flags; raise ParseError for anything unsafe or broken."""
-    try:
-        package = zipfile.ZipFile(io.BytesIO(data))
-        members = package.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ParseError(f"{kind.upper()} is damaged or truncated (not a readable zip package): {exc}") from exc
-    if len(members) > limits.max_archive_members:
-        raise ParseError(f"{kind.upper()} has {len(members)} parts, over the cap of {limits.max_archive_members}")
-    total = sum(m.file_size for m in members)
-    if total > limits.max_archive_total_bytes:
-        raise ParseError(f"{kind.upper()} would unpack to {total} bytes, over the cap (zip bomb?)")
+    package, members = open_capped_zip(data, kind.upper(), "parts", limits)
     flags: list[str] = []
     for member in members:
         if member.compress_size and member.file_size / member.compress_size > limits.max_archive_ratio:
