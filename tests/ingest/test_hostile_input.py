@@ -48,6 +48,7 @@ def hostile_batch(home: Home, tmp_path: Path) -> tuple[Home, str, dict]:
         "huge_page.pdf": _pdf_bytes(tmp_path, 1, size=(20000, 20000)),
         "long.pdf": _pdf_bytes(tmp_path, 25),
         "white_text.pdf": _pdf_bytes(tmp_path, 1, white_text=True),
+        "hidden.docx": hostile.hidden_text_docx(),
         "too_big.txt": b"x " * 1_100_000,
     })
     report = ingest_paths(home, tenant.id, [folder])
@@ -136,6 +137,8 @@ def test_macros_are_flagged_and_never_run(hostile_batch: tuple) -> None:
 def test_hidden_white_text_is_flagged(hostile_batch: tuple) -> None:
     _, _, outcomes = hostile_batch
     assert any("hidden text" in flag for flag in outcomes["white_text.pdf"].flags)
+    assert "3 hidden text run(s) (vanished, white or <1 pt)" in outcomes["hidden.docx"].flags
+    assert not any("hidden" in flag for flag in outcomes["good.docx"].flags)
 
 
 def _sleep_forever() -> None:

@@ -98,6 +98,21 @@ def _xml_text_fallback(package: zipfile.ZipFile, prefix: str, tag: str, unit_kin
     return units
 
 
+def _hidden_runs(document: object) -> int:
+    """Runs a reader would not see: vanished, white, or under 1 pt (text that can smuggle instructions)."""
+    hidden = 0
+    for paragraph in document.paragraphs:  # type: ignore[attr-defined]
+        for run in paragraph.runs:
+            if not run.text.strip():
+                continue
+            font = run.font
+            white = font.color is not None and font.color.type is not None and str(font.color.rgb) == "FFFFFF"
+            tiny = font.size is not None and font.size.pt < 1.0
+            if font.hidden or white or tiny:
+                hidden += 1
+    return hidden
+
+
 def parse_docx(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     package, flags = check_package(data, "docx", options.limits)
     try:
@@ -108,6 +123,9 @@ def parse_docx(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
             raise ParseError(f"DOCX is damaged or not a Word document: {exc}") from exc
         return ParsedDocument("", units, "docx-xml-fallback", [*flags, f"read raw XML: {exc}"])
     blocks = _docx_blocks(document)
+    hidden = _hidden_runs(document)
+    if hidden:
+        flags = [*flags, f"{hidden} hidden text run(s) (vanished, white or <1 pt)"]
     extra = _headers_and_footers(document)
     if extra:
         blocks += [Block("Headers and footers", "heading", 2), *extra]
