@@ -141,7 +141,7 @@ def ingest(tenant: str, paths: list[Path]) -> None:
     """Ingest files and folders into a tenant's data space, making a new corpus version if anything changed."""
     from ownllm.corpus.versions import get_version
     from ownllm.ingest.pipeline import ingest_paths
-    from ownllm.retrieval.lexical import ensure_index
+    from ownllm.retrieval.indexes import ensure_indexes
 
     home = _home()
     tenant_id = _tenant_id(home, tenant)
@@ -157,7 +157,7 @@ def ingest(tenant: str, paths: list[Path]) -> None:
             report = ingest_paths(home, tenant_id, paths, on_progress=show)
             if report.version_id is not None:
                 progress.update(task, stage="index", item=f"corpus v{report.version_number}")
-                ensure_index(home, get_version(home, tenant_id, report.version_id))
+                ensure_indexes(home, get_version(home, tenant_id, report.version_id))
     except OwnLLMError as exc:
         _fail(exc)
     table = Table("file", "type", "status", "chunks", "note")
@@ -240,15 +240,21 @@ def search(
     query: str,
     top_k: Annotated[int, typer.Option("--top-k", "-k")] = 5,
     corpus_ref: Annotated[str, typer.Option("--corpus")] = "latest",
+    mode: Annotated[str, typer.Option(help="hybrid | lexical | dense")] = "hybrid",
+    file_type: Annotated[list[str] | None, typer.Option("--type", help="only these file types (pdf, docx…)")] = None,
+    lang: Annotated[str | None, typer.Option(help="only documents in this language (en, zh…)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Ranked chunks for a query, with the document and place each came from."""
+    from ownllm.retrieval.search import SearchFilters
     from ownllm.retrieval.search import search as run_search
 
     home = _home()
     tenant_id = _tenant_id(home, tenant)
     try:
-        hits = run_search(home, tenant_id, query, corpus=corpus_ref, top_k=top_k)
+        filters = SearchFilters(types=tuple(file_type or ()), lang=lang)
+        hits = run_search(home, tenant_id, query, corpus=corpus_ref, top_k=top_k, mode=mode,  # type: ignore[arg-type]
+                          filters=filters)
     except OwnLLMError as exc:
         _fail(exc)
     if as_json:

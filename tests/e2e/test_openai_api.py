@@ -167,3 +167,28 @@ def test_invalid_requests_get_openai_shaped_errors(server: Server) -> None:
         "messages": [{"role": "user", "content": "hi"}]}), 400, "context_length_exceeded")
     _assert_openai_error(httpx.post(f"{server.base_url}/v1/search", headers=headers, json={"query": " "}),
                          400, "invalid_value")
+
+
+def test_embeddings_endpoint_through_the_openai_client(server: Server) -> None:
+    client = _client(server, server.acme_key)
+    result = client.embeddings.create(model="multilingual-e5-small",
+                                      input=["The frame warranty lasts ten years.", "维川车架质保十年。"])
+    assert [d.index for d in result.data] == [0, 1]
+    assert all(len(d.embedding) == 384 for d in result.data)
+    assert result.data[0].embedding != result.data[1].embedding
+    import numpy as np
+
+    a, b = (np.array(d.embedding) for d in result.data)
+    assert abs(np.linalg.norm(a) - 1) < 1e-3 and a @ b > 0.8  # the same fact across languages
+    with pytest.raises(openai.NotFoundError):
+        client.embeddings.create(model="no-such-embedder", input="x")
+
+
+def test_search_modes_and_filters_over_http(server: Server) -> None:
+    url, headers = f"{server.base_url}/v1/search", {"Authorization": f"Bearer {server.acme_key}"}
+    for mode in ("hybrid", "lexical", "dense"):
+        data = httpx.post(url, headers=headers, timeout=60, json={"query": "annual leave days", "mode": mode}).json()
+        assert data["data"][0]["file_name"] == "employee_handbook.docx", mode
+    filtered = httpx.post(url, headers=headers, timeout=60, json={
+        "query": "warranty", "top_k": 10, "filters": {"types": ["docx"]}}).json()["data"]
+    assert filtered and all(hit["file_name"].endswith(".docx") for hit in filtered)

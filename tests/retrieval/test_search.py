@@ -69,8 +69,21 @@ def test_a_tenant_cannot_search_another_tenants_corpus_version(acme: IngestedHom
         search(acme.home, other.id, "warranty", corpus=acme.report.version_id or "")
 
 
-def test_query_with_no_known_terms_returns_nothing(acme: IngestedHome) -> None:
-    assert search(acme.home, acme.tenant_id, "zxqv wplk") == []
+def test_nonsense_finds_no_terms_and_rag_declines_to_answer(acme: IngestedHome) -> None:
+    from ownllm.retrieval.rag import retrieve_for_chat
+
+    assert search(acme.home, acme.tenant_id, "zxqv wplk", mode="lexical") == []
+    assert search(acme.home, acme.tenant_id, "zxqv wplk", mode="dense")  # dense always has neighbours…
+
+    class NoModel:  # retrieval alone decides; the model must not even be asked
+        def count_tokens(self, text: str) -> int:
+            return len(text) // 3
+
+        def chat(self, *args: object, **kwargs: object) -> object:
+            raise AssertionError("the model must not be called")
+
+    messages = [{"role": "user", "content": "zxqv wplk"}]
+    assert retrieve_for_chat(acme.home, acme.tenant_id, messages, NoModel()) == (messages, [])  # …RAG declines
 
 
 def test_sheet_and_slide_hits_name_their_place(acme: IngestedHome) -> None:

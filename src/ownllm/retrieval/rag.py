@@ -20,6 +20,8 @@ from ownllm.retrieval.tokenize import tokenize
 from ownllm.store.home import Home
 
 NOT_FOUND_ANSWER = "Not found in the knowledge base."
+# E5 cosine between a question and an unrelated passage is often ~0.75; a related one ~0.85+
+DENSE_CONFIDENCE = 0.82
 SYSTEM_PROMPT = "Answer the question with the exact fact from the context."
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.])(?=\s)|\n")
 
@@ -75,6 +77,12 @@ def select_evidence(question: str, hits: list[SearchHit], max_sentences: int = 3
     return chosen
 
 
+def confident(evidence: list[Evidence], hits: list[SearchHit]) -> bool:
+    """Answer only when the best evidence shares a term with the question or is semantically close."""
+    best_dense = max((hit.dense_score or 0.0) for hit in hits)
+    return evidence[0].overlap > 0 or best_dense >= DENSE_CONFIDENCE
+
+
 def cited_chunks(evidence: list[Evidence]) -> list[dict]:
     """One citation per chunk that supplied evidence, in the order of its best sentence."""
     seen: dict[str, dict] = {}
@@ -108,7 +116,7 @@ def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]]
     question = last_user_text(messages)
     hits = search(home, tenant_id, question, corpus=corpus, top_k=top_k)
     evidence = select_evidence(question, hits, engine=engine) if hits else []
-    if not evidence:
+    if not evidence or not confident(evidence, hits):
         return messages, []
     return augment_messages(messages, evidence), evidence
 

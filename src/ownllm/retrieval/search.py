@@ -1,22 +1,43 @@
 """Search a tenant's corpus version and return chunks with the provenance a citation needs.
 
-The CLI's `ownllm search`, the API's `/v1/search` and RAG in chat completions all call
-`search`, so they rank identically.
+Hybrid by default: BM25 and dense candidates fused (RRF or weighted), then metadata filters,
+then overlapping chunks of one document merged so results are not near-repeats. The CLI's
+`ownllm search`, the API's `/v1/search` and RAG in chat completions all call `search`.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import select
 
 from ownllm.corpus.versions import resolve_version
 from ownllm.errors import InvalidInput
+from ownllm.retrieval.dense import get_dense
+from ownllm.retrieval.embeddings import get_embedder
+from ownllm.retrieval.hybrid import FusionConfig, fuse
 from ownllm.retrieval.lexical import get_index
 from ownllm.store.catalog import Chunk, Document, File
 from ownllm.store.home import Home
 
 MAX_TOP_K = 50
+SearchMode = Literal["hybrid", "lexical", "dense"]
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    types: tuple[str, ...] = ()  # detected file types, e.g. ("pdf", "docx")
+    file_glob: str | None = None  # e.g. "policies/*"
+    lang: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.types or self.file_glob or self.lang or self.created_after or self.created_before)
 
 
 @dataclass
@@ -34,6 +55,8 @@ class SearchHit:
     heading: str | None
     char_start: int
     char_end: int
+    lexical_score: float | None = None
+    dense_score: float | None = None
 
     @property
     def location(self) -> str:
@@ -46,49 +69,82 @@ class SearchHit:
 
     def citation(self) -> dict:
         return {
-            "document_id": self.document_id,
-            "document": self.file_name,
-            "title": self.document_title,
-            "location": self.location,
-            "page": self.unit_number if self.unit == "page" else None,
-            "unit": self.unit,
-            "unit_number": self.unit_number,
-            "unit_label": self.unit_label,
-            "span": [self.char_start, self.char_end],
-            "chunk_id": self.chunk_id,
-            "score": round(self.score, 4),
+            "document_id": self.document_id, "document": self.file_name, "title": self.document_title,
+            "location": self.location, "page": self.unit_number if self.unit == "page" else None,
+            "unit": self.unit, "unit_number": self.unit_number, "unit_label": self.unit_label,
+            "span": [self.char_start, self.char_end], "chunk_id": self.chunk_id, "score": round(self.score, 4),
         }
 
     def as_dict(self) -> dict:
         return {**asdict(self), "location": self.location}
 
 
-def search(home: Home, tenant_id: str, query: str, *, corpus: str | int = "latest", top_k: int = 5) -> list[SearchHit]:
+def _candidates(home: Home, version: object, query: str, mode: SearchMode, pool: int,
+                fusion: FusionConfig) -> tuple[list[tuple[str, float]], dict[str, float], dict[str, float]]:
+    lexical = get_index(home, version).search(query, pool) if mode in ("hybrid", "lexical") else []  # type: ignore[arg-type]
+    dense: list[tuple[str, float]] = []
+    if mode in ("hybrid", "dense"):
+        vector = get_embedder().embed_queries([query])[0]
+        dense = get_dense(home, version).search(vector, pool)  # type: ignore[arg-type]
+    ranked = lexical if mode == "lexical" else dense if mode == "dense" else fuse(lexical, dense, fusion)
+    return ranked, dict(lexical), dict(dense)
+
+
+def search(home: Home, tenant_id: str, query: str, *, corpus: str | int = "latest", top_k: int = 5,
+           mode: SearchMode = "hybrid", filters: SearchFilters | None = None,
+           fusion: FusionConfig | None = None) -> list[SearchHit]:
     if not query or not query.strip():
         raise InvalidInput("query is empty: say what to search for", param="query")
     if not 1 <= top_k <= MAX_TOP_K:
         raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}", param="top_k")
+    if mode not in ("hybrid", "lexical", "dense"):
+        raise InvalidInput(f"mode must be hybrid, lexical or dense, got {mode!r}", param="mode")
+    filters = filters or SearchFilters()
     with home.catalog.session() as session:
         version = resolve_version(session, tenant_id, corpus)
-    ranked = get_index(home, version).search(query, top_k)
+    pool = 200 if filters.active else max(4 * top_k, 20)
+    ranked, lexical, dense = _candidates(home, version, query, mode, pool, fusion or FusionConfig())
     if not ranked:
         return []
     with home.catalog.session() as session:
         rows = session.execute(
-            select(Chunk, Document.title, File.original_name)
-            .join(Document, Document.id == Chunk.document_id)
-            .join(File, File.id == Document.file_id)
+            select(Chunk, Document.title, Document.lang, File.original_name, File.detected_type, File.created_at)
+            .join(Document, Document.id == Chunk.document_id).join(File, File.id == Document.file_id)
             .where(Chunk.id.in_([chunk_id for chunk_id, _ in ranked]), Document.tenant_id == tenant_id)
         ).all()
-    by_id = {chunk.id: (chunk, title, name) for chunk, title, name in rows}
-    hits = []
+    by_id = {row[0].id: row for row in rows}
+    hits: list[SearchHit] = []
     for chunk_id, score in ranked:
         if chunk_id not in by_id:
             continue
-        chunk, title, name = by_id[chunk_id]
+        chunk, title, lang, name, kind, created = by_id[chunk_id]
+        if not _passes(filters, kind, name, lang, created):
+            continue
+        if any(h.document_id == chunk.document_id and h.char_start < chunk.char_end and chunk.char_start < h.char_end
+               for h in hits):
+            continue  # overlaps a better-ranked chunk of the same document
         hits.append(SearchHit(
             rank=len(hits) + 1, score=score, chunk_id=chunk.id, text=chunk.text, document_id=chunk.document_id,
             document_title=title, file_name=name, unit=chunk.unit, unit_number=chunk.unit_number,
-            unit_label=chunk.unit_label, heading=chunk.heading, char_start=chunk.char_start, char_end=chunk.char_end,
-        ))
+            unit_label=chunk.unit_label, heading=chunk.heading, char_start=chunk.char_start,
+            char_end=chunk.char_end, lexical_score=lexical.get(chunk_id), dense_score=dense.get(chunk_id)))
+        if len(hits) == top_k:
+            break
     return hits
+
+
+def _passes(filters: SearchFilters, kind: str, name: str, lang: str, created: datetime) -> bool:
+    if filters.types and kind not in filters.types:
+        return False
+    if filters.file_glob and not fnmatch.fnmatch(name, filters.file_glob):
+        return False
+    if filters.lang and lang != filters.lang:
+        return False
+    created = created if created.tzinfo else created.replace(tzinfo=None)
+    if filters.created_after and _naive(created) < _naive(filters.created_after):
+        return False
+    return not (filters.created_before and _naive(created) > _naive(filters.created_before))
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ownllm.errors import InvalidInput, NotFound
 from ownllm.ingest.pipeline import ingest_paths
 from ownllm.jobs.tracker import JobTracker, get_job, job_events
-from ownllm.retrieval.lexical import ensure_index
+from ownllm.retrieval.indexes import ensure_indexes
 from ownllm.serve.auth import Owner
 from ownllm.store.catalog import File, Job
 from ownllm.store.home import Home
@@ -56,7 +56,7 @@ def _run_ingest(home: Home, tenant_id: str, path: Path, tracker: JobTracker) -> 
         if report.version_id is not None:
             from ownllm.corpus.versions import get_version
 
-            ensure_index(home, get_version(home, tenant_id, report.version_id))
+            ensure_indexes(home, get_version(home, tenant_id, report.version_id))
     except Exception:  # recorded on the job by ingest_paths; the thread just ends
         pass
     finally:

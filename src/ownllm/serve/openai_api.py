@@ -6,6 +6,7 @@ never blocks the event loop, and the engine's own lock keeps llama.cpp single-th
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -18,11 +19,13 @@ from fastapi.responses import StreamingResponse
 from ownllm.corpus.versions import list_versions
 from ownllm.errors import InvalidInput
 from ownllm.models.registry import list_models, resolve_model
+from ownllm.retrieval.embeddings import embedding_models, get_embedder
+from ownllm.retrieval.hybrid import FusionConfig
 from ownllm.retrieval.rag import NOT_FOUND_ANSWER, cited_chunks, retrieve_for_chat
-from ownllm.retrieval.search import search
+from ownllm.retrieval.search import SearchFilters, search
 from ownllm.serve.auth import Owner
 from ownllm.serve.engines.llamacpp import LlamaCppEngine, get_engine
-from ownllm.serve.schemas import ChatCompletionRequest, SearchRequest
+from ownllm.serve.schemas import ChatCompletionRequest, EmbeddingRequest, SearchRequest
 from ownllm.store.home import Home
 
 router = APIRouter(prefix="/v1")
@@ -39,7 +42,28 @@ def _model_card(model_id: str, owned_by: str) -> dict[str, Any]:
 
 @router.get("/models")
 def get_models(owner: Owner) -> dict[str, Any]:
-    return {"object": "list", "data": [_model_card(m.id, m.owned_by) for m in list_models(owner.tenant_id)]}
+    cards = [_model_card(m.id, m.owned_by) for m in list_models(owner.tenant_id)]
+    return {"object": "list", "data": cards + [_model_card(name, "ownllm") for name in embedding_models()]}
+
+
+@router.post("/embeddings")
+def create_embeddings(body: EmbeddingRequest, owner: Owner) -> dict[str, Any]:
+    texts = [body.input] if isinstance(body.input, str) else body.input
+    if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
+        raise InvalidInput("input must be a non-empty string or list of non-empty strings", param="input")
+    if len(texts) > 2048:
+        raise InvalidInput("at most 2048 inputs per request", param="input")
+    embedder = get_embedder(body.model)
+    vectors = embedder.embed_queries(texts) if body.input_type == "query" else embedder.embed_passages(texts)
+    data = []
+    for index, vector in enumerate(vectors):
+        value: Any = vector.tolist()
+        if body.encoding_format == "base64":
+            value = base64.b64encode(vector.astype("<f4").tobytes()).decode()
+        data.append({"object": "embedding", "index": index, "embedding": value})
+    tokens = sum(len(t.split()) for t in texts)
+    return {"object": "list", "data": data, "model": embedder.name,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
 
 @router.get("/models/{model_id}")
@@ -139,7 +163,10 @@ def chat_completions(body: ChatCompletionRequest, request: Request,
 @router.post("/search")
 def post_search(body: SearchRequest, request: Request, owner: Owner) -> dict[str, Any]:
     """ownllm extension: ranked passages from the caller's own corpus, with provenance."""
-    hits = search(_home(request), owner.tenant_id, body.query, corpus=body.corpus, top_k=body.top_k)
+    filters = SearchFilters(tuple(body.filters.types), body.filters.file_glob, body.filters.lang) \
+        if body.filters else None
+    hits = search(_home(request), owner.tenant_id, body.query, corpus=body.corpus, top_k=body.top_k,
+                  mode=body.mode, filters=filters, fusion=FusionConfig(body.fusion, alpha=body.alpha))
     return {"object": "list", "data": [{"object": "search.result", **hit.as_dict(),
                                         "citation": hit.citation()} for hit in hits]}
 

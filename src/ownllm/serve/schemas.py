@@ -57,8 +57,27 @@ class ChatCompletionRequest(BaseModel):
         return [self.stop] if isinstance(self.stop, str) else self.stop
 
 
+class SearchFilterBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    types: list[str] = Field(default_factory=list)
+    file_glob: str | None = None
+    lang: str | None = None
+
+
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str
     corpus: str = "latest"
     top_k: int = Field(default=5, ge=1, le=50)
+    mode: Literal["hybrid", "lexical", "dense"] = "hybrid"
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    alpha: float = Field(default=0.5, ge=0.0, le=1.0)
+    filters: SearchFilterBody | None = None
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str
+    input: str | list[str]
+    encoding_format: Literal["float", "base64"] = "float"
+    input_type: Literal["query", "passage"] = "passage"  # ownllm extension: E5's two sides

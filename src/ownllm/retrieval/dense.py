@@ -1,0 +1,127 @@
+"""Dense vector index of one corpus version (faiss), saved beside its BM25 index.
+
+Exact inner-product search for small corpora; an HNSW graph above `HNSW_THRESHOLD` chunks,
+where exact search would dominate query latency. Vectors are L2-normalized, so inner
+product is cosine. Building version N+1 reuses the vectors of every chunk already embedded
+for an earlier version of the tenant, so an incremental ingest embeds only what is new.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+from sqlalchemy import select
+
+from ownllm.corpus.versions import version_document_ids
+from ownllm.retrieval.embeddings import Embedder, get_embedder
+from ownllm.store.catalog import Chunk, CorpusVersion, Document
+from ownllm.store.home import Home
+
+HNSW_THRESHOLD = 50_000
+BATCH = 64
+_cache: OrderedDict[str, DenseIndex] = OrderedDict()
+_lock = threading.Lock()
+
+
+@dataclass
+class DenseIndex:
+    version_id: str
+    chunk_ids: list[str]
+    vectors: np.ndarray
+    index: faiss.Index
+    model: str
+
+    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        if not self.chunk_ids:
+            return []
+        k = min(k, len(self.chunk_ids))
+        scores, ids = self.index.search(query_vector.reshape(1, -1).astype(np.float32), k)
+        return [(self.chunk_ids[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+
+def dense_dir(home: Home, tenant_id: str, version_id: str) -> Path:
+    return home.settings.index_root / tenant_id / version_id / "dense"
+
+
+def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
+    dim = vectors.shape[1] if vectors.size else 384
+    if len(vectors) > HNSW_THRESHOLD:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 128
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _known_vectors(home: Home, tenant_id: str, model: str) -> dict[str, np.ndarray]:
+    """Vectors already computed for this tenant's chunks, from every saved dense index."""
+    known: dict[str, np.ndarray] = {}
+    root = home.settings.index_root / tenant_id
+    for meta in root.glob("*/dense/meta.json"):
+        info = json.loads(meta.read_text())
+        if info.get("model") != model:
+            continue
+        vectors = np.load(meta.parent / "vectors.npy")
+        known.update(zip(info["chunk_ids"], vectors, strict=True))
+    return known
+
+
+def index_text(chunk: Chunk, title: str) -> str:
+    return "\n".join(part for part in (title, chunk.heading or "", chunk.text) if part)
+
+
+def build_dense(home: Home, version: CorpusVersion, embedder: Embedder | None = None) -> tuple[DenseIndex, int]:
+    """Build and save the version's dense index; returns it and how many chunks had to be embedded."""
+    embedder = embedder or get_embedder()
+    with home.catalog.session() as session:
+        doc_ids = version_document_ids(session, version.id)
+        rows = session.execute(
+            select(Chunk, Document.title).join(Document, Document.id == Chunk.document_id)
+            .where(Chunk.document_id.in_(doc_ids)).order_by(Chunk.document_id, Chunk.ordinal)).all()
+    chunk_ids = [chunk.id for chunk, _ in rows]
+    known = _known_vectors(home, version.tenant_id, embedder.name)
+    missing = [(i, index_text(chunk, title)) for i, (chunk, title) in enumerate(rows) if chunk.id not in known]
+    vectors = np.zeros((len(rows), embedder.dim), np.float32)
+    for i, chunk_id in enumerate(chunk_ids):
+        if chunk_id in known:
+            vectors[i] = known[chunk_id]
+    for start in range(0, len(missing), BATCH):
+        batch = missing[start:start + BATCH]
+        vectors[[i for i, _ in batch]] = embedder.embed_passages([text for _, text in batch])
+    target = dense_dir(home, version.tenant_id, version.id)
+    staging = target.with_name("dense.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    np.save(staging / "vectors.npy", vectors)
+    (staging / "meta.json").write_text(json.dumps({"model": embedder.name, "chunk_ids": chunk_ids}))
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return DenseIndex(version.id, chunk_ids, vectors, make_faiss_index(vectors), embedder.name), len(missing)
+
+
+def get_dense(home: Home, version: CorpusVersion) -> DenseIndex:
+    key = f"{home.root}:{version.id}"
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        path = dense_dir(home, version.tenant_id, version.id)
+        if (path / "meta.json").exists():
+            info = json.loads((path / "meta.json").read_text())
+            vectors = np.load(path / "vectors.npy")
+            index = DenseIndex(version.id, info["chunk_ids"], vectors, make_faiss_index(vectors), info["model"])
+        else:
+            index, _ = build_dense(home, version)
+        _cache[key] = index
+        while len(_cache) > 8:
+            _cache.popitem(last=False)
+        return index

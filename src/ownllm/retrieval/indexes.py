@@ -1,0 +1,17 @@
+"""Build every index of a corpus version (BM25 and dense) as one step after ingest."""
+
+from __future__ import annotations
+
+from ownllm.retrieval.dense import build_dense, dense_dir
+from ownllm.retrieval.lexical import ensure_index
+from ownllm.store.catalog import CorpusVersion
+from ownllm.store.home import Home
+
+
+def ensure_indexes(home: Home, version: CorpusVersion) -> dict[str, int]:
+    """Returns chunk count and how many chunks needed new embeddings (0 when all were reused)."""
+    chunks = ensure_index(home, version)
+    embedded = 0
+    if not (dense_dir(home, version.tenant_id, version.id) / "meta.json").exists():
+        _, embedded = build_dense(home, version)
+    return {"chunks": chunks, "embedded": embedded}

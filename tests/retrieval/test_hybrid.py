@@ -1,0 +1,95 @@
+"""Dense and hybrid retrieval on the sample company: recall by mode, filters, incremental builds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ownllm.corpus.versions import get_version
+from ownllm.ingest.pipeline import ingest_paths
+from ownllm.retrieval.dense import build_dense, dense_dir
+from ownllm.retrieval.embeddings import get_embedder
+from ownllm.retrieval.hybrid import FusionConfig, fuse
+from ownllm.retrieval.search import SearchFilters, search
+from ownllm.store.home import Home
+from ownllm.store.tenants import create_tenant
+from tests.conftest import IngestedHome
+
+
+def _recall(acme: IngestedHome, lang: str, mode: str, k: int = 5) -> float:
+    facts = [f for f in acme.company.facts() if f["lang"] == lang]
+    found = sum(any(h.file_name == f["source"] for h in search(acme.home, acme.tenant_id, f["question"],
+                                                                 top_k=k, mode=mode))  # type: ignore[arg-type]
+                for f in facts)
+    return found / len(facts)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_hybrid_is_at_least_as_good_as_each_single_method(acme: IngestedHome, lang: str) -> None:
+    hybrid, lexical, dense = (_recall(acme, lang, mode) for mode in ("hybrid", "lexical", "dense"))
+    assert hybrid >= 0.9
+    assert dense >= 0.6
+    assert hybrid >= max(lexical, dense) - 0.02, (hybrid, lexical, dense)
+
+
+def test_dense_finds_a_paraphrase_with_no_shared_words(acme: IngestedHome) -> None:
+    hits = search(acme.home, acme.tenant_id, "vacation allowance for staff", mode="dense", top_k=3)
+    assert "employee_handbook.docx" in [h.file_name for h in hits]
+
+
+def test_filters_by_type_language_and_file(acme: IngestedHome) -> None:
+    only_pdf = search(acme.home, acme.tenant_id, "warranty", top_k=10, filters=SearchFilters(types=("pdf",)))
+    assert only_pdf and {h.file_name.rsplit(".", 1)[1] for h in only_pdf} == {"pdf"}
+    only_zh = search(acme.home, acme.tenant_id, "warranty VM-A300", top_k=10, filters=SearchFilters(lang="zh"))
+    assert only_zh and all(h.file_name in {"产品手册.pdf", "保修政策.docx", "价格表.xlsx", "新品发布会.pptx",
+                                           "经销商大会纪要.docx", "售后服务网点.html", "门店运营规范.html",
+                                           "公司简介.md", "电池安全须知.md", "员工福利.txt"} for h in only_zh)
+    one_file = search(acme.home, acme.tenant_id, "price", filters=SearchFilters(file_glob="price_*"))
+    assert {h.file_name for h in one_file} == {"price_list_2026.xlsx"}
+
+
+def test_results_do_not_overlap_within_a_document(acme: IngestedHome) -> None:
+    hits = search(acme.home, acme.tenant_id, "VM-A300 VM-A500 VM-C120 price range weight", top_k=20)
+    for i, a in enumerate(hits):
+        for b in hits[i + 1:]:
+            assert a.document_id != b.document_id or a.char_end <= b.char_start or b.char_end <= a.char_start
+
+
+def test_fusion_methods() -> None:
+    lexical, dense = [("a", 9.0), ("b", 5.0)], [("b", 0.9), ("c", 0.8)]
+    assert next(k for k, _ in fuse(lexical, dense, FusionConfig("rrf"))) == "b"
+    weighted = dict(fuse(lexical, dense, FusionConfig("weighted", alpha=1.0)))
+    assert weighted["b"] == 1.0 and weighted["c"] == 0.0 and weighted["a"] == 0.0
+
+
+def test_incremental_dense_build_reuses_vectors_and_equals_a_full_rebuild(home: Home, tmp_path: Path,
+                                                                           acme: IngestedHome) -> None:
+    tenant = create_tenant(home, "incremental")
+    folder = tmp_path / "docs"
+    shutil.copytree(acme.company.dropbox, folder, ignore=shutil.ignore_patterns("*.png", "*.pptx", "*.xlsx"))
+    ingest_paths(home, tenant.id, [folder])
+    first = get_version(home, tenant.id)
+    _, embedded_first = build_dense(home, first)
+    (folder / "canteen.md").write_text("# Canteen\n\nLunch is served from 11:45 to 13:30.\n")
+    ingest_paths(home, tenant.id, [folder])
+    second = get_version(home, tenant.id)
+    incremental, embedded_second = build_dense(home, second)
+    assert embedded_first > 10 and embedded_second == 1  # only the new chunk was embedded
+    for path in (home.settings.index_root / tenant.id).glob("*/dense"):
+        shutil.rmtree(path)
+    full, embedded_full = build_dense(home, second)
+    assert embedded_full == len(full.chunk_ids)
+    assert incremental.chunk_ids == full.chunk_ids
+    np.testing.assert_allclose(incremental.vectors, full.vectors, atol=1e-6)
+    assert dense_dir(home, tenant.id, second.id).exists()
+
+
+def test_embeddings_are_normalized_and_prefix_aware() -> None:
+    embedder = get_embedder()
+    passages = embedder.embed_passages(["The frame warranty lasts ten years.", "Lunch is served at noon."])
+    query = embedder.embed_queries(["How long is the frame warranty?"])[0]
+    np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
+    assert passages[0] @ query > passages[1] @ query
