@@ -40,6 +40,7 @@ lint: install
 bench: install
 	$(PIP) install --quiet -e '.[dev,bench]'
 	$(PY) bench/ingest.py
+	$(PY) bench/retrieval.py
 
 clean:
 	rm -rf .demo .pytest_cache .ruff_cache
