@@ -9,9 +9,6 @@ for an earlier version of the tenant, so an incremental ingest embeds only what 
 from __future__ import annotations
 
 import json
-import shutil
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,14 +17,15 @@ import numpy as np
 from sqlalchemy import select
 
 from ownllm.corpus.versions import version_document_ids
+from ownllm.retrieval.artifacts import LoadedCache, publish_dir
 from ownllm.retrieval.embeddings import Embedder, get_embedder
+from ownllm.retrieval.lexical import indexed_text
 from ownllm.store.catalog import Chunk, CorpusVersion, Document
 from ownllm.store.home import Home
 
 HNSW_THRESHOLD = 50_000
 BATCH = 64
-_cache: OrderedDict[str, DenseIndex] = OrderedDict()
-_lock = threading.Lock()
+_cache: LoadedCache[DenseIndex] = LoadedCache()
 
 
 @dataclass
@@ -75,10 +73,6 @@ def _known_vectors(home: Home, tenant_id: str, model: str) -> dict[str, np.ndarr
     return known
 
 
-def index_text(chunk: Chunk, title: str) -> str:
-    return "\n".join(part for part in (title, chunk.heading or "", chunk.text) if part)
-
-
 def build_dense(home: Home, version: CorpusVersion, embedder: Embedder | None = None) -> tuple[DenseIndex, int]:
     """Build and save the version's dense index; returns it and how many chunks had to be embedded."""
     embedder = embedder or get_embedder()
@@ -89,7 +83,7 @@ def build_dense(home: Home, version: CorpusVersion, embedder: Embedder | None = 
             .where(Chunk.document_id.in_(doc_ids)).order_by(Chunk.document_id, Chunk.ordinal)).all()
     chunk_ids = [chunk.id for chunk, _ in rows]
     known = _known_vectors(home, version.tenant_id, embedder.name)
-    missing = [(i, index_text(chunk, title)) for i, (chunk, title) in enumerate(rows) if chunk.id not in known]
+    missing = [(i, indexed_text(chunk, title)) for i, (chunk, title) in enumerate(rows) if chunk.id not in known]
     vectors = np.zeros((len(rows), embedder.dim), np.float32)
     for i, chunk_id in enumerate(chunk_ids):
         if chunk_id in known:
@@ -97,31 +91,21 @@ def build_dense(home: Home, version: CorpusVersion, embedder: Embedder | None = 
     for start in range(0, len(missing), BATCH):
         batch = missing[start:start + BATCH]
         vectors[[i for i, _ in batch]] = embedder.embed_passages([text for _, text in batch])
-    target = dense_dir(home, version.tenant_id, version.id)
-    staging = target.with_name("dense.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    np.save(staging / "vectors.npy", vectors)
-    (staging / "meta.json").write_text(json.dumps({"model": embedder.name, "chunk_ids": chunk_ids}))
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    def write(staging: Path) -> None:
+        np.save(staging / "vectors.npy", vectors)
+        (staging / "meta.json").write_text(json.dumps({"model": embedder.name, "chunk_ids": chunk_ids}))
+
+    publish_dir(dense_dir(home, version.tenant_id, version.id), write)
     return DenseIndex(version.id, chunk_ids, vectors, make_faiss_index(vectors), embedder.name), len(missing)
 
 
 def get_dense(home: Home, version: CorpusVersion) -> DenseIndex:
-    key = f"{home.root}:{version.id}"
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
+    def load() -> DenseIndex:
         path = dense_dir(home, version.tenant_id, version.id)
-        if (path / "meta.json").exists():
-            info = json.loads((path / "meta.json").read_text())
-            vectors = np.load(path / "vectors.npy")
-            index = DenseIndex(version.id, info["chunk_ids"], vectors, make_faiss_index(vectors), info["model"])
-        else:
-            index, _ = build_dense(home, version)
-        _cache[key] = index
-        while len(_cache) > 8:
-            _cache.popitem(last=False)
-        return index
+        if not (path / "meta.json").exists():
+            return build_dense(home, version)[0]
+        info = json.loads((path / "meta.json").read_text())
+        vectors = np.load(path / "vectors.npy")
+        return DenseIndex(version.id, info["chunk_ids"], vectors, make_faiss_index(vectors), info["model"])
+
+    return _cache.get(f"{home.root}:{version.id}", load)

@@ -8,9 +8,6 @@ Loaded indexes are kept in a small per-process cache keyed by version id.
 from __future__ import annotations
 
 import json
-import shutil
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +15,12 @@ import bm25s
 from sqlalchemy import select
 
 from ownllm.corpus.versions import version_document_ids
+from ownllm.retrieval.artifacts import LoadedCache, publish_dir
 from ownllm.retrieval.tokenize import tokenize
 from ownllm.store.catalog import Chunk, CorpusVersion, Document
 from ownllm.store.home import Home
 
-_CACHE_SIZE = 8
-_cache: OrderedDict[str, LexicalIndex] = OrderedDict()
-_cache_lock = threading.Lock()
-_build_lock = threading.Lock()
+_cache: LoadedCache[LexicalIndex] = LoadedCache()
 
 
 @dataclass
@@ -70,15 +65,12 @@ def build_index(home: Home, version: CorpusVersion) -> LexicalIndex:
     retriever = bm25s.BM25()
     if corpus_tokens:
         retriever.index(corpus_tokens, show_progress=False)
-    target = index_dir(home, version.tenant_id, version.id)
-    staging = target.with_name("bm25.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    if corpus_tokens:
-        retriever.save(str(staging))
-    (staging / "chunk_ids.json").write_text(json.dumps(chunk_ids))
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)  # the finished index appears at once or not at all
+    def write(staging: Path) -> None:
+        if corpus_tokens:
+            retriever.save(str(staging))
+        (staging / "chunk_ids.json").write_text(json.dumps(chunk_ids))
+
+    publish_dir(index_dir(home, version.tenant_id, version.id), write)
     return LexicalIndex(version.id, chunk_ids, retriever)
 
 
@@ -90,19 +82,11 @@ def _load(path: Path, version_id: str) -> LexicalIndex:
 
 def get_index(home: Home, version: CorpusVersion) -> LexicalIndex:
     """The version's index: from the cache, else from disk, else built now."""
-    key = f"{home.root}:{version.id}"
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    with _build_lock:
+    def load() -> LexicalIndex:
         path = index_dir(home, version.tenant_id, version.id)
-        index = _load(path, version.id) if (path / "chunk_ids.json").exists() else build_index(home, version)
-    with _cache_lock:
-        _cache[key] = index
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return index
+        return _load(path, version.id) if (path / "chunk_ids.json").exists() else build_index(home, version)
+
+    return _cache.get(f"{home.root}:{version.id}", load)
 
 
 def ensure_index(home: Home, version: CorpusVersion) -> int:
