@@ -32,7 +32,7 @@ class Detection:
     note: str | None = None  # set when the name and the bytes disagree
 
 
-def _ooxml_kind(head: bytes, data: bytes) -> str:
+def _ooxml_kind(data: bytes) -> str:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
     except zipfile.BadZipFile:
@@ -58,7 +58,7 @@ def _sniff_binary(data: bytes) -> str | None:
     if b"%PDF-" in data[:1024]:
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
-        return _ooxml_kind(head, data)
+        return _ooxml_kind(data)
     signatures = [
         (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif"),
         (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"fLaC", "flac"), (b"\x1a\x45\xdf\xa3", "mkv"),

@@ -112,8 +112,8 @@ def collect_files(paths: Iterable[Path], source: str | None = None) -> list[Sour
 class _Run:
     """One ingest job's state: what was seen, which documents the new version should hold."""
 
-    def __init__(self, home: Home, tenant_id: str, tracker: JobTracker, pool: WorkerPool) -> None:
-        self.home, self.tenant_id, self.tracker, self.pool = home, tenant_id, tracker, pool
+    def __init__(self, home: Home, tenant_id: str, tracker: JobTracker) -> None:
+        self.home, self.tenant_id, self.tracker = home, tenant_id, tracker
         with home.catalog.session() as session:
             tenant = session.get(Tenant, tenant_id)
             settings = dict(tenant.settings or {}) if tenant else {}
@@ -127,7 +127,7 @@ class _Run:
         self.current_docs: set[str] = set()
         self.sync_sources: set[str] = set()
         self.tasks: deque = deque()
-        self.pending: dict[str, tuple[SourceFile, str, str, str]] = {}  # file id -> (src, sha, type, note)
+        self.pending: dict[str, tuple[SourceFile, str, str]] = {}  # file id -> (source file, type, note)
         self.done = 0
         self.total = 0
         self.recorded = 0
@@ -140,6 +140,7 @@ class _Run:
         self.near = NearDuplicateIndex(self.config.near_dedupe_threshold)
         self.text_hashes: dict[str, str] = {}
         self.doc_paths: dict[str, tuple[str, str]] = {}
+        self.path_docs: dict[tuple[str, str], set[str]] = {}  # the reverse of doc_paths
         with self.home.catalog.session() as session:
             try:
                 self.previous = version_document_ids(session, resolve_version(session, self.tenant_id).id)
@@ -155,6 +156,7 @@ class _Run:
     def _remember(self, doc_id: str, text_sha: str, minhash: bytes | None, path: tuple[str, str]) -> None:
         self.text_hashes.setdefault(text_sha, doc_id)
         self.doc_paths[doc_id] = path
+        self.path_docs.setdefault(path, set()).add(doc_id)
         if minhash is not None:
             self.near.add(doc_id, from_bytes(minhash))
 
@@ -226,7 +228,7 @@ class _Run:
             self.current_docs.add(doc_id)
             self.outcome(FileOutcome(item.name, "duplicate", detection.type, "same bytes as another file"))
             return
-        self.pending[file_id] = (item, blob_sha, detection.type, detection.note or "")
+        self.pending[file_id] = (item, detection.type, detection.note or "")
         self.queued_shas[blob_sha] = file_id
         self.queue_order.append(file_id)
         self.tasks.append((file_id, parse_file, (str(self.home.blobs.path_for(blob_sha)), detection.type,
@@ -273,7 +275,7 @@ class _Run:
 
     # ---------------------------------------------------------------- parse results
     def finish(self, result: TaskResult) -> None:
-        item, _, kind, note = self.pending.pop(result.task_id)
+        item, kind, note = self.pending.pop(result.task_id)
         if not result.ok:
             self._fail(result.task_id, item, kind, result.status, result.error)
             return
@@ -317,7 +319,7 @@ class _Run:
                                           self.count_tokens)
         text_sha = hashlib.sha256(full_text.encode("utf-8")).hexdigest()
         minhash = signature(full_text)
-        same_path = {d for d, path in self.doc_paths.items() if path == (item.source, item.name)}
+        same_path = self.path_docs.get((item.source, item.name), set())
         twin = self.text_hashes.get(text_sha)
         near = self.near.best_match(minhash, exclude=same_path) if self.config.near_dedupe else None
         if (twin is not None and twin not in same_path) or near is not None:
@@ -408,14 +410,11 @@ def ingest_paths(home: Home, tenant_id: str, paths: Iterable[Path], on_progress:
     if tracker is None:
         tracker = JobTracker.create(home, "ingest", tenant_id, {"files": len(files)}, on_progress)
     tracker.start(total=len(files))
-    limits_probe = Limits()
-    pool = WorkerPool(workers or home.settings.ingest_workers, limits_probe.parse_timeout_s,
-                      limits_probe.parse_memory_mb)
     try:
-        with pool:
-            run = _Run(home, tenant_id, tracker, pool)
-            pool.timeout_s, pool.memory_mb = run.limits.parse_timeout_s, run.limits.parse_memory_mb
-            run.total = len(files)
+        run = _Run(home, tenant_id, tracker)
+        run.total = len(files)
+        with WorkerPool(workers or home.settings.ingest_workers, run.limits.parse_timeout_s,
+                        run.limits.parse_memory_mb) as pool:
             for item in files:
                 tracker.progress(run.done, run.total, "store", item.name)
                 run.admit(item)

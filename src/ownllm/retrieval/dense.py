@@ -60,16 +60,23 @@ def make_faiss_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def _known_vectors(home: Home, tenant_id: str, model: str) -> dict[str, np.ndarray]:
-    """Vectors already computed for this tenant's chunks, from every saved dense index."""
+def _known_vectors(home: Home, tenant_id: str, model: str, wanted: list[str]) -> dict[str, np.ndarray]:
+    """Vectors already computed for the wanted chunks, read from the tenant's saved dense indexes,
+    newest first, stopping as soon as every wanted chunk is found (usually after one file)."""
     known: dict[str, np.ndarray] = {}
+    missing = set(wanted)
     root = home.settings.index_root / tenant_id
-    for meta in root.glob("*/dense/meta.json"):
+    for meta in sorted(root.glob("*/dense/meta.json"), key=lambda p: p.stat().st_mtime, reverse=True):
         info = json.loads(meta.read_text())
-        if info.get("model") != model:
+        if info.get("model") != model or not missing.intersection(info["chunk_ids"]):
             continue
-        vectors = np.load(meta.parent / "vectors.npy")
-        known.update(zip(info["chunk_ids"], vectors, strict=True))
+        vectors = np.load(meta.parent / "vectors.npy", mmap_mode="r")
+        for position, chunk_id in enumerate(info["chunk_ids"]):
+            if chunk_id in missing:
+                known[chunk_id] = np.array(vectors[position])
+                missing.discard(chunk_id)
+        if not missing:
+            break
     return known
 
 
@@ -82,7 +89,7 @@ def build_dense(home: Home, version: CorpusVersion, embedder: Embedder | None = 
             select(Chunk, Document.title).join(Document, Document.id == Chunk.document_id)
             .where(Chunk.document_id.in_(doc_ids)).order_by(Chunk.document_id, Chunk.ordinal)).all()
     chunk_ids = [chunk.id for chunk, _ in rows]
-    known = _known_vectors(home, version.tenant_id, embedder.name)
+    known = _known_vectors(home, version.tenant_id, embedder.name, chunk_ids)
     missing = [(i, indexed_text(chunk, title)) for i, (chunk, title) in enumerate(rows) if chunk.id not in known]
     vectors = np.zeros((len(rows), embedder.dim), np.float32)
     for i, chunk_id in enumerate(chunk_ids):

@@ -140,7 +140,6 @@ def _passes(filters: SearchFilters, kind: str, name: str, lang: str, created: da
         return False
     if filters.lang and lang != filters.lang:
         return False
-    created = created if created.tzinfo else created.replace(tzinfo=None)
     if filters.created_after and _naive(created) < _naive(filters.created_after):
         return False
     return not (filters.created_before and _naive(created) > _naive(filters.created_before))
