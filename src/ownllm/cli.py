@@ -7,7 +7,6 @@ CLI and the HTTP API cannot drift apart.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -352,11 +351,3 @@ def job(job_id: str) -> None:
         console.print(f"  {event.created_at.isoformat(timespec='seconds')} {event.level:7s} {event.message}",
                       highlight=False)
 
-
-def main() -> None:  # pragma: no cover - entry point for `python -m ownllm.cli`
-    app()
-    sys.exit(0)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

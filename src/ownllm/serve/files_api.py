@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from sqlalchemy import select
 
+from ownllm.corpus.versions import get_version
 from ownllm.errors import InvalidInput, NotFound
 from ownllm.ingest.pipeline import ingest_paths
 from ownllm.jobs.tracker import JobTracker, get_job, job_events
@@ -53,12 +54,13 @@ def _safe_name(name: str) -> str:
 def _run_ingest(home: Home, tenant_id: str, path: Path, tracker: JobTracker) -> None:
     try:
         report = ingest_paths(home, tenant_id, [path], source=UPLOAD_SOURCE, tracker=tracker)
-        if report.version_id is not None:
-            from ownllm.corpus.versions import get_version
-
+    except Exception:  # ingest_paths has already marked the job failed with the reason
+        report = None
+    try:
+        if report is not None and report.version_id is not None:
             ensure_indexes(home, get_version(home, tenant_id, report.version_id))
-    except Exception:  # recorded on the job by ingest_paths; the thread just ends
-        pass
+    except Exception as exc:  # searches will build the index lazily; say why it was not built now
+        tracker.event(f"index build after ingest failed: {type(exc).__name__}: {exc}", level="error")
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
 
