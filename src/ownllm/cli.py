@@ -350,4 +350,3 @@ def job(job_id: str) -> None:
     for event in job_events(home, job_id):
         console.print(f"  {event.created_at.isoformat(timespec='seconds')} {event.level:7s} {event.message}",
                       highlight=False)
-
