@@ -285,9 +285,9 @@ def ask(
     home = _home()
     tenant_id = _tenant_id(home, tenant)
     try:
-        entry = resolve_model(model or DEFAULT_MODEL_ID, tenant_id)
+        entry = resolve_model(model or DEFAULT_MODEL_ID, tenant_id, home)
         started = time.monotonic()
-        engine = get_engine(entry.path, home.settings.n_ctx, home.settings.n_threads)
+        engine = get_engine(entry.path, home.settings.n_ctx, home.settings.n_threads, entry.lora)
         answer = run_ask(home, tenant_id, question, engine, top_k=top_k, max_tokens=max_tokens)
     except OwnLLMError as exc:
         _fail(exc)
@@ -350,3 +350,7 @@ def job(job_id: str) -> None:
     for event in job_events(home, job_id):
         console.print(f"  {event.created_at.isoformat(timespec='seconds')} {event.level:7s} {event.message}",
                       highlight=False)
+
+
+# synth / tune / export live in their own module; importing it registers them on `app`
+from ownllm import cli_tuning  # noqa: E402, F401

@@ -56,6 +56,21 @@ class JobTracker:
             job.progress_total = total
         self.event("job started")
 
+    def set_status(self, status: str) -> None:
+        """Intermediate states some job kinds report (a tuning run: validating_files, queued)."""
+        with self.home.catalog.session() as session:
+            job = session.get(Job, self.job_id)
+            assert job is not None
+            job.status = status
+            job.heartbeat_at = utcnow()
+        self.event(f"status: {status}")
+
+    def cancelled(self) -> bool:
+        """True once someone cancelled the job; long loops check it between steps."""
+        with self.home.catalog.session() as session:
+            job = session.get(Job, self.job_id)
+            return job is not None and job.status == "cancelled"
+
     def progress(self, done: int, total: int, stage: str | None = None, item: str | None = None) -> None:
         if self.on_progress is not None:
             self.on_progress(done, total, stage, item)
@@ -101,6 +116,18 @@ def get_job(home: Home, job_id: str, tenant_id: str | None = None) -> Job:
         job = session.get(Job, job_id)
         if job is None or (tenant_id is not None and job.tenant_id != tenant_id):
             raise NotFound(f"job {job_id!r} does not exist")
+        return job
+
+
+def cancel_job(home: Home, job_id: str, tenant_id: str | None = None) -> Job:
+    """Mark a job cancelled; its worker notices between steps and stops. Finished jobs are left as they are."""
+    with home.catalog.session() as session:
+        job = session.get(Job, job_id)
+        if job is None or (tenant_id is not None and job.tenant_id != tenant_id):
+            raise NotFound(f"job {job_id!r} does not exist")
+        if job.status not in TERMINAL_STATUSES:
+            job.status, job.finished_at = "cancelled", utcnow()
+            session.add(JobEvent(job_id=job_id, message="job cancelled", level="warning", data={}))
         return job
 
 

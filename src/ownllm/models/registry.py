@@ -1,12 +1,22 @@
-"""The models a tenant may use: every installed shipped base model (tuned models join later)."""
+"""The models a tenant may use: every installed shipped base model, plus that tenant's tuned models.
+
+A tuned model is served as its base GGUF with the run's GGUF LoRA adapter applied (or as a
+merged GGUF export when one exists); tuned models are visible to their own tenant only.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
 
 from ownllm.errors import NotFound
 from ownllm.models.hub import SHIPPED_MODELS
+
+if TYPE_CHECKING:
+    from ownllm.store.home import Home
 
 
 @dataclass(frozen=True)
@@ -16,18 +26,43 @@ class ModelEntry:
     path: Path
     kind: str  # base | tuned
     source: str
+    lora: Path | None = None
+    status: str = "ready"
 
 
-def list_models(tenant_id: str | None = None) -> list[ModelEntry]:
-    return [
+def _tuned(home: Home, tenant_id: str) -> list[ModelEntry]:
+    from ownllm.store.catalog import TunedModel
+
+    entries = []
+    with home.catalog.session() as session:
+        rows = session.scalars(select(TunedModel).where(TunedModel.tenant_id == tenant_id)
+                               .order_by(TunedModel.created_at))
+        for row in rows:
+            exports = row.exports or {}
+            base = SHIPPED_MODELS.get(row.base_model)
+            if exports.get("adapter") and base is not None and base.installed:
+                path, lora = base.locate(), Path(exports["adapter"])
+            elif exports.get("model"):
+                path, lora = Path(exports["model"]), None
+            else:
+                continue  # trained but not exported to GGUF: nothing llama.cpp can load yet
+            entries.append(ModelEntry(row.id, tenant_id, path, "tuned", f"job:{row.job_id}", lora, row.status))
+    return entries
+
+
+def list_models(tenant_id: str | None = None, home: Home | None = None) -> list[ModelEntry]:
+    entries = [
         ModelEntry(m.id, "ownllm", m.locate(), "base", f"pypi:{m.package}")
         for m in SHIPPED_MODELS.values()
         if m.installed
     ]
+    if home is not None and tenant_id is not None:
+        entries += _tuned(home, tenant_id)
+    return entries
 
 
-def resolve_model(model_id: str, tenant_id: str | None = None) -> ModelEntry:
-    for entry in list_models(tenant_id):
+def resolve_model(model_id: str, tenant_id: str | None = None, home: Home | None = None) -> ModelEntry:
+    for entry in list_models(tenant_id, home):
         if entry.id == model_id:
             return entry
     raise NotFound(f"The model `{model_id}` does not exist or you do not have access to it.", param="model",

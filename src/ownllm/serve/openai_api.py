@@ -41,8 +41,8 @@ def _model_card(model_id: str, owned_by: str) -> dict[str, Any]:
 
 
 @router.get("/models")
-def get_models(owner: Owner) -> dict[str, Any]:
-    cards = [_model_card(m.id, m.owned_by) for m in list_models(owner.tenant_id)]
+def get_models(request: Request, owner: Owner) -> dict[str, Any]:
+    cards = [_model_card(m.id, m.owned_by) for m in list_models(owner.tenant_id, _home(request))]
     return {"object": "list", "data": cards + [_model_card(name, "ownllm") for name in embedding_models()]}
 
 
@@ -67,8 +67,8 @@ def create_embeddings(body: EmbeddingRequest, owner: Owner) -> dict[str, Any]:
 
 
 @router.get("/models/{model_id}")
-def get_model(model_id: str, owner: Owner) -> dict[str, Any]:
-    entry = resolve_model(model_id, owner.tenant_id)
+def get_model(model_id: str, request: Request, owner: Owner) -> dict[str, Any]:
+    entry = resolve_model(model_id, owner.tenant_id, _home(request))
     return _model_card(entry.id, entry.owned_by)
 
 
@@ -126,8 +126,8 @@ def _stream(body: ChatCompletionRequest, engine: LlamaCppEngine, messages: list[
 def chat_completions(body: ChatCompletionRequest, request: Request,
                      owner: Owner) -> dict[str, Any] | StreamingResponse:
     home = _home(request)
-    entry = resolve_model(body.model, owner.tenant_id)
-    engine = get_engine(entry.path, home.settings.n_ctx, home.settings.n_threads)
+    entry = resolve_model(body.model, owner.tenant_id, home)
+    engine = get_engine(entry.path, home.settings.n_ctx, home.settings.n_threads, entry.lora)
     messages = [message.plain() for message in body.messages]
     citations: list[dict] | None = None
     fixed_answer: str | None = None

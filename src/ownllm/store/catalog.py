@@ -210,6 +210,43 @@ class JobEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class Dataset(Base):
+    """A synthetic instruction set made from one corpus version; its records live in files under the home.
+
+    `split` records which documents were held out, so evaluation can ask about exactly
+    the documents tuning never saw, and `counts` what each generator and filter did.
+    """
+
+    __tablename__ = "datasets"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ds_"))
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    corpus_version_id: Mapped[str] = mapped_column(ForeignKey("corpus_versions.id"))
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id"), default=None)
+    path: Mapped[str] = mapped_column(String(1024))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    split: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TunedModel(Base):
+    """A model a tuning run produced, with the lineage that traces it back to files and code."""
+
+    __tablename__ = "tuned_models"
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # ft:<base>:<tenant>:<suffix>:<run>
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    base_model: Mapped[str] = mapped_column(String(200))
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"))
+    dataset_id: Mapped[str | None] = mapped_column(ForeignKey("datasets.id"), default=None)
+    corpus_version_id: Mapped[str | None] = mapped_column(ForeignKey("corpus_versions.id"), default=None)
+    adapter_path: Mapped[str] = mapped_column(String(1024))
+    merged_path: Mapped[str | None] = mapped_column(String(1024), default=None)
+    exports: Mapped[dict[str, Any]] = mapped_column(default=dict)  # format/quant -> path
+    lineage: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="trained")  # trained | promoted | rejected
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets the API read while an ingest job writes; foreign keys keep tenants' rows tied."""
     cursor = dbapi_connection.cursor()

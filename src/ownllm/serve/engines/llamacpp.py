@@ -15,7 +15,7 @@ from typing import Any
 
 from llama_cpp import Llama
 
-_engines: dict[tuple[str, int], LlamaCppEngine] = {}
+_engines: dict[tuple[str, int, str | None], LlamaCppEngine] = {}
 _engines_lock = threading.Lock()
 
 
@@ -28,11 +28,13 @@ class Completion:
 
 
 class LlamaCppEngine:
-    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None) -> None:
+    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
+                 lora: Path | None = None) -> None:
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
         self._llama = Llama(
             model_path=str(model_path),
+            lora_path=str(lora) if lora else None,
             n_ctx=n_ctx,
             n_threads=n_threads or max(1, os.cpu_count() or 1),
             seed=0,
@@ -73,11 +75,13 @@ class LlamaCppEngine:
                 yield choice.get("delta", {}).get("content") or "", choice.get("finish_reason")
 
 
-def get_engine(model_path: Path, n_ctx: int = 4096, n_threads: int | None = None) -> LlamaCppEngine:
-    key = (str(model_path), n_ctx)
+def get_engine(model_path: Path, n_ctx: int = 4096, n_threads: int | None = None,
+               lora: Path | None = None) -> LlamaCppEngine:
+    """One loaded engine per (model, context size, adapter): a tuned model is its base plus a GGUF LoRA."""
+    key = (str(model_path), n_ctx, str(lora) if lora else None)
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
-            engine = LlamaCppEngine(model_path, n_ctx, n_threads)
+            engine = LlamaCppEngine(model_path, n_ctx, n_threads, lora)
             _engines[key] = engine
         return engine

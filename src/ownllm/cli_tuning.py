@@ -1,0 +1,188 @@
+"""CLI commands for the teach-the-model path: `synth`, `tune`, `export`.
+
+Kept apart from `cli.py` so each file stays readable; they register on the same Typer app.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ownllm.cli import _fail, _home, _tenant_id, app, console, err
+from ownllm.errors import OwnLLMError
+
+_BAR = [TextColumn("[bold]{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.fields[item]}")]
+
+
+def _parse_sets(values: list[str] | None) -> dict[str, Any]:
+    """`--set training.seq_len=256` → {"training.seq_len": 256} (values parsed as YAML scalars)."""
+    overrides = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"--set expects key=value, got {item!r}")
+        overrides[key.strip()] = yaml.safe_load(value)
+    return overrides
+
+
+@app.command()
+def synth(
+    tenant: str,
+    action: Annotated[str, typer.Argument(help="run | show | list")] = "run",
+    dataset: Annotated[str, typer.Option(help="for show: latest or a dataset id")] = "latest",
+    kind: Annotated[str, typer.Option(help="for show: sft | raft | cpt | eval_heldout | eval_train")] = "sft",
+    limit: Annotated[int, typer.Option(help="for show: how many records")] = 5,
+    corpus: Annotated[str, typer.Option(help="corpus version to synthesize from")] = "latest",
+    teacher: Annotated[bool, typer.Option(help="also ask a teacher model for Q/A pairs")] = False,
+    teacher_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL of the teacher")] = None,
+    teacher_model: Annotated[str | None, typer.Option(help="the teacher's model name")] = None,
+    heldout: Annotated[float, typer.Option(help="fraction of documents held out for evaluation")] = 0.2,
+    seed: Annotated[int, typer.Option(help="split and RAFT sampling seed")] = 0,
+    max_chunks: Annotated[int | None, typer.Option(help="only the first N chunks (quick trials)")] = None,
+) -> None:
+    """Synthesize instruction data from a corpus version (run), list datasets, or show records."""
+    from ownllm.synth.config import SynthConfig
+    from ownllm.synth.dataset import dataset_records, get_dataset, list_datasets
+    from ownllm.synth.run import synthesize
+
+    home = _home()
+    tenant_id = _tenant_id(home, tenant)
+    try:
+        if action == "show":
+            found = get_dataset(home, tenant_id, dataset)
+            for record in dataset_records(found, kind, limit):
+                print(json.dumps(record, ensure_ascii=False))
+            return
+        if action == "list":
+            table = Table("dataset", "corpus version", "sft", "raft", "cpt", "held-out q", "created")
+            for d in list_datasets(home, tenant_id):
+                c = d.counts
+                table.add_row(d.id, d.corpus_version_id, str(c.get("sft")), str(c.get("raft")), str(c.get("cpt")),
+                              str(c.get("eval_heldout")), d.created_at.isoformat(timespec="seconds"))
+            console.print(table)
+            return
+        if action != "run":
+            raise typer.BadParameter(f"unknown action {action!r}: use run, show or list")
+        config = SynthConfig(teacher=teacher or bool(teacher_url), teacher_url=teacher_url,
+                             teacher_model=teacher_model, heldout_fraction=heldout, seed=seed, max_chunks=max_chunks)
+        with Progress(*_BAR, console=err) as progress:
+            task = progress.add_task("synth", total=None, stage="synth", item="")
+            from ownllm.jobs.tracker import JobTracker
+
+            tracker = JobTracker.create(home, "synth", tenant_id, params=config.model_dump(),
+                                        on_progress=lambda d, t, s, i: progress.update(
+                                            task, completed=d, total=t, stage=s or "", item=i or ""))
+            made = synthesize(home, tenant_id, config, corpus, tracker=tracker)
+    except OwnLLMError as exc:
+        _fail(exc)
+    c = made.counts
+    console.print(f"dataset [bold]{made.id}[/bold]: {c['sft']} SFT, {c['raft']} RAFT, {c['cpt']} CPT records; "
+                  f"{c['eval_heldout']} held-out and {c['eval_train']} train-document questions")
+    console.print(f"generated {c['generated']}; filters kept {c['filters']['kept']}, removed "
+                  f"{c['filters']['removed'] or 'none'}")
+    console.print(f"held out: {', '.join(made.split['heldout_documents']) or 'none'}")
+
+
+@app.command()
+def tune(
+    tenant: str,
+    action: Annotated[str, typer.Argument(help="run | list | status | cancel")] = "run",
+    job_id: Annotated[str | None, typer.Argument(help="for status/cancel: the run's job id")] = None,
+    recipe: Annotated[str, typer.Option(help="recipe name or YAML path")] = "sft-lora",
+    model: Annotated[str | None, typer.Option(help="base model id or local HF folder")] = None,
+    dataset: Annotated[str, typer.Option(help="synth dataset id or latest")] = "latest",
+    training_file: Annotated[Path | None, typer.Option(help="train on this JSONL instead of a dataset")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override a recipe key: training.seq_len=256")]
+    = None,
+    max_steps: Annotated[int | None, typer.Option(help="cap every stage at N optimizer steps")] = None,
+    suffix: Annotated[str, typer.Option(help="goes into the model name ft:<base>:<tenant>:<suffix>:<id>")]
+    = "company",
+    merge: Annotated[bool, typer.Option(help="also write a merged (adapter folded in) model")] = False,
+) -> None:
+    """Fine-tune a LoRA adapter on a synth dataset (live loss), list runs, show one, or cancel it."""
+    from ownllm.jobs.tracker import cancel_job, get_job, job_events
+    from ownllm.models.hub import DEFAULT_MODEL_ID
+    from ownllm.tune.run import TuneRequest
+    from ownllm.tune.run import tune as run_tune
+
+    home = _home()
+    tenant_id = _tenant_id(home, tenant)
+    try:
+        if action in ("status", "cancel"):
+            if not job_id:
+                raise typer.BadParameter(f"{action} needs the run's job id")
+            found = cancel_job(home, job_id, tenant_id) if action == "cancel" else get_job(home, job_id, tenant_id)
+            console.print(f"{found.id}: {found.status} ({found.progress_done}/{found.progress_total})")
+            steps = [e for e in job_events(home, found.id) if e.message == "step"]
+            for event in steps[-5:]:
+                console.print(f"  step {event.data.get('step')}: loss {event.data.get('loss')}", highlight=False)
+            if found.result.get("fine_tuned_model"):
+                console.print(f"model {found.result['fine_tuned_model']}; curve {found.result.get('loss_curve')}")
+            return
+        if action == "list":
+            from ownllm.models.registry import list_models
+
+            table = Table("model", "status", "served as", "lineage")
+            for entry in list_models(tenant_id, home):
+                if entry.kind == "tuned":
+                    served = f"{entry.path.name} + {entry.lora.name}" if entry.lora else entry.path.name
+                    table.add_row(entry.id, entry.status, served, entry.source)
+            console.print(table)
+            return
+        if action != "run":
+            raise typer.BadParameter(f"unknown action {action!r}: use run, list, status or cancel")
+        overrides = _parse_sets(set_)
+        if max_steps:
+            overrides["stages.*.max_steps"] = max_steps
+        request = TuneRequest(recipe=recipe, base_model=model or DEFAULT_MODEL_ID, dataset=dataset,
+                              training_file=training_file, overrides=overrides, suffix=suffix, merge=merge)
+        with Progress(*_BAR, TextColumn("loss {task.fields[loss]}"), console=err) as progress:
+            task = progress.add_task("tune", total=None, stage="prepare", item="", loss="-")
+
+            def show(info: Any) -> None:
+                progress.update(task, completed=info.step, total=info.total, stage=f"{info.method}",
+                                item=f"{info.tokens_per_s:.0f} tok/s", loss=f"{info.loss:.3f}")
+
+            outcome = run_tune(home, tenant_id, request, on_step=show)
+    except OwnLLMError as exc:
+        _fail(exc)
+    if outcome.status != "succeeded":
+        console.print(f"run {outcome.job_id}: {outcome.status}")
+        raise typer.Exit(1)
+    result = outcome.result
+    assert result is not None
+    resumed = f", resumed from step {result.resumed_from}" if result.resumed_from else ""
+    console.print(f"model [bold]{outcome.model_id}[/bold] (job {outcome.job_id}{resumed})")
+    console.print(f"{len(result.history)} steps, final loss {result.final_loss:.4f}; "
+                  f"loss curve {outcome.run_dir / 'loss_curve.png'}")
+
+
+@app.command()
+def export(
+    model: str,
+    format_: Annotated[str, typer.Option("--format", help="gguf")] = "gguf",
+    quant: Annotated[str, typer.Option(help="f16 | q8_0 | q4_k_m")] = "q8_0",
+    adapter: Annotated[bool, typer.Option(help="also (re)write the GGUF LoRA adapter")] = False,
+) -> None:
+    """Export a tuned model to GGUF (merged weights; optionally the LoRA adapter too)."""
+    from ownllm.tune.export import export_adapter, export_model
+
+    if format_ != "gguf":
+        err.print(f"[red]error:[/red] unknown format {format_!r}; only gguf is supported")
+        raise typer.Exit(1)
+    home = _home()
+    try:
+        path = export_model(home, model, quant)
+        console.print(f"{model} → {path} ({path.stat().st_size / 1e6:.0f} MB, {quant})")
+        if adapter:
+            lora = export_adapter(home, model)
+            console.print(f"adapter → {lora} ({lora.stat().st_size / 1e6:.1f} MB)")
+    except OwnLLMError as exc:
+        _fail(exc)

@@ -1,0 +1,24 @@
+"""What a synth run does, validated up front so a typo fails before any work starts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SynthConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    facts: bool = True  # extractive fact questions (no model needed)
+    teacher: bool = False  # teacher-written Q/A pairs
+    passages: bool = True  # CPT text + continuation records
+    paraphrase: bool = False  # teacher rewordings as extra CPT text (needs the teacher)
+    raft: bool = True
+    teacher_url: str | None = None  # OpenAI-compatible base URL, e.g. http://host:8000/v1
+    teacher_model: str | None = None
+    teacher_api_key: str | None = None
+    pairs_per_chunk: int = Field(3, ge=1, le=20)
+    heldout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    raft_distractors: int = Field(3, ge=0, le=10)
+    raft_oracle_p: float = Field(0.8, ge=0.0, le=1.0)
+    seed: int = 0
+    max_chunks: int | None = Field(None, ge=1)

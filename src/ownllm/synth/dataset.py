@@ -1,0 +1,78 @@
+"""Datasets on disk and in the catalog: one folder of JSONL files per synth run.
+
+Files: `sft.jsonl` (chat Q/A + continuations), `raft.jsonl`, `cpt.jsonl` (raw text), and the
+questions evaluation needs — `eval_heldout.jsonl` (held-out documents, never trained on) and
+`eval_train.jsonl` (training documents, to show memorization) — plus `manifest.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ownllm.errors import InvalidInput, NotFound
+from ownllm.store.catalog import Dataset
+from ownllm.store.home import Home
+
+KINDS = ("sft", "raft", "cpt", "eval_heldout", "eval_train")
+
+
+def dataset_root(home: Home, tenant_id: str) -> Path:
+    return home.root / "datasets" / tenant_id
+
+
+def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
+    count = 0
+    tmp = path.with_suffix(".jsonl.tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    tmp.replace(path)
+    return count
+
+
+def read_jsonl(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    records = []
+    with path.open(encoding="utf-8") as source:
+        for number, line in enumerate(source, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"{path.name}: line {number} is not valid JSON ({exc.msg})") from exc
+            if limit is not None and len(records) >= limit:
+                break
+    return records
+
+
+def get_dataset(home: Home, tenant_id: str, ref: str = "latest") -> Dataset:
+    with home.catalog.session() as session:
+        query = select(Dataset).where(Dataset.tenant_id == tenant_id)
+        if ref in ("", "latest"):
+            dataset = session.scalar(query.order_by(Dataset.created_at.desc()).limit(1))
+        else:
+            dataset = session.scalar(query.where(Dataset.id == ref))
+        if dataset is None:
+            what = "this tenant has no dataset yet: run `ownllm synth` first" if ref in ("", "latest") \
+                else f"dataset {ref!r} does not exist"
+            raise NotFound(what, param="dataset", code="dataset_not_found")
+        return dataset
+
+
+def list_datasets(home: Home, tenant_id: str) -> list[Dataset]:
+    with home.catalog.session() as session:
+        return list(session.scalars(select(Dataset).where(Dataset.tenant_id == tenant_id)
+                                    .order_by(Dataset.created_at)))
+
+
+def dataset_records(dataset: Dataset, kind: str, limit: int | None = None) -> list[dict[str, Any]]:
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown dataset file {kind!r}; choose one of {', '.join(KINDS)}", param="kind")
+    path = Path(dataset.path) / f"{kind}.jsonl"
+    return read_jsonl(path, limit) if path.exists() else []

@@ -1,0 +1,140 @@
+"""Extractive facts: questions whose answer is a span of the chunk itself.
+
+A 135M-parameter teacher writes poor questions, so this generator needs no model at all:
+it finds the key facts in each sentence (prices, dates, durations, measured quantities,
+model codes), names the attribute from the words just before the fact, and asks for it.
+Every answer is a verbatim span of the source, so the data is correct by construction.
+Two phrasings per fact: a natural question where the attribute can be named, and a
+fill-in-the-blank form that always works; both teach the same association.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ownllm.retrieval.rag import sentences
+from ownllm.synth.records import QAPair
+from ownllm.synth.source import SourceChunk, SourceDocument
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("date", re.compile(rf"\b\d{{1,2}} (?:{_MONTHS}) \d{{4}}\b|\b(?:{_MONTHS}) \d{{1,2}},? \d{{4}}\b"
+                        r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?")),
+    ("money", re.compile(rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:USD|EUR|CNY|RMB|GBP|美元|欧元|元)")),
+    ("duration", re.compile(rf"{_NUMBER}\s?(?:years?|months?|weeks?|days?|hours?|minutes?"
+                            r"|个月|年|周|天|小时|分钟)(?![a-z])")),
+    ("quantity", re.compile(rf"{_NUMBER}\s?(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|公里|千克|公斤|次|台|辆|家|个|人)"
+                            r"(?![A-Za-z])")),
+    ("code", re.compile(r"\b[A-Z]{2,}-[A-Z0-9][A-Z0-9-]*\b")),
+]
+_CLAUSE_SPLIT = re.compile(r"[,;:，；：、]|\band\b|\bwhile\b|\bbut\b")
+_EN_TRAILING = {"of", "up", "to", "is", "are", "was", "were", "at", "for", "about", "around", "by", "from", "with",
+                "a", "an", "the", "on", "in", "be", "costs", "cost", "only", "just", "over", "under", "than",
+                "within", "after", "has", "have", "its", "their", "it", "our", "least", "most", "maximum"}
+_ZH_TRAILING = "为是达约：:至于在共仅了的"
+_KIND_QUESTION_EN = {
+    "money": "How much does {subject} cost?",
+    "date": "When did this happen for {subject}: {blank}?",
+}
+_UNIT_QUESTION_EN = {"kg": "How heavy is {subject}?", "km/h": "What is the top speed of {subject}?"}
+
+
+@dataclass(frozen=True)
+class FactSpan:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+def find_facts(sentence: str) -> list[FactSpan]:
+    """Non-overlapping fact spans, earlier patterns (dates, money) winning over later ones."""
+    taken: list[FactSpan] = []
+    for kind, pattern in FACT_PATTERNS:
+        for match in pattern.finditer(sentence):
+            if any(match.start() < t.end and t.start < match.end() for t in taken):
+                continue
+            taken.append(FactSpan(kind, match.group().strip(), match.start(), match.end()))
+    return sorted(taken, key=lambda f: f.start)
+
+
+def _clause(sentence: str, fact: FactSpan) -> tuple[str, str]:
+    """The clause holding the fact, split into the text before it and the text after it."""
+    starts = [0] + [m.end() for m in _CLAUSE_SPLIT.finditer(sentence) if m.end() <= fact.start]
+    ends = [m.start() for m in _CLAUSE_SPLIT.finditer(sentence) if m.start() >= fact.end] + [len(sentence)]
+    return sentence[max(starts):fact.start].strip(), sentence[fact.end:min(ends)].strip(" .。")
+
+
+def _attribute_en(before: str) -> str:
+    words = re.findall(r"[A-Za-z][A-Za-z/-]*", before)
+    while words and words[-1].lower() in _EN_TRAILING:
+        words.pop()
+    articles = [i for i, w in enumerate(words) if w.lower() in ("a", "an", "the", "its", "their", "our")]
+    tail = words[articles[-1] + 1:] if articles else words
+    tail = tail[-3:]
+    while tail and tail[0].lower() in _EN_TRAILING:
+        tail.pop(0)
+    return " ".join(tail).lower()
+
+
+def _attribute_zh(before: str) -> str:
+    text = before.strip()
+    while text and text[-1] in _ZH_TRAILING:
+        text = text[:-1]
+    match = re.search(r"[\u4e00-\u9fffA-Za-z0-9]{2,12}$", text)
+    return match.group() if match else ""
+
+
+def _subject(chunk: SourceChunk, document: SourceDocument, sentence: str) -> str:
+    codes = FACT_PATTERNS[-1][1].findall(sentence)
+    heading = (chunk.heading or "").strip()
+    if heading and (not codes or any(code in heading for code in codes)):
+        return heading
+    return codes[0] if codes else (heading or document.title)
+
+
+def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list[str]:
+    blank = f"{before} ___ {after}".strip()
+    questions = [f'In "{subject}", what fills the blank: "{blank}"?']
+    unit = fact.text.split()[-1] if " " in fact.text else ""
+    attribute = _attribute_en(before)
+    if fact.kind == "money":
+        questions.append(_KIND_QUESTION_EN["money"].format(subject=subject))
+    elif unit in _UNIT_QUESTION_EN:
+        questions.append(_UNIT_QUESTION_EN[unit].format(subject=subject))
+    elif fact.kind == "date" and attribute.endswith("ed"):
+        questions.append(f"When was {subject} {attribute}?")
+    elif fact.kind == "duration" and attribute:
+        questions.append(f"How long is the {attribute} of {subject}?")
+    elif attribute and fact.kind in ("quantity", "code") and not attribute.endswith(("ed", "ing")):
+        questions.append(f"What is the {attribute} of {subject}?")
+    return questions
+
+
+def _questions_zh(subject: str, fact: FactSpan, before: str, after: str) -> list[str]:
+    blank = f"{before}____{after}"
+    questions = [f"在“{subject}”中，“{blank}”的空白处是什么？"]
+    attribute = _attribute_zh(before)
+    if attribute and attribute not in subject:
+        asks = {"date": "是什么时候", "duration": "是多长时间", "code": "是什么"}.get(fact.kind, "是多少")
+        questions.append(f"{subject}的{attribute}{asks}？")
+    return questions
+
+
+def fact_pairs(chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
+    pairs = []
+    for sentence in sentences(chunk.text):
+        for fact in find_facts(sentence):
+            before, after = _clause(sentence, fact)
+            if fact.kind == "code" and not before:
+                continue  # a code that starts its clause names the subject; it is not the answer
+            subject = _subject(chunk, document, sentence)
+            if fact.kind == "code" and fact.text in subject:
+                continue
+            make = _questions_zh if chunk.lang == "zh" else _questions_en
+            for question in make(subject, fact, before, after):
+                pairs.append(QAPair(question, fact.text, chunk.lang, document.id, chunk.id, "facts",
+                                    evidence=sentence, meta={"kind": fact.kind}))
+    return pairs

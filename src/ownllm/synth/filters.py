@@ -1,0 +1,80 @@
+"""Filters every generated pair must pass; each reports how many it removed.
+
+Grounding is the one that matters: an answer must be found in its source chunk (verbatim
+after normalization, or with at least 80% of its tokens — characters for Chinese — present).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ownllm.synth.records import QAPair
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[a-z0-9]+")
+GROUNDING_MIN = 0.8
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
+def answer_units(text: str) -> list[str]:
+    """Words for English, characters for Chinese: the units grounding and F1 count."""
+    text = normalize(text)
+    return [ch for ch in text if _CJK.match(ch)] + _WORD.findall(_CJK.sub(" ", text))
+
+
+def grounded(answer: str, source: str) -> bool:
+    norm_answer, norm_source = normalize(answer), normalize(source)
+    if not norm_answer:
+        return False
+    if norm_answer in norm_source:
+        return True
+    units = answer_units(answer)
+    source_units = Counter(answer_units(source))
+    present = sum(1 for unit in units if source_units[unit] > 0)
+    return bool(units) and present / len(units) >= GROUNDING_MIN
+
+
+def text_lang(text: str) -> str:
+    cjk = len(_CJK.findall(text))
+    letters = sum(1 for ch in text if ch.isalpha())
+    return "zh" if letters and cjk / letters > 0.3 else "en"
+
+
+@dataclass
+class FilterReport:
+    kept: int = 0
+    removed: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        return {"kept": self.kept, "removed": dict(self.removed)}
+
+
+def filter_pairs(pairs: list[QAPair], chunk_text: dict[str, str], report: FilterReport,
+                 seen_questions: set[str]) -> list[QAPair]:
+    kept = []
+    for pair in pairs:
+        reason = None
+        if not 8 <= len(pair.question) <= 400 or not 1 <= len(pair.answer) <= 300:
+            reason = "length"
+        elif pair.lang in ("zh", "en") and text_lang(pair.question) != pair.lang:
+            reason = "language"
+        elif not grounded(pair.answer, chunk_text.get(pair.chunk_id, "")):
+            reason = "ungrounded"
+        elif normalize(pair.question) in seen_questions:
+            reason = "duplicate_question"
+        elif normalize(pair.answer) == normalize(pair.question):
+            reason = "answer_is_question"
+        if reason:
+            report.removed[reason] += 1
+            continue
+        seen_questions.add(normalize(pair.question))
+        kept.append(pair)
+    report.kept += len(kept)
+    return kept

@@ -1,0 +1,1 @@
+"""Tuning: recipes, data packing, a resumable LoRA trainer, merging and GGUF export."""

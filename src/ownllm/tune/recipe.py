@@ -1,0 +1,120 @@
+"""Tuning recipes: YAML files validated by a strict schema.
+
+An unknown key or a bad value is an error that names the key (`training.lr: extra key`),
+because a silently ignored typo in a hyper-parameter costs a whole training run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ownllm.errors import InvalidInput
+
+RECIPES_DIR = Path(__file__).parent / "recipes"
+LLAMA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoraSpec(Strict):
+    r: int = Field(16, ge=1, le=512)
+    alpha: float = Field(32, gt=0)
+    dropout: float = Field(0.05, ge=0.0, lt=1.0)
+    target_modules: list[str] = Field(default_factory=lambda: list(LLAMA_TARGETS), min_length=1)
+
+
+class Stage(Strict):
+    method: Literal["cpt", "sft", "raft"]
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int | None = Field(None, ge=1)
+    learning_rate: float = Field(2e-4, gt=0, le=1.0)
+
+
+class TrainingSpec(Strict):
+    seq_len: int = Field(512, ge=16, le=32768)
+    batch_size: int = Field(4, ge=1)
+    grad_accum: int = Field(1, ge=1)
+    packing: bool = True
+    grad_checkpointing: bool = False
+    bf16: bool = True
+    seed: int = 0
+    save_every: int = Field(20, ge=1)
+    warmup_ratio: float = Field(0.05, ge=0.0, lt=1.0)
+    scheduler: Literal["cosine", "linear", "constant"] = "cosine"
+    weight_decay: float = Field(0.0, ge=0.0)
+    max_grad_norm: float = Field(1.0, gt=0)
+    threads: int | None = Field(None, ge=1)
+
+
+class Recipe(Strict):
+    name: str
+    description: str = ""
+    stages: list[Stage] = Field(min_length=1)
+    lora: LoraSpec = Field(default_factory=LoraSpec)
+    training: TrainingSpec = Field(default_factory=TrainingSpec)
+
+    @model_validator(mode="after")
+    def _two_stages_at_most(self) -> Recipe:
+        if len(self.stages) > 2:
+            raise ValueError("a recipe has one or two stages")
+        return self
+
+
+def available_recipes() -> list[str]:
+    return sorted(path.stem for path in RECIPES_DIR.glob("*.yaml"))
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        problems.append(f"`{key}`: {message}")
+    return f"recipe {origin}: " + "; ".join(problems)
+
+
+def _apply_override(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """`training.seq_len=256` or `stages.0.max_steps=10`; `stages.*.x` sets it on every stage."""
+    parts = dotted.split(".")
+    targets: list[Any] = [data]
+    for part in parts[:-1]:
+        following = []
+        for target in targets:
+            if isinstance(target, list):
+                following += target if part == "*" else [target[int(part)]]
+            else:
+                following.append(target.setdefault(part, {}))
+        targets = following
+    for target in targets:
+        target[parts[-1]] = value
+
+
+def load_recipe(ref: str | Path, overrides: dict[str, Any] | None = None) -> Recipe:
+    """A recipe by name (`sft-lora`) or path, with dotted-key overrides applied before validation."""
+    path = Path(ref)
+    if not path.suffix:
+        path = RECIPES_DIR / f"{ref}.yaml"
+        if not path.exists():
+            raise InvalidInput(f"unknown recipe {str(ref)!r}; available: {', '.join(available_recipes())}",
+                               param="recipe")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"recipe {path.name}: cannot be read ({exc})", param="recipe") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput(f"recipe {path.name}: the top level must be a mapping", param="recipe")
+    for dotted, value in (overrides or {}).items():
+        try:
+            _apply_override(data, dotted, value)
+        except (IndexError, ValueError, AttributeError, TypeError) as exc:
+            raise InvalidInput(f"recipe {path.name}: cannot set `{dotted}` ({exc})", param="recipe") from exc
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(_describe(exc, path.name), param="recipe") from exc

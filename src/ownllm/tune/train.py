@@ -1,0 +1,199 @@
+"""A small, deterministic LoRA trainer for CPU (and anything torch runs on).
+
+Why not `transformers.Trainer`: packing with exact per-example masks, loss normalized per
+trained token across gradient-accumulation steps, checkpoints that restore RNG and data
+position exactly (a killed run resumes to bit-identical weights), and a cancel check
+between steps are each a few lines here and awkward to bolt onto Trainer.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ownllm.tune.checkpoints import list_checkpoints, load_checkpoint, save_checkpoint
+from ownllm.tune.data import IGNORE, Block, collate
+from ownllm.tune.recipe import Recipe
+
+
+class Cancelled(Exception):
+    """Raised between steps when the run's job was cancelled."""
+
+
+@dataclass
+class StepInfo:
+    stage: int
+    method: str
+    step: int  # within the stage, 1-based
+    total: int  # steps in the stage
+    global_step: int
+    loss: float
+    lr: float
+    tokens_per_s: float
+
+
+@dataclass
+class TrainResult:
+    history: list[dict] = field(default_factory=list)
+    steps: int = 0
+    trained_tokens: int = 0
+    seconds: float = 0.0
+    resumed_from: int | None = None
+
+    @property
+    def final_loss(self) -> float | None:
+        return self.history[-1]["loss"] if self.history else None
+
+
+def lr_factor(kind: str, total: int, warmup: int) -> Callable[[int], float]:
+    def factor(step: int) -> float:
+        if warmup and step < warmup:
+            return (step + 1) / warmup
+        if kind == "constant" or total <= warmup:
+            return 1.0
+        progress = (step - warmup) / max(1, total - warmup)
+        return max(0.0, 1.0 - progress) if kind == "linear" else 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return factor
+
+
+def steps_in_stage(n_blocks: int, recipe: Recipe, stage: int) -> int:
+    spec = recipe.stages[stage]
+    per_step = recipe.training.batch_size * recipe.training.grad_accum
+    per_epoch = max(1, math.ceil(n_blocks / per_step))
+    return spec.max_steps or max(1, math.ceil(spec.epochs * per_epoch))
+
+
+def step_blocks(blocks: list[Block], recipe: Recipe, stage: int, step: int) -> list[list[Block]]:
+    """The micro-batches of one optimizer step; the order is a pure function of (seed, stage, epoch)."""
+    per_step = recipe.training.batch_size * recipe.training.grad_accum
+    per_epoch = max(1, math.ceil(len(blocks) / per_step))
+    epoch, offset = divmod(step, per_epoch)
+    generator = torch.Generator().manual_seed(recipe.training.seed * 1_000_003 + stage * 1009 + epoch)
+    order = torch.randperm(len(blocks), generator=generator).tolist()
+    chosen = [blocks[i] for i in order[offset * per_step:(offset + 1) * per_step]]
+    size = recipe.training.batch_size
+    return [chosen[i:i + size] for i in range(0, len(chosen), size)]
+
+
+def token_loss_sum(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+    """Summed next-token cross-entropy over labelled tokens (float32), and how many there were."""
+    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                position_ids=batch["position_ids"])
+    logits = out.logits[:, :-1, :].float()
+    targets = batch["labels"][:, 1:]
+    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=IGNORE,
+                           reduction="sum")
+    return loss, int((targets != IGNORE).sum())
+
+
+def add_lora(model: Any, recipe: Recipe) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(recipe.training.seed)  # LoRA's A matrices start the same on every run
+    config = LoraConfig(r=recipe.lora.r, lora_alpha=recipe.lora.alpha, lora_dropout=recipe.lora.dropout,
+                        target_modules=recipe.lora.target_modules, task_type="CAUSAL_LM")
+    peft_model = get_peft_model(model, config)
+    if recipe.training.grad_checkpointing:
+        peft_model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        peft_model.enable_input_require_grads()
+    return peft_model
+
+
+class LoraTrainer:
+    def __init__(self, model: Any, recipe: Recipe, run_dir: Path, pad_id: int,
+                 on_step: Callable[[StepInfo], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None,
+                 on_checkpoint: Callable[[Path, int], None] | None = None) -> None:
+        self.model = model  # already wrapped by add_lora
+        self.recipe = recipe
+        self.run_dir = run_dir
+        self.pad_id = pad_id
+        self.on_step = on_step
+        self.should_stop = should_stop
+        self.on_checkpoint = on_checkpoint
+
+    def _optimizer(self, lr: float) -> torch.optim.Optimizer:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=lr, weight_decay=self.recipe.training.weight_decay)
+
+    def train(self, stage_blocks: list[list[Block]]) -> TrainResult:
+        from peft import set_peft_model_state_dict
+
+        recipe, training = self.recipe, self.recipe.training
+        if training.threads:
+            torch.set_num_threads(training.threads)
+        result = TrainResult()
+        start_stage, start_step, restored = 0, 0, None
+        checkpoints = list_checkpoints(self.run_dir)
+        if checkpoints:
+            restored = load_checkpoint(checkpoints[-1])
+            set_peft_model_state_dict(self.model, restored["adapter"])
+            start_stage, start_step = restored["stage"], restored["step"]
+            result.history = list(restored["history"])
+            result.resumed_from = restored["global_step"]
+            torch.set_rng_state(restored["rng"])
+        global_step = restored["global_step"] if restored else 0
+        started = time.perf_counter()
+        self.model.train()
+        for stage in range(start_stage, len(recipe.stages)):
+            spec = recipe.stages[stage]
+            blocks = stage_blocks[stage]
+            total = steps_in_stage(len(blocks), recipe, stage)
+            first = start_step if stage == start_stage else 0
+            if first >= total:
+                continue
+            optimizer = self._optimizer(spec.learning_rate)
+            warmup = int(training.warmup_ratio * total)
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(training.scheduler, total, warmup))
+            if restored is not None and stage == start_stage:
+                optimizer.load_state_dict(restored["optimizer"])
+                scheduler.load_state_dict(restored["scheduler"])
+            for step in range(first, total):
+                if self.should_stop is not None and self.should_stop():
+                    raise Cancelled()
+                t0 = time.perf_counter()
+                micro = step_blocks(blocks, recipe, stage, step)
+                batches = [collate(group, self.pad_id) for group in micro]
+                n_tokens = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in batches)
+                loss_total = 0.0
+                for batch in batches:
+                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=training.bf16):
+                        loss_sum, _ = token_loss_sum(self.model, batch)
+                    (loss_sum / max(1, n_tokens)).backward()
+                    loss_total += float(loss_sum.detach())
+                torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad],
+                                               training.max_grad_norm)
+                lr = scheduler.get_last_lr()[0]
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                global_step += 1
+                seen = sum(int((b["input_ids"] != self.pad_id).sum()) for b in batches)
+                elapsed = time.perf_counter() - t0
+                loss = loss_total / max(1, n_tokens)
+                result.trained_tokens += seen
+                result.steps += 1
+                result.history.append({"stage": stage, "method": spec.method, "step": step + 1,
+                                       "global_step": global_step, "loss": loss, "lr": lr})
+                if self.on_step is not None:
+                    self.on_step(StepInfo(stage, spec.method, step + 1, total, global_step, loss, lr,
+                                          seen / elapsed if elapsed else 0.0))
+                if (step + 1) % training.save_every == 0 or step + 1 == total:
+                    info = save_checkpoint(self.run_dir, self.model, {
+                        "stage": stage, "step": step + 1, "global_step": global_step,
+                        "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                        "rng": torch.get_rng_state(), "history": result.history,
+                    })
+                    if self.on_checkpoint is not None:
+                        self.on_checkpoint(info.path, global_step)
+            restored = None
+        result.seconds = time.perf_counter() - started
+        return result

@@ -1,0 +1,149 @@
+"""Synthetic data on the ingested sample company: grounded, split by document, in the chat format."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from ownllm.synth.config import SynthConfig
+from ownllm.synth.dataset import dataset_records, get_dataset
+from ownllm.synth.facts import fact_pairs, find_facts
+from ownllm.synth.filters import FilterReport, filter_pairs, grounded
+from ownllm.synth.records import QAPair
+from ownllm.synth.run import synthesize
+from ownllm.synth.source import SourceChunk, SourceDocument, load_corpus
+from ownllm.synth.split import split_documents
+
+
+@pytest.fixture(scope="module")
+def dataset(acme):
+    return synthesize(acme.home, acme.tenant_id, SynthConfig(seed=0))
+
+
+def test_facts_are_verbatim_spans_with_natural_questions():
+    document = SourceDocument("d1", "brochure.pdf", "Brochure", "en")
+    chunk = SourceChunk("c1", "d1", "It sells for 2,890 USD and launched on 18 March 2026. Its battery gives a "
+                        "range of up to 95 km.", "en", "Aurel 300 (VM-A300)", "page 1")
+    pairs = fact_pairs(chunk, document)
+    by_answer = {}
+    for pair in pairs:
+        assert pair.answer in chunk.text
+        by_answer.setdefault(pair.answer, []).append(pair.question)
+    assert "How much does Aurel 300 (VM-A300) cost?" in by_answer["2,890 USD"]
+    assert "When was Aurel 300 (VM-A300) launched?" in by_answer["18 March 2026"]
+    assert "What is the range of Aurel 300 (VM-A300)?" in by_answer["95 km"]
+    zh = SourceChunk("c2", "d2", "中国市场售价为19,800 元，最大续航95 km。", "zh", "奥瑞尔 300", "page 1")
+    questions = {p.question: p.answer for p in fact_pairs(zh, SourceDocument("d2", "手册.pdf", "手册", "zh"))}
+    assert questions["奥瑞尔 300的中国市场售价是多少？"] == "19,800 元"
+    assert [f.kind for f in find_facts("Call VM-A300 support within 14 days; 3年保修")] == ["code", "duration",
+                                                                                         "duration"]
+
+
+def test_filters_remove_ungrounded_duplicate_and_wrong_language_pairs():
+    text = {"c": "The warranty lasts 5 years for every frame."}
+    pairs = [
+        QAPair("How long is the frame warranty?", "5 years", "en", "d", "c", "teacher"),
+        QAPair("How long is the frame warranty?", "5 years", "en", "d", "c", "teacher"),  # duplicate
+        QAPair("Who founded the company in 1820?", "Napoleon", "en", "d", "c", "teacher"),  # invented
+        QAPair("保修期是多久？", "5 years", "en", "d", "c", "teacher"),  # language mismatch
+    ]
+    report = FilterReport()
+    kept = filter_pairs(pairs, text, report, set())
+    assert [p.question for p in kept] == ["How long is the frame warranty?"]
+    assert report.as_dict() == {"kept": 1, "removed": {"duplicate_question": 1, "ungrounded": 1, "language": 1}}
+    assert grounded("保修期为3年", "整车保修期为3年。") and not grounded("10年", "整车保修期为3年。")
+
+
+def test_split_is_by_document_stable_and_covers_both_languages(acme):
+    documents = load_corpus(acme.home, acme.tenant_id).documents
+    first = split_documents(documents, 0.2, seed=0)
+    assert first == split_documents(documents, 0.2, seed=0)
+    assert split_documents(documents, 0.2, seed=1).heldout != first.heldout
+    langs = Counter(d.lang for d in documents if d.id in first.heldout)
+    assert langs["en"] >= 1 and langs["zh"] >= 1
+    assert set(first.train).isdisjoint(first.heldout)
+    assert len(first.train) + len(first.heldout) == len(documents)
+
+
+def test_dataset_never_trains_on_heldout_documents(acme, dataset):
+    heldout = set(dataset.split["heldout_document_ids"])
+    assert heldout and dataset.split["heldout_documents"]
+    for kind in ("sft", "raft", "cpt", "eval_train"):
+        records = dataset_records(dataset, kind)
+        assert records, kind
+        for record in records:
+            owner = record.get("metadata", record).get("document_id")
+            assert owner not in heldout, (kind, record)
+    questions = dataset_records(dataset, "eval_heldout")
+    assert questions and all(q["document_id"] in heldout for q in questions)
+    assert {q["lang"] for q in questions} == {"en", "zh"}
+
+
+def test_dataset_records_are_grounded_chat_examples_without_duplicates(acme, dataset):
+    chunks = {c.id: c.text for c in load_corpus(acme.home, acme.tenant_id).chunks()}
+    sft = dataset_records(dataset, "sft")
+    questions = [r["messages"][0]["content"] for r in sft if r["metadata"]["generator"] == "facts"]
+    assert len(questions) == len(set(questions)) >= 50
+    for record in sft:
+        roles = [m["role"] for m in record["messages"]]
+        assert roles == ["user", "assistant"]
+        if record["metadata"]["generator"] == "facts":
+            assert grounded(record["messages"][1]["content"], chunks[record["metadata"]["chunk_id"]])
+    counts = dataset.counts
+    assert counts["filters"]["kept"] == counts["eval_heldout"] + counts["eval_train"]
+    assert sum(counts["filters"]["removed"].values()) + counts["filters"]["kept"] == sum(
+        counts["generated"].values())
+    assert get_dataset(acme.home, acme.tenant_id, dataset.id).id == dataset.id
+
+
+def test_raft_records_hide_the_oracle_among_other_documents(acme, dataset):
+    chunks = {c.id: c for c in load_corpus(acme.home, acme.tenant_id).chunks()}
+    records = dataset_records(dataset, "raft")
+    kept = [r for r in records if r["metadata"]["oracle_included"]]
+    assert 0.6 <= len(kept) / len(records) <= 0.95  # p = 0.8
+    for record in records[:40]:
+        prompt = record["messages"][0]["content"]
+        oracle = chunks[record["metadata"]["chunk_id"]]
+        assert (oracle.text in prompt) == record["metadata"]["oracle_included"]
+        assert prompt.count("\n[") + prompt.startswith("Documents:\n[") >= 3
+        assert record["messages"][1]["content"].startswith('Quote: "')
+
+
+class _Teacher(BaseHTTPRequestHandler):
+    """A stand-in OpenAI-compatible teacher (a peer's server, not ours): one grounded pair, one invented."""
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        text = body["messages"][0]["content"]
+        first_line = text.split("Text:\n", 1)[-1].split("文字：\n", 1)[-1].strip().splitlines()[0]
+        reply = (json.dumps({"question": f"Which line opens the passage ({len(text)})?", "answer": first_line})
+                 + "\n" + json.dumps({"question": "Who is the CEO of Mars Inc?", "answer": "Zorblax the Third"}))
+        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_teacher_endpoint_pairs_pass_through_the_grounding_filter(acme):
+    server = HTTPServer(("127.0.0.1", 0), _Teacher)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        config = SynthConfig(facts=False, teacher=True, raft=False, passages=False, max_chunks=6,
+                             teacher_url=f"http://127.0.0.1:{server.server_port}/v1", teacher_model="peer")
+        made = synthesize(acme.home, acme.tenant_id, config)
+    finally:
+        server.shutdown()
+    assert made.counts["generated"] == {"teacher": 12}
+    assert made.counts["filters"]["removed"]["ungrounded"] >= 6
+    assert made.config["teacher_name"].startswith("peer@")
+    answers = [r["messages"][1]["content"] for r in dataset_records(made, "sft")]
+    assert answers and "Zorblax the Third" not in answers

@@ -1,0 +1,37 @@
+"""Recipes: every shipped one validates; a typo or a bad value is an error naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from ownllm.errors import InvalidInput
+from ownllm.tune.recipe import available_recipes, load_recipe
+
+
+def test_shipped_recipes_validate():
+    assert set(available_recipes()) >= {"cpt-lora", "sft-lora", "raft-lora", "cpt-then-sft"}
+    two = load_recipe("cpt-then-sft")
+    assert [s.method for s in two.stages] == ["cpt", "sft"]
+    assert load_recipe("sft-lora").stages[0].method == "sft"
+
+
+def test_unknown_key_is_named(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("name: mine\nstages: [{method: sft}]\ntraining: {lrr: 0.1}\n")
+    with pytest.raises(InvalidInput, match=r"`training.lrr`: unknown key"):
+        load_recipe(path)
+
+
+def test_bad_values_are_named():
+    with pytest.raises(InvalidInput, match=r"`lora.r`"):
+        load_recipe("sft-lora", {"lora.r": 0})
+    with pytest.raises(InvalidInput, match=r"`stages.0.method`"):
+        load_recipe("sft-lora", {"stages.0.method": "dpo"})
+    with pytest.raises(InvalidInput, match="unknown recipe 'sft-lor'.*sft-lora"):
+        load_recipe("sft-lor")
+
+
+def test_overrides_reach_every_stage():
+    recipe = load_recipe("cpt-then-sft", {"stages.*.max_steps": 7, "training.seq_len": 128})
+    assert [s.max_steps for s in recipe.stages] == [7, 7]
+    assert recipe.training.seq_len == 128
