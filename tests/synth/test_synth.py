@@ -49,7 +49,7 @@ def test_filters_remove_ungrounded_duplicate_and_wrong_language_pairs():
         QAPair("How long is the frame warranty?", "5 years", "en", "d", "c", "teacher"),
         QAPair("How long is the frame warranty?", "5 years", "en", "d", "c", "teacher"),  # duplicate
         QAPair("Who founded the company in 1820?", "Napoleon", "en", "d", "c", "teacher"),  # invented
-        QAPair("保修期是多久？", "5 years", "en", "d", "c", "teacher"),  # language mismatch
+        QAPair("这款车架的保修期是多久？", "5 years", "en", "d", "c", "teacher"),  # language mismatch
     ]
     report = FilterReport()
     kept = filter_pairs(pairs, text, report, set())
@@ -80,7 +80,7 @@ def test_dataset_never_trains_on_heldout_documents(acme, dataset):
             assert owner not in heldout, (kind, record)
     questions = dataset_records(dataset, "eval_heldout")
     assert questions and all(q["document_id"] in heldout for q in questions)
-    assert {q["lang"] for q in questions} == {"en", "zh"}
+    assert {q["lang"] for q in questions} >= {"en", "zh"}
 
 
 def test_dataset_records_are_grounded_chat_examples_without_duplicates(acme, dataset):

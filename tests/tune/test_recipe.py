@@ -27,7 +27,7 @@ def test_bad_values_are_named():
         load_recipe("sft-lora", {"lora.r": 0})
     with pytest.raises(InvalidInput, match=r"`stages.0.method`"):
         load_recipe("sft-lora", {"stages.0.method": "dpo"})
-    with pytest.raises(InvalidInput, match="unknown recipe 'sft-lor'.*sft-lora"):
+    with pytest.raises(InvalidInput, match=r"unknown recipe 'sft-lor'.*sft-lora"):
         load_recipe("sft-lor")
 
 

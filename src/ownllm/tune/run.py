@@ -42,6 +42,7 @@ class TuneRequest:
     overrides: dict[str, Any] | None = None
     suffix: str = "company"
     merge: bool = False
+    export_adapter: bool = True  # GGUF LoRA + llama.cpp check, so the model is servable at once
 
 
 @dataclass
@@ -194,7 +195,7 @@ def _run(home: Home, tenant_id: str, request: TuneRequest, recipe: Recipe, files
                                corpus_version_id=params["corpus_version_id"], adapter_path=str(adapter_dir),
                                merged_path=str(merged_dir) if merged_dir else None, lineage=lineage))
     adapter_gguf = None
-    if request.base_model in SHIPPED_MODELS:
+    if request.export_adapter and request.base_model in SHIPPED_MODELS:
         from ownllm.tune.export import export_adapter
 
         adapter_gguf = export_adapter(home, model_id)  # servable at once: base GGUF + this LoRA

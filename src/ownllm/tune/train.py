@@ -84,14 +84,20 @@ def step_blocks(blocks: list[Block], recipe: Recipe, stage: int, step: int) -> l
 
 
 def token_loss_sum(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
-    """Summed next-token cross-entropy over labelled tokens (float32), and how many there were."""
-    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                position_ids=batch["position_ids"])
-    logits = out.logits[:, :-1, :].float()
+    """Summed next-token cross-entropy over labelled tokens (float32), and how many there were.
+
+    The vocabulary projection runs only at labelled positions: in chat SFT most tokens are
+    prompt, and the 49k-wide logits of every prompt token would cost time and the largest
+    activation in memory for nothing.
+    """
+    causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    hidden = causal_lm.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                             position_ids=batch["position_ids"]).last_hidden_state[:, :-1, :]
     targets = batch["labels"][:, 1:]
-    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=IGNORE,
-                           reduction="sum")
-    return loss, int((targets != IGNORE).sum())
+    keep = targets != IGNORE
+    logits = causal_lm.lm_head(hidden[keep]).float()
+    loss = F.cross_entropy(logits, targets[keep], reduction="sum")
+    return loss, int(keep.sum())
 
 
 def add_lora(model: Any, recipe: Recipe) -> Any:
