@@ -50,6 +50,8 @@ class JobTracker:
         with self.home.catalog.session() as session:
             job = session.get(Job, self.job_id)
             assert job is not None
+            if job.status == "cancelled":
+                return  # cancelled while queued: the worker notices at its first cancellation check
             job.status = "running"
             job.started_at = job.heartbeat_at = utcnow()
             job.pid = os.getpid()
@@ -61,9 +63,18 @@ class JobTracker:
         with self.home.catalog.session() as session:
             job = session.get(Job, self.job_id)
             assert job is not None
+            if job.status == "cancelled":
+                return
             job.status = status
             job.heartbeat_at = utcnow()
         self.event(f"status: {status}")
+
+    def update_params(self, **params: Any) -> None:
+        """Add what became known after the job was created (the API creates it before validation)."""
+        with self.home.catalog.session() as session:
+            job = session.get(Job, self.job_id)
+            assert job is not None
+            job.params = {**(job.params or {}), **params}
 
     def cancelled(self) -> bool:
         """True once someone cancelled the job; long loops check it between steps."""

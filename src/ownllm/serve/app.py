@@ -11,6 +11,7 @@ from ownllm import __version__
 from ownllm.config import Settings
 from ownllm.serve.errors import install_error_handlers
 from ownllm.serve.files_api import router as files_router
+from ownllm.serve.fine_tuning_api import router as fine_tuning_router
 from ownllm.serve.openai_api import router
 from ownllm.store.home import open_home
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(files_router)
+    app.include_router(fine_tuning_router)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -121,6 +121,8 @@ def tune(home: Home, tenant_id: str, request: TuneRequest, on_step: Callable[[St
     if tracker is None:
         tracker = (JobTracker(home, resumable) if resumable
                    else JobTracker.create(home, JOB_KIND, tenant_id, params={**params, "run_key": key}))
+    else:
+        tracker.update_params(**params, run_key=key)
     run_dir = run_root(home, tenant_id) / tracker.job_id
     run_dir.mkdir(parents=True, exist_ok=True)
     if resumable:

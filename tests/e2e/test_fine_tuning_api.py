@@ -1,0 +1,97 @@
+"""`/v1/fine_tuning/jobs` against the real server: synthesize + tune SmolLM2, then chat with the result."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+SHORT = {"training.seq_len": 128, "training.batch_size": 2, "training.grad_accum": 1,
+         "stages.0.learning_rate": 2e-3, "training.save_every": 1}
+
+
+def _client(server, key: str) -> httpx.Client:
+    return httpx.Client(base_url=f"{server.base_url}/v1", headers={"Authorization": f"Bearer {key}"}, timeout=120)
+
+
+def _wait(client: httpx.Client, job_id: str, until: set[str], timeout: float = 400) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/fine_tuning/jobs/{job_id}").json()
+        if job["status"] in until:
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} still {job['status']}")
+
+
+@pytest.fixture(scope="module")
+def finished(server):
+    with _client(server, server.acme_key) as client:
+        response = client.post("/fine_tuning/jobs", json={
+            "model": "smollm2-135m-instruct", "corpus_version": "latest", "suffix": "api",
+            "hyperparameters": {"max_steps": 2}, "recipe_overrides": SHORT})
+        assert response.status_code == 200, response.text
+        created = response.json()
+        assert created["object"] == "fine_tuning.job" and created["status"] == "validating_files"
+        return created, _wait(client, created["id"], {"succeeded", "failed", "cancelled"})
+
+
+def test_job_runs_to_a_served_model_with_events_and_checkpoints(server, finished):
+    created, job = finished
+    assert job["status"] == "succeeded", job["error"]
+    model = job["fine_tuned_model"]
+    assert model.startswith("ft:smollm2-135m-instruct:acme:api:") and job["trained_tokens"] > 0
+    with _client(server, server.acme_key) as client:
+        events = client.get(f"/fine_tuning/jobs/{job['id']}/events").json()["data"]
+        metrics = [e for e in events if e["type"] == "metrics"]
+        assert len(metrics) == 2 and {"loss", "lr", "tokens_per_s"} <= set(metrics[0]["data"])
+        messages = [e["message"] for e in reversed(events)]
+        assert messages.index("status: queued") < messages.index("job started") < messages.index("job succeeded")
+        checkpoints = client.get(f"/fine_tuning/jobs/{job['id']}/checkpoints").json()["data"]
+        assert [c["step_number"] for c in checkpoints] == [2, 1]
+        assert checkpoints[0]["metrics"]["train_loss"] is not None
+        assert model in {m["id"] for m in client.get("/models").json()["data"]}
+        reply = client.post("/chat/completions", json={
+            "model": model, "max_tokens": 8, "temperature": 0,
+            "messages": [{"role": "user", "content": "How much does the VM-A300 cost?"}]})
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["model"] == model and reply.json()["usage"]["completion_tokens"] > 0
+        listed = client.get("/fine_tuning/jobs").json()["data"]
+        assert created["id"] in {j["id"] for j in listed}
+
+
+def test_other_tenants_see_neither_the_job_nor_the_model(server, finished):
+    _, job = finished
+    with _client(server, server.globex_key) as client:
+        assert client.get(f"/fine_tuning/jobs/{job['id']}").status_code == 404
+        assert job["fine_tuned_model"] not in {m["id"] for m in client.get("/models").json()["data"]}
+        chat = client.post("/chat/completions", json={"model": job["fine_tuned_model"],
+                                                      "messages": [{"role": "user", "content": "hi"}]})
+        assert chat.status_code == 404 and chat.json()["error"]["code"] == "model_not_found"
+        assert client.get("/fine_tuning/jobs").json()["data"] == []
+
+
+def test_bad_requests_are_400_with_the_key_named(server):
+    with _client(server, server.acme_key) as client:
+        typo = client.post("/fine_tuning/jobs", json={"model": "smollm2-135m-instruct", "corpus_version": "latest",
+                                                      "recipe_overrides": {"training.seq_lenn": 64}})
+        assert typo.status_code == 400 and "training.seq_lenn" in typo.json()["error"]["message"]
+        unknown = client.post("/fine_tuning/jobs", json={"model": "gpt-9", "corpus_version": "latest"})
+        assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "model"
+        missing = client.post("/fine_tuning/jobs", json={"model": "smollm2-135m-instruct", "training_file": "ds_nope"})
+        assert missing.status_code == 404
+
+
+def test_cancel_stops_a_running_job(server, finished):
+    with _client(server, server.acme_key) as client:
+        created = client.post("/fine_tuning/jobs", json={
+            "model": "smollm2-135m-instruct", "training_file": finished[1]["training_file"] or "latest",
+            "hyperparameters": {"max_steps": 500}, "recipe_overrides": SHORT}).json()
+        _wait(client, created["id"], {"running"}, timeout=120)
+        cancelled = client.post(f"/fine_tuning/jobs/{created['id']}/cancel").json()
+        assert cancelled["status"] == "cancelled"
+        time.sleep(3)
+        job = client.get(f"/fine_tuning/jobs/{created['id']}").json()
+        assert job["status"] == "cancelled" and job["fine_tuned_model"] is None
+        assert job["progress"]["done"] < 500
