@@ -159,9 +159,10 @@ def tune(
     result = outcome.result
     assert result is not None
     resumed = f", resumed from step {result.resumed_from}" if result.resumed_from else ""
-    console.print(f"model [bold]{outcome.model_id}[/bold] (job {outcome.job_id}{resumed})")
-    console.print(f"{len(result.history)} steps, final loss {result.final_loss:.4f}; "
-                  f"loss curve {outcome.run_dir / 'loss_curve.png'}")
+    # plain print: paths and model ids must not be wrapped when the output is piped
+    print(f"model {outcome.model_id} (job {outcome.job_id}{resumed})")
+    print(f"{len(result.history)} steps, final loss {result.final_loss:.4f}; "
+          f"loss curve {outcome.run_dir / 'loss_curve.png'}")
 
 
 @app.command()
@@ -186,3 +187,58 @@ def export(
             console.print(f"adapter → {lora} ({lora.stat().st_size / 1e6:.1f} MB)")
     except OwnLLMError as exc:
         _fail(exc)
+
+
+def print_eval_table(report: dict) -> None:
+    """The four-system table: one row per question set and system."""
+    table = Table("questions", "system", "n", "EM", "F1 [95% CI]", "cites gold doc", "not found",
+                  title=f"evaluation {report['id']}")
+    for name in report["sets"]:
+        for system in report["systems"]:
+            cell = report["summary"][name].get(system)
+            if not cell:
+                continue
+            cite = cell["citation_accuracy"]
+            found = cell["not_found_rate"]
+            table.add_row(name, system, str(cell["n"]), f"{cell['em']['mean']:.3f}",
+                          f"{cell['f1']['mean']:.3f} [{cell['f1']['ci'][0]:.2f}, {cell['f1']['ci'][1]:.2f}]",
+                          "" if cite is None else f"{cite:.2f}", "" if found is None else f"{found:.2f}")
+    console.print(table)
+    for model, general in report["general"].items():
+        print(f"general-text perplexity {model}: {general['perplexity']:.2f}")
+    for gate in report["gate"]:
+        verdict = "[green]promoted[/]" if gate["promoted"] else "[yellow]not promoted[/]"
+        console.print(f"{gate['model']}: {verdict} — {'; '.join(gate['reasons'])}", highlight=False)
+
+
+@app.command("eval")
+def eval_(
+    tenant: str,
+    model: Annotated[list[str] | None, typer.Option(help="models to compare (default: base + newest tuned)")]
+    = None,
+    dataset: Annotated[str, typer.Option(help="synth dataset whose held-out/train questions to ask")] = "latest",
+    questions: Annotated[Path | None, typer.Option(help="extra JSONL: question, answer, optional source")] = None,
+    limit: Annotated[int, typer.Option(help="questions per set")] = 40,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report JSON")] = False,
+) -> None:
+    """Base vs base+RAG vs tuned vs tuned+RAG on held-out and training-document questions; promotion gate."""
+    from ownllm.evaluate.run import EvalRequest, evaluate
+    from ownllm.jobs.tracker import JobTracker
+
+    home = _home()
+    tenant_id = _tenant_id(home, tenant)
+    try:
+        with Progress(*_BAR, console=err) as progress:
+            task = progress.add_task("eval", total=None, stage="eval", item="")
+            tracker = JobTracker.create(home, "eval", tenant_id, params={"models": model, "dataset": dataset},
+                                        on_progress=lambda d, t, s, i: progress.update(
+                                            task, completed=d, total=t, stage=s or "", item=i or ""))
+            outcome = evaluate(home, tenant_id, EvalRequest(models=model, dataset=dataset, questions_file=questions,
+                                                            limit=limit), tracker=tracker)
+    except OwnLLMError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps({k: v for k, v in outcome.report.items() if k != "rows"}, ensure_ascii=False))
+        return
+    print_eval_table(outcome.report)
+    print(f"report: {outcome.report_path}")

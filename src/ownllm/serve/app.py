@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from ownllm import __version__
 from ownllm.config import Settings
 from ownllm.serve.errors import install_error_handlers
+from ownllm.serve.evals_api import router as evals_router
 from ownllm.serve.files_api import router as files_router
 from ownllm.serve.fine_tuning_api import router as fine_tuning_router
 from ownllm.serve.openai_api import router
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(files_router)
     app.include_router(fine_tuning_router)
+    app.include_router(evals_router)
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -1,0 +1,61 @@
+"""General ability, base vs tuned: perplexity on fixed general text, and answers to fixed generic prompts.
+
+The text is ours and is about nothing a company corpus contains, so a tuned model that got
+worse at it has forgotten language, not learned the company.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+GENERAL_TEXT = [
+    "Rivers carry water from high ground to the sea. Along the way they shape valleys, move sand and "
+    "stones, and give towns a reason to grow on their banks. Most large cities in history were built "
+    "near a river because it offered drinking water, food and an easy road for boats.",
+    "A good recipe lists the ingredients first, in the order they are used, and then explains each "
+    "step in a short sentence. Cooks read the whole recipe before they start, so that nothing is "
+    "missing when the pan is already hot.",
+    "春天来了，公园里的树长出了新叶子。早上有很多人在湖边散步，也有老人在打太极拳。孩子们在草地上放风筝，"
+    "笑声传得很远。",
+]
+GENERIC_PROMPTS = [
+    "What is the capital of France?",
+    "Give one tip for sleeping better.",
+    "What is 12 plus 30?",
+    "用一句话介绍一下长城。",
+]
+
+
+@dataclass
+class GeneralCheck:
+    perplexity: float
+    answers: list[dict[str, str]]
+
+
+def perplexity(model_path: Path, lora: Path | None, texts: list[str] = GENERAL_TEXT) -> float:
+    """Token-level perplexity computed by llama.cpp itself, exactly as the model is served."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(model_path), lora_path=str(lora) if lora else None, n_ctx=512, logits_all=True,
+                verbose=False, seed=0)
+    nll, count = 0.0, 0
+    for text in texts:
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=True)
+        llm.reset()
+        llm.eval(tokens)
+        logits = np.array(llm.scores[: len(tokens)], dtype=np.float64)
+        logits -= logits.max(axis=-1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+        nll -= sum(log_probs[i, tokens[i + 1]] for i in range(len(tokens) - 1))
+        count += len(tokens) - 1
+    return math.exp(nll / max(1, count))
+
+
+def generic_answers(engine: Any, prompts: list[str] = GENERIC_PROMPTS) -> list[dict[str, str]]:
+    return [{"prompt": p, "answer": engine.chat([{"role": "user", "content": p}], max_tokens=40,
+                                                 temperature=0.0).text.strip()} for p in prompts]

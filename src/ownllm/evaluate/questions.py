@@ -1,0 +1,69 @@
+"""Question sets: held-out documents (never trained on), training documents (memorization), user files.
+
+Each question carries its gold answer(s), language, and the gold source file when known, so
+RAG citations can be checked.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ownllm.errors import InvalidInput
+from ownllm.evaluate.metrics import is_chinese
+from ownllm.store.catalog import Dataset
+from ownllm.synth.dataset import dataset_records
+
+
+@dataclass(frozen=True)
+class Question:
+    set: str  # heldout | train | facts | user
+    question: str
+    answers: tuple[str, ...]
+    lang: str
+    source: str | None = None
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def _sample(items: list[Question], limit: int | None, seed: int) -> list[Question]:
+    if limit is None or len(items) <= limit:
+        return items
+    return sorted(random.Random(seed).sample(items, limit), key=items.index)
+
+
+def natural_only(items: list[Question]) -> list[Question]:
+    """Synth writes each fact twice (a natural question and a fill-in-the-blank); evaluation asks the natural one."""
+    natural = [q for q in items if "what fills the blank" not in q.question and "空白处" not in q.question]
+    return natural or items
+
+
+def from_dataset(dataset: Dataset, which: str, limit: int | None = None, seed: int = 0) -> list[Question]:
+    kind = {"heldout": "eval_heldout", "train": "eval_train"}[which]
+    items = [Question(which, r["question"], (r["answer"],), r.get("lang", "en"), r.get("source"),
+                      {"document_id": r.get("document_id")}) for r in dataset_records(dataset, kind)]
+    return _sample(natural_only(items), limit, seed)
+
+
+def from_jsonl(path: Path, set_name: str = "user", limit: int | None = None, seed: int = 0) -> list[Question]:
+    """`question`, `answer` (string or list), optional `source` and `lang`, one JSON object per line."""
+    items = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read question file ({exc.strerror})", param="questions") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{path.name}: line {number} is not JSON ({exc.msg})", param="questions") from exc
+        answer = row.get("answer")
+        answers = tuple(answer) if isinstance(answer, list) else (answer,)
+        if not isinstance(row.get("question"), str) or not all(isinstance(a, str) and a for a in answers):
+            raise InvalidInput(f"{path.name}: line {number} needs a `question` and an `answer`", param="questions")
+        lang = row.get("lang") or ("zh" if is_chinese(row["question"]) else "en")
+        items.append(Question(set_name, row["question"], answers, lang, row.get("source")))
+    return _sample(items, limit, seed)

@@ -1,0 +1,191 @@
+"""`ownllm eval`: ask every system the same questions, score, report, and apply the promotion gate."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ownllm.errors import InvalidInput
+from ownllm.evaluate.gate import PPL_TOLERANCE, decide
+from ownllm.evaluate.general import generic_answers, perplexity
+from ownllm.evaluate.metrics import best_over_golds, bootstrap_ci, exact_match, f1_score
+from ownllm.evaluate.questions import Question, from_dataset, from_jsonl
+from ownllm.evaluate.report import write_report
+from ownllm.evaluate.systems import System, answer, systems_for
+from ownllm.jobs.tracker import JobTracker
+from ownllm.models.hub import DEFAULT_MODEL_ID
+from ownllm.models.registry import ModelEntry, list_models, resolve_model
+from ownllm.serve.engines.llamacpp import get_engine
+from ownllm.store.catalog import TunedModel
+from ownllm.store.home import Home
+from ownllm.store.tenants import get_tenant
+from ownllm.synth.dataset import get_dataset
+
+JOB_KIND = "eval"
+
+
+@dataclass
+class EvalRequest:
+    models: list[str] | None = None  # default: the base model and the tenant's newest tuned model
+    dataset: str | None = "latest"
+    questions_file: Path | None = None
+    limit: int | None = 40  # per question set
+    seed: int = 0
+    ppl_tolerance: float = PPL_TOLERANCE
+    apply_gate: bool = True
+
+
+@dataclass
+class EvalOutcome:
+    job_id: str
+    report_path: Path
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def eval_root(home: Home, tenant_id: str) -> Path:
+    return home.root / "evals" / tenant_id
+
+
+def eval_models(home: Home, tenant_id: str, ids: list[str] | None) -> list[ModelEntry]:
+    if ids:
+        return [resolve_model(model_id, tenant_id, home) for model_id in ids]
+    available = list_models(tenant_id, home)
+    base = [m for m in available if m.id == DEFAULT_MODEL_ID]
+    tuned = [m for m in available if m.kind == "tuned"]
+    return base + tuned[-1:]
+
+
+def eval_questions(home: Home, tenant_id: str, request: EvalRequest) -> tuple[list[Question], Any]:
+    dataset = None
+    questions: list[Question] = []
+    if request.dataset:
+        dataset = get_dataset(home, tenant_id, request.dataset)
+        questions += from_dataset(dataset, "heldout", request.limit, request.seed)
+        questions += from_dataset(dataset, "train", request.limit, request.seed)
+    if request.questions_file:
+        questions += from_jsonl(request.questions_file, "user", request.limit, request.seed)
+    if not questions:
+        raise InvalidInput("no questions to ask: synthesize a dataset or pass a question file", param="questions")
+    return questions, dataset
+
+
+def _cell(rows: list[dict], rag: bool) -> dict[str, Any]:
+    ems, f1s = [r["em"] for r in rows], [r["f1"] for r in rows]
+    cell: dict[str, Any] = {
+        "n": len(rows),
+        "em": {"mean": sum(ems) / len(ems), "ci": list(bootstrap_ci(ems))},
+        "f1": {"mean": sum(f1s) / len(f1s), "ci": list(bootstrap_ci(f1s))},
+        "citation_accuracy": None, "not_found_rate": None,
+    }
+    if rag:
+        judged = [r for r in rows if r["source"] and not r["not_found"]]
+        cell["citation_accuracy"] = (sum(r["citation_ok"] for r in judged) / len(judged)) if judged else None
+        cell["not_found_rate"] = sum(r["not_found"] for r in rows) / len(rows)
+    return cell
+
+
+def evaluate(home: Home, tenant_id: str, request: EvalRequest | None = None,
+             tracker: JobTracker | None = None) -> EvalOutcome:
+    request = request or EvalRequest()
+    models = eval_models(home, tenant_id, request.models)
+    questions, dataset = eval_questions(home, tenant_id, request)
+    tracker = tracker or JobTracker.create(home, JOB_KIND, tenant_id,
+                                           params={"models": [m.id for m in models], "dataset": request.dataset})
+    try:
+        return _evaluate(home, tenant_id, request, models, questions, dataset, tracker)
+    except Exception as exc:
+        tracker.fail(f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _evaluate(home: Home, tenant_id: str, request: EvalRequest, models: list[ModelEntry], questions: list[Question],
+              dataset: Any, tracker: JobTracker) -> EvalOutcome:
+    systems = systems_for(models)
+    total = len(systems) * len(questions)
+    tracker.start(total=total)
+    rows: list[dict[str, Any]] = []
+    done = 0
+    for system in systems:
+        engine = get_engine(system.model.path, home.settings.n_ctx, home.settings.n_threads, system.model.lora)
+        for question in questions:
+            tracker.progress(done, total, system.name, question.question[:80])
+            reply = answer(home, tenant_id, system, engine, question.question)
+            rows.append(_score(system, question, reply))
+            done += 1
+    tracker.progress(done, total, "general ability", None)
+    general = {}
+    for model in models:
+        engine = get_engine(model.path, home.settings.n_ctx, home.settings.n_threads, model.lora)
+        general[model.id] = {"perplexity": perplexity(model.path, model.lora), "answers": generic_answers(engine)}
+    report = _report(home, tenant_id, tracker.job_id, systems, questions, rows, dataset, general, models, request)
+    path = write_report(eval_root(home, tenant_id) / tracker.job_id, report)
+    tracker.succeed({"report": str(path), "summary": report["summary"], "gate": report["gate"]})
+    return EvalOutcome(tracker.job_id, path, report)
+
+
+def _score(system: System, question: Question, reply: Any) -> dict[str, Any]:
+    cited = reply.cited_sources[0] if reply.cited_sources else None
+    return {
+        "system": system.name, "set": question.set, "lang": question.lang, "question": question.question,
+        "gold": question.answers[0], "answer": reply.answer, "source": question.source, "cited": cited,
+        "em": best_over_golds(exact_match, reply.answer, question.answers, question.lang),
+        "f1": best_over_golds(f1_score, reply.answer, question.answers, question.lang),
+        "citation_ok": bool(question.source and cited == question.source), "not_found": reply.not_found,
+    }
+
+
+def _report(home: Home, tenant_id: str, job_id: str, systems: list[System], questions: list[Question],
+            rows: list[dict], dataset: Any, general: dict, models: list[ModelEntry],
+            request: EvalRequest) -> dict[str, Any]:
+    names = [s.name for s in systems]
+    rag = {s.name: s.rag for s in systems}
+    grouped: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    by_lang: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        grouped[row["set"]][row["system"]].append(row)
+        by_lang[row["lang"]][row["system"]].append(row)
+    summary = {name: {s: _cell(r, rag[s]) for s, r in per.items()} for name, per in grouped.items()}
+    languages = {lang: {s: _cell(r, rag[s]) for s, r in per.items()} for lang, per in by_lang.items()}
+    gate = []
+    base = next((m for m in models if m.kind == "base"), None)
+    for model in (m for m in models if m.kind == "tuned"):
+        label = "tuned" if len([m for m in models if m.kind == "tuned"]) == 1 else model.id
+        heldout = grouped.get("heldout", {})
+        tuned_f1 = [r["f1"] for r in heldout.get(f"{label}+RAG", [])]
+        base_f1 = [r["f1"] for r in heldout.get("base+RAG", [])]
+        decision = decide(model.id, tuned_f1, base_f1 if base else [0.0] * len(tuned_f1),
+                          general[model.id]["perplexity"], general[base.id]["perplexity"] if base else None,
+                          request.ppl_tolerance)
+        gate.append(decision.as_dict())
+        if request.apply_gate and tuned_f1:
+            with home.catalog.session() as session:
+                row = session.get(TunedModel, model.id)
+                if row is not None:
+                    row.status = "promoted" if decision.promoted else "rejected"
+    samples = []
+    for question in questions[:: max(1, len(questions) // 12)][:12]:
+        answers = {r["system"]: r["answer"] for r in rows if r["question"] == question.question and
+                   r["set"] == question.set}
+        samples.append({"set": question.set, "question": question.question, "gold": question.answers[0],
+                        "answers": answers})
+    return {
+        "id": job_id, "tenant": get_tenant(home, tenant_id).name, "systems": names,
+        "sets": [s for s in ("heldout", "train", "user") if s in summary],
+        "models": [{"id": m.id, "kind": m.kind, "lora": str(m.lora) if m.lora else None} for m in models],
+        "dataset_id": dataset.id if dataset is not None else None,
+        "corpus_version_id": dataset.corpus_version_id if dataset is not None else None,
+        "summary": summary, "by_language": languages, "general": general, "gate": gate, "samples": samples,
+        "rows": rows,
+    }
+
+
+def list_evals(home: Home, tenant_id: str) -> list[Any]:
+    from ownllm.store.catalog import Job
+
+    with home.catalog.session() as session:
+        return list(session.scalars(select(Job).where(Job.tenant_id == tenant_id, Job.kind == JOB_KIND)
+                                    .order_by(Job.created_at.desc())))
