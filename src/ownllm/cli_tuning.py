@@ -203,7 +203,7 @@ def print_eval_table(report: dict) -> None:
             table.add_row(name, system, str(cell["n"]), f"{cell['em']['mean']:.3f}",
                           f"{cell['f1']['mean']:.3f} [{cell['f1']['ci'][0]:.2f}, {cell['f1']['ci'][1]:.2f}]",
                           "" if cite is None else f"{cite:.2f}", "" if found is None else f"{found:.2f}")
-    console.print(table)
+    console.print(table, width=max(console.width, 110))  # one line per row even when piped
     for model, general in report["general"].items():
         print(f"general-text perplexity {model}: {general['perplexity']:.2f}")
     for gate in report["gate"]:

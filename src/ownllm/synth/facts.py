@@ -32,7 +32,9 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _CLAUSE_SPLIT = re.compile(r"[,;:，；：、]|\band\b|\bwhile\b|\bbut\b")
 _EN_TRAILING = {"of", "up", "to", "is", "are", "was", "were", "at", "for", "about", "around", "by", "from", "with",
                 "a", "an", "the", "on", "in", "be", "costs", "cost", "only", "just", "over", "under", "than",
-                "within", "after", "has", "have", "its", "their", "it", "our", "least", "most", "maximum"}
+                "within", "after", "has", "have", "its", "their", "it", "our", "least", "most", "maximum", "every",
+                "each", "per"}
+_VERB_LIKE = {"held", "sold", "made", "built", "paid", "kept", "set", "run", "given", "taken", "done"}
 _ZH_TRAILING = "为是达约：:至于在共仅了的"
 _KIND_QUESTION_EN = {
     "money": "How much does {subject} cost?",
@@ -95,6 +97,12 @@ def _subject(chunk: SourceChunk, document: SourceDocument, sentence: str) -> str
     return codes[0] if codes else (heading or document.title)
 
 
+def _noun_like(attribute: str) -> bool:
+    """A phrase that can follow "What is the": no participles or verbs, which make broken questions."""
+    words = attribute.split()
+    return bool(words) and not any(w.endswith(("ed", "ing")) or w in _VERB_LIKE for w in words)
+
+
 def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list[str]:
     blank = f"{before} ___ {after}".strip()
     questions = [f'In "{subject}", what fills the blank: "{blank}"?']
@@ -106,9 +114,9 @@ def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list
         questions.append(_UNIT_QUESTION_EN[unit].format(subject=subject))
     elif fact.kind == "date" and attribute.endswith("ed"):
         questions.append(f"When was {subject} {attribute}?")
-    elif fact.kind == "duration" and attribute:
+    elif fact.kind == "duration" and _noun_like(attribute):
         questions.append(f"How long is the {attribute} of {subject}?")
-    elif attribute and fact.kind in ("quantity", "code") and not attribute.endswith(("ed", "ing")):
+    elif fact.kind in ("quantity", "code") and _noun_like(attribute):
         questions.append(f"What is the {attribute} of {subject}?")
     return questions
 

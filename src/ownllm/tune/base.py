@@ -7,6 +7,7 @@ Nothing is fetched from a model hub.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass
@@ -61,7 +62,8 @@ def ensure_dequantized(model_cache: Path, model_id: str) -> Path:
         shipped = SHIPPED_MODELS[model_id]
         gguf = shipped.locate()
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):  # a per-tensor progress bar
+            loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         config = loaded.config
         if hasattr(config, "quantization_config"):
             del config.quantization_config  # the weights are plain float32 now; the copy must not claim GGUF

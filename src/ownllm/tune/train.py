@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,8 @@ def token_loss_sum(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Te
 def add_lora(model: Any, recipe: Recipe) -> Any:
     from peft import LoraConfig, get_peft_model
 
+    # PEFT asks transformers a deprecated question on every wrap; the answer is right, the warning is noise
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     torch.manual_seed(recipe.training.seed)  # LoRA's A matrices start the same on every run
     config = LoraConfig(r=recipe.lora.r, lora_alpha=recipe.lora.alpha, lora_dropout=recipe.lora.dropout,
                         target_modules=recipe.lora.target_modules, task_type="CAUSAL_LM")
