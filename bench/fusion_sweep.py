@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from retrieval import QA, build_home, squad_like  # noqa: E402
+from retrieval import QA, build_home, squad_like
 
 POOL = 40
 SETTINGS = [("rrf", k, 0.5) for k in (1, 5, 10, 20, 30, 60, 100)] + [
@@ -29,8 +29,9 @@ def candidate_lists(home, tenant_id, questions):
     from sqlalchemy import select
 
     from ownllm.corpus.versions import get_version
+    from ownllm.retrieval.dense import get_dense
     from ownllm.retrieval.embeddings import get_embedder
-    from ownllm.retrieval.indexes import get_dense, get_index
+    from ownllm.retrieval.lexical import get_index
     from ownllm.store.catalog import Chunk, Document, File
 
     version = get_version(home, tenant_id)

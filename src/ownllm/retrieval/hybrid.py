@@ -1,7 +1,10 @@
-"""Fuse lexical and dense rankings: reciprocal rank fusion (default) or weighted score fusion.
+"""Fuse lexical and dense rankings: weighted score fusion (default) or reciprocal rank fusion.
 
-RRF needs no score calibration: each list contributes 1/(k + rank). Weighted fusion
-min-max normalizes each list's scores and mixes them with `alpha` (weight of dense).
+Weighted fusion min-max normalizes each list's scores and mixes them with `alpha` (weight of
+dense); RRF needs no score calibration: each list contributes 1/(k + rank). The default was
+chosen by `bench/fusion_sweep.py` on SQuAD (weighted, alpha 0.6: recall@5 0.970 against 0.937
+for RRF k=60, over 40 candidates per list) and checked on DRCD and the sample company, which
+the choice never saw (recall@5 1.000 on both, above dense and BM25 alone on DRCD).
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ FusionMethod = Literal["rrf", "weighted"]
 
 @dataclass(frozen=True)
 class FusionConfig:
-    method: FusionMethod = "rrf"
+    method: FusionMethod = "weighted"
     rrf_k: int = 60
-    alpha: float = 0.5  # weighted fusion: share of the dense score
+    alpha: float = 0.6  # weighted fusion: share of the dense score
 
 
 def fuse(lexical: list[tuple[str, float]], dense: list[tuple[str, float]],

@@ -102,7 +102,7 @@ def search(home: Home, tenant_id: str, query: str, *, corpus: str | int = "lates
     filters = filters or SearchFilters()
     with home.catalog.session() as session:
         version = resolve_version(session, tenant_id, corpus)
-    pool = 200 if filters.active else max(4 * top_k, 20)
+    pool = 200 if filters.active else max(8 * top_k, 40)  # fusion needs depth: see bench/fusion_sweep.py
     ranked, lexical, dense = _candidates(home, version, query, mode, pool, fusion or FusionConfig())
     if not ranked:
         return []

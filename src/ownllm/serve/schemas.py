@@ -70,8 +70,8 @@ class SearchRequest(BaseModel):
     corpus: str = "latest"
     top_k: int = Field(default=5, ge=1, le=50)
     mode: Literal["hybrid", "lexical", "dense"] = "hybrid"
-    fusion: Literal["rrf", "weighted"] = "rrf"
-    alpha: float = Field(default=0.5, ge=0.0, le=1.0)
+    fusion: Literal["rrf", "weighted"] = "weighted"
+    alpha: float = Field(default=0.6, ge=0.0, le=1.0)
     filters: SearchFilterBody | None = None
 
 
