@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -203,7 +204,8 @@ def print_eval_table(report: dict) -> None:
             table.add_row(name, system, str(cell["n"]), f"{cell['em']['mean']:.3f}",
                           f"{cell['f1']['mean']:.3f} [{cell['f1']['ci'][0]:.2f}, {cell['f1']['ci'][1]:.2f}]",
                           "" if cite is None else f"{cite:.2f}", "" if found is None else f"{found:.2f}")
-    console.print(table, width=max(console.width, 110))  # one line per row even when piped
+    wide = console if console.is_terminal else Console(width=120)  # one line per row even when piped
+    wide.print(table)
     for model, general in report["general"].items():
         print(f"general-text perplexity {model}: {general['perplexity']:.2f}")
     for gate in report["gate"]:

@@ -49,6 +49,8 @@ def hostile_batch(home: Home, tmp_path: Path) -> tuple[Home, str, dict]:
         "long.pdf": _pdf_bytes(tmp_path, 25),
         "white_text.pdf": _pdf_bytes(tmp_path, 1, white_text=True),
         "hidden.docx": hostile.hidden_text_docx(),
+        "hidden.pptx": hostile.hidden_text_pptx(),
+        "hidden.xlsx": hostile.hidden_text_xlsx(),
         "too_big.txt": b"x " * 1_100_000,
     })
     report = ingest_paths(home, tenant.id, [folder])
@@ -139,6 +141,11 @@ def test_hidden_white_text_is_flagged(hostile_batch: tuple) -> None:
     assert any("hidden text" in flag for flag in outcomes["white_text.pdf"].flags)
     assert "3 hidden text run(s) (vanished, white or <1 pt)" in outcomes["hidden.docx"].flags
     assert not any("hidden" in flag for flag in outcomes["good.docx"].flags)
+    assert "4 hidden text item(s) (hidden or off-slide shapes, white or <=1 pt runs)" in outcomes["hidden.pptx"].flags
+    xlsx_flags = outcomes["hidden.xlsx"].flags
+    assert "hidden sheet(s) with content kept: Margins" in xlsx_flags
+    assert "4 hidden cell(s) (in hidden rows/columns, white or <1 pt font)" in xlsx_flags
+    assert outcomes["hidden.pptx"].status == outcomes["hidden.xlsx"].status == "parsed"
 
 
 def _sleep_forever() -> None:

@@ -27,6 +27,13 @@ class Question:
     meta: dict = field(default_factory=dict, compare=False, hash=False)
 
 
+def _lang(tagged: str | None, question: str) -> str:
+    """The document's language tag where it is en/zh; otherwise (a table, a code list) the question's own."""
+    if tagged in ("en", "zh"):
+        return tagged
+    return "zh" if is_chinese(question) else "en"
+
+
 def _sample(items: list[Question], limit: int | None, seed: int) -> list[Question]:
     if limit is None or len(items) <= limit:
         return items
@@ -41,7 +48,7 @@ def natural_only(items: list[Question]) -> list[Question]:
 
 def from_dataset(dataset: Dataset, which: str, limit: int | None = None, seed: int = 0) -> list[Question]:
     kind = {"heldout": "eval_heldout", "train": "eval_train"}[which]
-    items = [Question(which, r["question"], (r["answer"],), r.get("lang", "en"), r.get("source"),
+    items = [Question(which, r["question"], (r["answer"],), _lang(r.get("lang"), r["question"]), r.get("source"),
                       {"document_id": r.get("document_id")}) for r in dataset_records(dataset, kind)]
     return _sample(natural_only(items), limit, seed)
 

@@ -113,6 +113,36 @@ def _hidden_runs(document: object) -> int:
     return hidden
 
 
+def _run_is_hidden(font: object) -> bool:
+    """White or sub-1-pt text in a slide (a reader cannot see it; a model reading the text would)."""
+    try:
+        white = font.color is not None and font.color.type is not None and str(font.color.rgb) == "FFFFFF"  # type: ignore[attr-defined]
+    except AttributeError:  # theme colours have no rgb
+        white = False
+    size = font.size  # type: ignore[attr-defined]
+    return white or (size is not None and size.pt <= 1.0)  # PowerPoint cannot go below 1 pt
+
+
+def _hidden_slide_text(deck: object, slides: list) -> int:
+    """Text shapes marked hidden, placed off the slide, or runs that are white or under 1 pt."""
+    width, height = deck.slide_width or 0, deck.slide_height or 0  # type: ignore[attr-defined]
+    hidden = 0
+    for slide in slides:
+        for shape in slide.shapes:
+            if not shape.has_text_frame or not shape.text_frame.text.strip():
+                continue
+            properties = shape._element.find(".//{*}cNvPr")
+            off_slide = shape.left is not None and width and (
+                shape.left >= width or shape.top >= height or shape.left + shape.width <= 0
+                or shape.top + shape.height <= 0)
+            if (properties is not None and properties.get("hidden") in ("1", "true")) or off_slide:
+                hidden += 1
+                continue
+            hidden += sum(1 for paragraph in shape.text_frame.paragraphs for run in paragraph.runs
+                          if run.text.strip() and _run_is_hidden(run.font))
+    return hidden
+
+
 def parse_docx(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     package, flags = check_package(data, "docx", options.limits)
     try:
@@ -172,5 +202,8 @@ def parse_pptx(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
             if notes:
                 blocks.append(Block(f"Speaker notes: {notes}", "notes"))
         units.append(Unit("slide", number, blocks, label=title or None))
+    hidden = _hidden_slide_text(deck, slides)
+    if hidden:
+        flags = [*flags, f"{hidden} hidden text item(s) (hidden or off-slide shapes, white or <=1 pt runs)"]
     title = deck.core_properties.title or next((u.label for u in units if u.label), "") or ""
     return ParsedDocument(title, units, "python-pptx", flags)

@@ -61,6 +61,30 @@ def table_blocks(table: list[list[str]]) -> list[Block]:
             for i in range(0, len(body), ROWS_PER_BLOCK)]
 
 
+HIDDEN_SCAN_MAX_BYTES = 5_000_000  # formatting needs openpyxl's full (slower) mode; skip it for huge books
+
+
+def _hidden_cells(data: bytes) -> int:
+    """Non-empty cells a reader of the sheet would not see."""
+    book = load_workbook(io.BytesIO(data), data_only=True)
+    count = 0
+    for sheet in book.worksheets:
+        hidden_rows = {i for i, d in sheet.row_dimensions.items() if d.hidden}
+        hidden_cols = {key for key, d in sheet.column_dimensions.items() if d.hidden}
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value in (None, ""):
+                    continue
+                font = cell.font
+                color = font.color.rgb if font is not None and font.color is not None else None
+                white = isinstance(color, str) and color.upper().endswith("FFFFFF")
+                tiny = font is not None and font.sz is not None and font.sz < 1
+                if cell.row in hidden_rows or cell.column_letter in hidden_cols or white or tiny:
+                    count += 1
+    book.close()
+    return count
+
+
 def parse_xlsx(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     _, flags = check_package(data, "xlsx", options.limits)
     try:
@@ -68,6 +92,13 @@ def parse_xlsx(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     except Exception as exc:
         raise ParseError(f"XLSX is damaged or not an Excel workbook: {exc}") from exc
     units, cells = [], 0
+    hidden_sheets = [sheet.title for sheet in book.worksheets if sheet.sheet_state != "visible"]
+    if hidden_sheets:
+        flags = [*flags, f"hidden sheet(s) with content kept: {', '.join(hidden_sheets)}"]
+    if len(data) <= HIDDEN_SCAN_MAX_BYTES:
+        hidden_cells = _hidden_cells(data)
+        if hidden_cells:
+            flags = [*flags, f"{hidden_cells} hidden cell(s) (in hidden rows/columns, white or <1 pt font)"]
     for number, sheet in enumerate(book.worksheets, start=1):
         rows = []
         for row in sheet.iter_rows(values_only=True):
