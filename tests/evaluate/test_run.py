@@ -12,7 +12,7 @@ from ownllm.tune.run import TuneRequest, tune
 
 
 def test_four_systems_are_scored_reported_and_gated(acme):
-    dataset = synthesize(acme.home, acme.tenant_id, SynthConfig(seed=5, raft=False))
+    dataset = synthesize(acme.home, acme.tenant_id, SynthConfig(seed=5, raft=False, replay=False))
     tuned = tune(acme.home, acme.tenant_id, TuneRequest(dataset=dataset.id, suffix="evaltest", overrides={
         "stages.0.max_steps": 2, "training.seq_len": 128, "training.batch_size": 2, "stages.0.learning_rate": 2e-3}))
     outcome = evaluate(acme.home, acme.tenant_id, EvalRequest(models=["smollm2-135m-instruct", tuned.model_id],

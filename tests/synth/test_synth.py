@@ -9,11 +9,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from ownllm.evaluate.general import GENERIC_PROMPTS
 from ownllm.synth.config import SynthConfig
 from ownllm.synth.dataset import dataset_records, get_dataset
 from ownllm.synth.facts import fact_pairs, find_facts
 from ownllm.synth.filters import FilterReport, filter_pairs, grounded
 from ownllm.synth.records import QAPair
+from ownllm.synth.replay import REPLAY_PROMPTS
 from ownllm.synth.run import synthesize
 from ownllm.synth.source import SourceChunk, SourceDocument, load_corpus
 from ownllm.synth.split import split_documents
@@ -21,7 +23,7 @@ from ownllm.synth.split import split_documents
 
 @pytest.fixture(scope="module")
 def dataset(acme):
-    return synthesize(acme.home, acme.tenant_id, SynthConfig(seed=0))
+    return synthesize(acme.home, acme.tenant_id, SynthConfig(seed=0, replay_prompts=3))
 
 
 def test_facts_are_verbatim_spans_with_natural_questions():
@@ -88,6 +90,10 @@ def test_dataset_records_are_grounded_chat_examples_without_duplicates(acme, dat
     sft = dataset_records(dataset, "sft")
     questions = [r["messages"][0]["content"] for r in sft if r["metadata"]["generator"] == "facts"]
     assert len(questions) == len(set(questions)) >= 50
+    replayed = [r for r in sft if r["metadata"]["generator"] == "replay"]
+    assert len(replayed) == dataset.counts["replay"] == 3  # the base model's own answers, against forgetting
+    assert all(r["messages"][1]["content"] for r in replayed)
+    assert not set(GENERIC_PROMPTS) & set(REPLAY_PROMPTS)  # evaluation's general check is never trained on
     for record in sft:
         roles = [m["role"] for m in record["messages"]]
         assert roles == ["user", "assistant"]
@@ -137,7 +143,7 @@ def test_teacher_endpoint_pairs_pass_through_the_grounding_filter(acme):
     server = HTTPServer(("127.0.0.1", 0), _Teacher)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        config = SynthConfig(facts=False, teacher=True, raft=False, passages=False, max_chunks=6,
+        config = SynthConfig(facts=False, teacher=True, raft=False, passages=False, max_chunks=6, replay=False,
                              teacher_url=f"http://127.0.0.1:{server.server_port}/v1", teacher_model="peer")
         made = synthesize(acme.home, acme.tenant_id, config)
     finally:

@@ -48,7 +48,7 @@ def test_loss_falls_on_a_small_chat_set(home, tiny_base, qa_file):
 
 
 def test_run_records_lineage_back_to_the_corpus(acme, tiny_base):
-    made = synthesize(acme.home, acme.tenant_id, SynthConfig(seed=3, raft=False))
+    made = synthesize(acme.home, acme.tenant_id, SynthConfig(seed=3, raft=False, replay=False))
     request = TuneRequest(base_model=str(tiny_base), dataset=made.id, suffix="lineage",
                           overrides={**FAST, "stages.0.max_steps": 3, "training.save_every": 2})
     outcome = tune(acme.home, acme.tenant_id, request)

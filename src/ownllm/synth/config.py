@@ -13,6 +13,8 @@ class SynthConfig(BaseModel):
     passages: bool = True  # CPT text + continuation records
     paraphrase: bool = False  # teacher rewordings as extra CPT text (needs the teacher)
     raft: bool = True
+    replay: bool = True  # the base model's own answers to general prompts, against forgetting
+    replay_prompts: int = Field(40, ge=1, le=40)
     teacher_url: str | None = None  # OpenAI-compatible base URL, e.g. http://host:8000/v1
     teacher_model: str | None = None
     teacher_api_key: str | None = None

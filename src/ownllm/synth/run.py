@@ -16,6 +16,7 @@ from ownllm.synth.filters import FilterReport, filter_pairs
 from ownllm.synth.passages import continuation_record, cpt_record, paraphrase_record
 from ownllm.synth.raft import RaftBuilder
 from ownllm.synth.records import QAPair, chat_record
+from ownllm.synth.replay import replay_records
 from ownllm.synth.source import SourceCorpus, load_corpus
 from ownllm.synth.split import split_documents
 from ownllm.synth.teacher import HttpTeacher, LocalTeacher, Teacher, teacher_pairs
@@ -24,13 +25,18 @@ from ownllm.synth.teacher import HttpTeacher, LocalTeacher, Teacher, teacher_pai
 def make_teacher(home: Home, config: SynthConfig) -> Teacher:
     if config.teacher_url:
         return HttpTeacher(config.teacher_url, config.teacher_model or "default", config.teacher_api_key)
+    return base_model_teacher(home, config.teacher_model)
+
+
+def base_model_teacher(home: Home, model_id: str | None = None, max_tokens: int = 384) -> Teacher:
+    """A shipped base model in-process, through the engine `ownllm serve` uses."""
     from ownllm.models.hub import DEFAULT_MODEL_ID, SHIPPED_MODELS
     from ownllm.serve.engines.llamacpp import get_engine
 
-    model_id = config.teacher_model or DEFAULT_MODEL_ID
+    model_id = model_id or DEFAULT_MODEL_ID
     engine = get_engine(SHIPPED_MODELS[model_id].locate(), n_ctx=home.settings.n_ctx,
                         n_threads=home.settings.n_threads)
-    return LocalTeacher(engine, model_id)
+    return LocalTeacher(engine, model_id, max_tokens)
 
 
 def qa_chat_record(pair: QAPair) -> dict[str, Any]:
@@ -100,6 +106,12 @@ def _synthesize(home: Home, tenant_id: str, config: SynthConfig, source: SourceC
             if rewritten is not None:
                 cpt.append(rewritten)
     sft = [qa_chat_record(pair) for pair in train_pairs] + sft
+    replayed = 0
+    if config.replay:
+        tracker.progress(len(chunks), len(chunks), "replay", "base model answers general prompts")
+        replay = replay_records(base_model_teacher(home, max_tokens=96), config.replay_prompts)
+        replayed = len(replay)
+        sft += replay
     raft: list[dict[str, Any]] = []
     if config.raft:
         builder = RaftBuilder([c for d, c in chunks if d.id not in heldout], config.raft_distractors,
@@ -118,6 +130,7 @@ def _synthesize(home: Home, tenant_id: str, config: SynthConfig, source: SourceC
         "eval_heldout": write_jsonl(folder / "eval_heldout.jsonl", (eval_record(p, names) for p in heldout_pairs)),
         "eval_train": write_jsonl(folder / "eval_train.jsonl", (eval_record(p, names) for p in train_pairs)),
         "documents": {"train": len(split.train), "heldout": len(split.heldout)},
+        "replay": replayed,
     }
     split_info = split.as_dict(names)
     config_info = config.model_dump(exclude={"teacher_api_key"})

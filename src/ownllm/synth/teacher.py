@@ -60,12 +60,13 @@ class HttpTeacher:
 class LocalTeacher:
     """Our own base model, in-process (the model `ownllm serve` serves by default)."""
 
-    def __init__(self, engine: Any, name: str) -> None:
+    def __init__(self, engine: Any, name: str, max_tokens: int = 384) -> None:
         self.name = name
         self._engine = engine
+        self._max_tokens = max_tokens
 
     def complete(self, messages: list[dict[str, Any]]) -> str:
-        return self._engine.chat(messages, max_tokens=384, temperature=0.0).text
+        return self._engine.chat(messages, max_tokens=self._max_tokens, temperature=0.0).text
 
 
 def parse_pairs(reply: str) -> list[tuple[str, str]]:
