@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,12 @@ def ensure_dequantized(model_cache: Path, model_id: str) -> Path:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp.rename(folder)
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process made it first
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not (folder / "config.json").exists():
+                raise
         return folder
 
 

