@@ -30,7 +30,7 @@ def finished(server):
     with _client(server, server.acme_key) as client:
         response = client.post("/fine_tuning/jobs", json={
             "model": "smollm2-135m-instruct", "corpus_version": "latest", "suffix": "api",
-            "hyperparameters": {"max_steps": 2}, "recipe_overrides": SHORT})
+            "hyperparameters": {"max_steps": 2}, "recipe_overrides": SHORT, "synth": {"replay_prompts": 2}})
         assert response.status_code == 200, response.text
         created = response.json()
         assert created["object"] == "fine_tuning.job" and created["status"] == "validating_files"
@@ -79,6 +79,9 @@ def test_bad_requests_are_400_with_the_key_named(server):
         assert typo.status_code == 400 and "training.seq_lenn" in typo.json()["error"]["message"]
         unknown = client.post("/fine_tuning/jobs", json={"model": "gpt-9", "corpus_version": "latest"})
         assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "model"
+        synth = client.post("/fine_tuning/jobs", json={"model": "smollm2-135m-instruct", "corpus_version": "latest",
+                                                       "synth": {"replay_promts": 2}})
+        assert synth.status_code == 400 and "replay_promts" in synth.json()["error"]["message"]
         missing = client.post("/fine_tuning/jobs", json={"model": "smollm2-135m-instruct", "training_file": "ds_nope"})
         assert missing.status_code == 404
 

@@ -13,7 +13,7 @@ import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
 from ownllm.corpus.versions import get_version
@@ -23,6 +23,7 @@ from ownllm.models.hub import SHIPPED_MODELS
 from ownllm.serve.auth import Owner
 from ownllm.store.catalog import Job
 from ownllm.store.home import Home
+from ownllm.synth.config import SynthConfig
 from ownllm.synth.dataset import get_dataset
 from ownllm.tune.recipe import load_recipe
 from ownllm.tune.run import JOB_KIND, TuneRequest, tune
@@ -50,6 +51,7 @@ class FineTuningJobRequest(BaseModel):
     seed: int | None = None
     recipe: str | None = None  # ownllm extension
     recipe_overrides: dict[str, Any] = Field(default_factory=dict)  # ownllm extension
+    synth: dict[str, Any] = Field(default_factory=dict)  # ownllm extension: SynthConfig, with corpus_version
 
 
 def _home(request: Request) -> Home:
@@ -96,8 +98,8 @@ def _run(home: Home, tenant_id: str, body: FineTuningJobRequest, request: TuneRe
         if request.dataset is None:
             tracker.event("synthesizing a dataset from corpus version", corpus=body.corpus_version)
             synth_tracker = JobTracker.create(home, "synth", tenant_id, params={"for_job": tracker.job_id})
-            request.dataset = synthesize(home, tenant_id, corpus=body.corpus_version or "latest",
-                                         tracker=synth_tracker).id
+            request.dataset = synthesize(home, tenant_id, SynthConfig(**body.synth),
+                                         corpus=body.corpus_version or "latest", tracker=synth_tracker).id
         tune(home, tenant_id, request, tracker=tracker)
     except Exception as exc:  # tune() records its own failures; this covers synthesis
         if get_job(home, tracker.job_id).status not in ("failed", "cancelled"):
@@ -117,6 +119,11 @@ def create_job(body: FineTuningJobRequest, request: Request, owner: Owner) -> di
     base_recipe = load_recipe(recipe_name)
     overrides = _overrides(body, [s.learning_rate for s in base_recipe.stages])
     recipe = load_recipe(recipe_name, overrides)  # a bad override is a 400 now, not a failed job later
+    try:
+        SynthConfig(**body.synth)
+    except ValidationError as exc:
+        keys = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise InvalidInput(f"synth options: bad or unknown key(s) {keys}", param="synth") from exc
     dataset_id = None
     if body.training_file:
         dataset_id = get_dataset(home, owner.tenant_id, body.training_file).id
