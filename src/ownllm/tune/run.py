@@ -99,6 +99,15 @@ def _model_name(base: str, tenant: str, suffix: str, job_id: str) -> str:
     return f"ft:{base}:{tenant}:{clean}:{job_id.removeprefix('job_')[:8]}"
 
 
+def _base_folder_for_merge(home: Home, request: TuneRequest, base: Any) -> Path:
+    """The float32 weights to merge into (a bf16 training copy would round the merged model)."""
+    from ownllm.tune.base import ensure_dequantized
+
+    if request.base_model in SHIPPED_MODELS:
+        return ensure_dequantized(home.settings.model_cache, request.base_model)
+    return Path(request.base_model)
+
+
 def tune(home: Home, tenant_id: str, request: TuneRequest, on_step: Callable[[StepInfo], None] | None = None,
          tracker: JobTracker | None = None) -> TuneOutcome:
     """Validate, train, record. Errors in the inputs raise before a job exists; later ones fail the job."""
@@ -147,7 +156,10 @@ def _run(home: Home, tenant_id: str, request: TuneRequest, recipe: Recipe, files
     from ownllm.tune.curve import draw_loss_curve
 
     tracker.set_status("validating_files")
-    base = load_base(request.base_model, home.settings.model_cache)
+    import torch
+
+    dtype = torch.bfloat16 if recipe.training.bf16 else torch.float32
+    base = load_base(request.base_model, home.settings.model_cache, dtype)
     stage_blocks = [_blocks(_examples(base.tokenizer, path), recipe) for path in files]
     tracker.event("files validated", blocks=[len(b) for b in stage_blocks],
                   tokens=[sum(len(x.input_ids) for x in b) for b in stage_blocks])
@@ -181,9 +193,10 @@ def _run(home: Home, tenant_id: str, request: TuneRequest, recipe: Recipe, files
     model_id = _model_name(base.id, tenant_name, request.suffix, tracker.job_id)
     merged_dir = None
     if request.merge:
-        from ownllm.tune.merge import merge_adapter
+        from ownllm.tune.merge import merge_adapter, merge_adapter_dir
 
-        merged_dir = merge_adapter(model, base.tokenizer, run_dir / "merged")
+        merged_dir = merge_adapter(model, base.tokenizer, run_dir / "merged") if dtype == torch.float32 else \
+            merge_adapter_dir(_base_folder_for_merge(home, request, base), adapter_dir, run_dir / "merged")
     lineage = {
         **{k: v for k, v in params.items() if k != "recipe"}, "recipe": params["recipe"],
         "base_model_source": base.source, "code_version": code_version(), "job_id": tracker.job_id,
