@@ -39,16 +39,13 @@ class GeneralCheck:
 
 def perplexity(model_path: Path, lora: Path | None, texts: list[str] = GENERAL_TEXT) -> float:
     """Token-level perplexity computed by llama.cpp itself, exactly as the model is served."""
-    from llama_cpp import Llama
+    from ownllm.tune.verify import llama_logits, open_llama
 
-    llm = Llama(model_path=str(model_path), lora_path=str(lora) if lora else None, n_ctx=512, logits_all=True,
-                verbose=False, seed=0)
+    llm = open_llama(model_path, lora)
     nll, count = 0.0, 0
     for text in texts:
         tokens = llm.tokenize(text.encode("utf-8"), add_bos=True)
-        llm.reset()
-        llm.eval(tokens)
-        logits = np.array(llm.scores[: len(tokens)], dtype=np.float64)
+        logits = llama_logits(llm, tokens).astype(np.float64)
         logits -= logits.max(axis=-1, keepdims=True)
         log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
         nll -= sum(log_probs[i, tokens[i + 1]] for i in range(len(tokens) - 1))

@@ -30,7 +30,8 @@ def normalize_answer(text: str) -> str:
     return " ".join(text.split())
 
 
-def _zh_units(text: str) -> list[str]:
+def text_units(text: str) -> list[str]:
+    """Characters for Chinese, runs of Latin letters or digits as one unit: what char F1 and grounding count."""
     text = unicodedata.normalize("NFKC", text).lower()
     return _ZH_UNITS.findall(text)
 
@@ -41,7 +42,7 @@ def is_chinese(text: str) -> bool:
 
 def exact_match(prediction: str, gold: str, lang: str = "en") -> float:
     if lang == "zh" or is_chinese(gold):
-        return float(_zh_units(prediction) == _zh_units(gold))
+        return float(text_units(prediction) == text_units(gold))
     return float(normalize_answer(prediction) == normalize_answer(gold))
 
 
@@ -57,7 +58,7 @@ def _f1(prediction_tokens: list[str], gold_tokens: list[str]) -> float:
 
 def f1_score(prediction: str, gold: str, lang: str = "en") -> float:
     if lang == "zh" or is_chinese(gold):
-        return _f1(_zh_units(prediction), _zh_units(gold))
+        return _f1(text_units(prediction), text_units(gold))
     return _f1(normalize_answer(prediction).split(), normalize_answer(gold).split())
 
 

@@ -34,7 +34,7 @@ def _lang(tagged: str | None, question: str) -> str:
     return "zh" if is_chinese(question) else "en"
 
 
-def _sample(items: list[Question], limit: int | None, seed: int) -> list[Question]:
+def sample_questions(items: list[Question], limit: int | None, seed: int) -> list[Question]:
     if limit is None or len(items) <= limit:
         return items
     return sorted(random.Random(seed).sample(items, limit), key=items.index)
@@ -50,7 +50,7 @@ def from_dataset(dataset: Dataset, which: str, limit: int | None = None, seed: i
     kind = {"heldout": "eval_heldout", "train": "eval_train"}[which]
     items = [Question(which, r["question"], (r["answer"],), _lang(r.get("lang"), r["question"]), r.get("source"),
                       {"document_id": r.get("document_id")}) for r in dataset_records(dataset, kind)]
-    return _sample(natural_only(items), limit, seed)
+    return sample_questions(natural_only(items), limit, seed)
 
 
 def from_jsonl(path: Path, set_name: str = "user", limit: int | None = None, seed: int = 0) -> list[Question]:
@@ -67,10 +67,15 @@ def from_jsonl(path: Path, set_name: str = "user", limit: int | None = None, see
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"{path.name}: line {number} is not JSON ({exc.msg})", param="questions") from exc
-        answer = row.get("answer")
-        answers = tuple(answer) if isinstance(answer, list) else (answer,)
-        if not isinstance(row.get("question"), str) or not all(isinstance(a, str) and a for a in answers):
-            raise InvalidInput(f"{path.name}: line {number} needs a `question` and an `answer`", param="questions")
-        lang = row.get("lang") or ("zh" if is_chinese(row["question"]) else "en")
-        items.append(Question(set_name, row["question"], answers, lang, row.get("source")))
-    return _sample(items, limit, seed)
+        items.append(question_from_row(row, set_name, f"{path.name}: line {number}"))
+    return sample_questions(items, limit, seed)
+
+
+def question_from_row(row: dict, set_name: str, where: str) -> Question:
+    """One user question (from a JSONL line or an API body); `where` names it in the error."""
+    answer = row.get("answer")
+    answers = tuple(answer) if isinstance(answer, list) else (answer,)
+    if not isinstance(row.get("question"), str) or not all(isinstance(a, str) and a for a in answers):
+        raise InvalidInput(f"{where} needs a `question` and an `answer`", param="questions")
+    lang = row.get("lang") or ("zh" if is_chinese(row["question"]) else "en")
+    return Question(set_name, row["question"], answers, lang, row.get("source"))

@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from ownllm.errors import InvalidInput
 from ownllm.evaluate.gate import PPL_TOLERANCE, decide
 from ownllm.evaluate.general import generic_answers, perplexity
 from ownllm.evaluate.metrics import best_over_golds, bootstrap_ci, exact_match, f1_score
-from ownllm.evaluate.questions import Question, from_dataset, from_jsonl
+from ownllm.evaluate.questions import Question, from_dataset, from_jsonl, sample_questions
 from ownllm.evaluate.report import write_report
 from ownllm.evaluate.systems import System, answer, systems_for
 from ownllm.jobs.tracker import JobTracker
@@ -33,6 +31,7 @@ class EvalRequest:
     models: list[str] | None = None  # default: the base model and the tenant's newest tuned model
     dataset: str | None = "latest"
     questions_file: Path | None = None
+    questions: list[Question] = field(default_factory=list)  # user questions given inline (the API)
     limit: int | None = 40  # per question set
     seed: int = 0
     ppl_tolerance: float = PPL_TOLERANCE
@@ -68,6 +67,7 @@ def eval_questions(home: Home, tenant_id: str, request: EvalRequest) -> tuple[li
         questions += from_dataset(dataset, "train", request.limit, request.seed)
     if request.questions_file:
         questions += from_jsonl(request.questions_file, "user", request.limit, request.seed)
+    questions += sample_questions(request.questions, request.limit, request.seed)
     if not questions:
         raise InvalidInput("no questions to ask: synthesize a dataset or pass a question file", param="questions")
     return questions, dataset
@@ -152,12 +152,12 @@ def _report(home: Home, tenant_id: str, job_id: str, systems: list[System], ques
     languages = {lang: {s: _cell(r, rag[s]) for s, r in per.items()} for lang, per in by_lang.items()}
     gate = []
     base = next((m for m in models if m.kind == "base"), None)
+    rag_system = {s.model.id: s.name for s in systems if s.rag}
+    heldout = grouped.get("heldout", {})
     for model in (m for m in models if m.kind == "tuned"):
-        label = "tuned" if len([m for m in models if m.kind == "tuned"]) == 1 else model.id
-        heldout = grouped.get("heldout", {})
-        tuned_f1 = [r["f1"] for r in heldout.get(f"{label}+RAG", [])]
-        base_f1 = [r["f1"] for r in heldout.get("base+RAG", [])]
-        decision = decide(model.id, tuned_f1, base_f1 if base else [0.0] * len(tuned_f1),
+        tuned_f1 = [r["f1"] for r in heldout.get(rag_system[model.id], [])]
+        base_f1 = [r["f1"] for r in heldout.get(rag_system[base.id], [])] if base else [0.0] * len(tuned_f1)
+        decision = decide(model.id, tuned_f1, base_f1,
                           general[model.id]["perplexity"], general[base.id]["perplexity"] if base else None,
                           request.ppl_tolerance)
         gate.append(decision.as_dict())
@@ -182,10 +182,3 @@ def _report(home: Home, tenant_id: str, job_id: str, systems: list[System], ques
         "rows": rows,
     }
 
-
-def list_evals(home: Home, tenant_id: str) -> list[Any]:
-    from ownllm.store.catalog import Job
-
-    with home.catalog.session() as session:
-        return list(session.scalars(select(Job).where(Job.tenant_id == tenant_id, Job.kind == JOB_KIND)
-                                    .order_by(Job.created_at.desc())))

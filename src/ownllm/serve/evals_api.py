@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
+import contextlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ownllm.errors import NotFound
+from ownllm.evaluate.questions import question_from_row
 from ownllm.evaluate.run import JOB_KIND, EvalRequest, eval_models, eval_questions, evaluate
 from ownllm.jobs.tracker import JobTracker, get_job
 from ownllm.serve.auth import Owner
@@ -46,32 +46,21 @@ def _object(job: Job) -> dict[str, Any]:
             "error": job.error}
 
 
-def _run(home: Home, tenant_id: str, request: EvalRequest, tracker: JobTracker, tmp: Path | None) -> None:
-    try:
+def _run(home: Home, tenant_id: str, request: EvalRequest, tracker: JobTracker) -> None:
+    with contextlib.suppress(Exception):  # evaluate() has recorded the failure on the job
         evaluate(home, tenant_id, request, tracker=tracker)
-    except Exception:  # evaluate() has recorded the failure on the job
-        pass
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
 
 
 @router.post("")
 def create_eval(body: EvalCreate, request: Request, owner: Owner) -> dict[str, Any]:
     home: Home = request.app.state.home
-    tmp = None
-    if body.questions:
-        handle = tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8")  # noqa: SIM115
-        with handle:
-            for q in body.questions:
-                handle.write(json.dumps(q.model_dump(), ensure_ascii=False) + "\n")
-        tmp = Path(handle.name)
-    eval_request = EvalRequest(models=body.models, dataset=body.dataset, questions_file=tmp, limit=body.limit)
+    questions = [question_from_row(q.model_dump(), "user", f"questions[{i}]") for i, q in enumerate(body.questions)]
+    eval_request = EvalRequest(models=body.models, dataset=body.dataset, questions=questions, limit=body.limit)
     models = eval_models(home, owner.tenant_id, body.models)  # unknown model / no questions: 4xx now
     eval_questions(home, owner.tenant_id, eval_request)
     tracker = JobTracker.create(home, JOB_KIND, owner.tenant_id,
                                 params={"models": [m.id for m in models], "dataset": body.dataset})
-    threading.Thread(target=_run, args=(home, owner.tenant_id, eval_request, tracker, tmp), daemon=True).start()
+    threading.Thread(target=_run, args=(home, owner.tenant_id, eval_request, tracker), daemon=True).start()
     return _object(get_job(home, tracker.job_id))
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
 from ownllm.corpus.versions import get_version
-from ownllm.errors import InvalidInput
+from ownllm.errors import InvalidInput, NotFound
 from ownllm.jobs.tracker import JobTracker, cancel_job, get_job, job_events
 from ownllm.models.hub import SHIPPED_MODELS
 from ownllm.serve.auth import Owner
@@ -189,7 +189,5 @@ def checkpoints(job_id: str, request: Request, owner: Owner) -> dict[str, Any]:
 def _own_job(request: Request, owner: Owner, job_id: str) -> Job:
     job = get_job(_home(request), job_id, owner.tenant_id)
     if job.kind != JOB_KIND:
-        from ownllm.errors import NotFound
-
         raise NotFound(f"fine-tuning job {job_id!r} does not exist", param="fine_tuning_job_id")
     return job

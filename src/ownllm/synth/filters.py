@@ -11,10 +11,10 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ownllm.evaluate.metrics import text_units
 from ownllm.synth.records import QAPair
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_WORD = re.compile(r"[a-z0-9]+")
 GROUNDING_MIN = 0.8
 
 
@@ -23,20 +23,14 @@ def normalize(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text).strip()
 
 
-def answer_units(text: str) -> list[str]:
-    """Words for English, characters for Chinese: the units grounding and F1 count."""
-    text = normalize(text)
-    return [ch for ch in text if _CJK.match(ch)] + _WORD.findall(_CJK.sub(" ", text))
-
-
 def grounded(answer: str, source: str) -> bool:
     norm_answer, norm_source = normalize(answer), normalize(source)
     if not norm_answer:
         return False
     if norm_answer in norm_source:
         return True
-    units = answer_units(answer)
-    source_units = Counter(answer_units(source))
+    units = text_units(answer)
+    source_units = Counter(text_units(source))
     present = sum(1 for unit in units if source_units[unit] > 0)
     return bool(units) and present / len(units) >= GROUNDING_MIN
 

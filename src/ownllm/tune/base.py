@@ -83,6 +83,13 @@ def ensure_dequantized(model_cache: Path, model_id: str) -> Path:
         return folder
 
 
+def float32_weights_folder(model_cache: Path, model_ref: str) -> Path:
+    """The float32 HF folder of a base model (what merges go into): the dequantized cache or the folder itself."""
+    if model_ref in SHIPPED_MODELS:
+        return ensure_dequantized(model_cache, model_ref)
+    return Path(model_ref)
+
+
 def load_base(model_ref: str, model_cache: Path, dtype: torch.dtype = torch.float32) -> BaseModel:
     """`model_ref` is a shipped model id or a path to a local HF model folder.
 

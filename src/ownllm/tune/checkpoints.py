@@ -8,6 +8,7 @@ checkpoint intact; the adapter is also saved in PEFT's format so any checkpoint 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 import torch
 
 STATE_FILE = "trainer_state.pt"
+POSITION_FILE = "position.json"  # stage/step, so listing checkpoints never loads optimizer states
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ def save_checkpoint(run_dir: Path, model: Any, state: dict[str, Any], keep: int 
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
     torch.save({**state, "adapter": get_peft_model_state_dict(model)}, tmp / STATE_FILE)
+    position = {key: state[key] for key in ("stage", "step", "global_step")}
+    (tmp / POSITION_FILE).write_text(json.dumps(position))
     final = folder / name
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
@@ -55,10 +59,10 @@ def list_checkpoints(run_dir: Path) -> list[CheckpointInfo]:
     if not folder.exists():
         return []
     for path in folder.glob("step-*"):
-        state_path = path / STATE_FILE
-        if state_path.exists():
-            state = torch.load(state_path, map_location="cpu", weights_only=False)
-            found.append(CheckpointInfo(path, state["stage"], state["step"], state["global_step"]))
+        position_path = path / POSITION_FILE
+        if position_path.exists() and (path / STATE_FILE).exists():
+            position = json.loads(position_path.read_text())
+            found.append(CheckpointInfo(path, position["stage"], position["step"], position["global_step"]))
     return sorted(found, key=lambda c: c.global_step)
 
 

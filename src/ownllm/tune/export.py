@@ -9,6 +9,7 @@ from ownllm.errors import InvalidInput, NotFound
 from ownllm.models.hub import SHIPPED_MODELS
 from ownllm.store.catalog import TunedModel
 from ownllm.store.home import Home
+from ownllm.tune.base import float32_weights_folder
 from ownllm.tune.export_gguf import QUANTS, write_lora_gguf, write_model_gguf
 
 
@@ -38,7 +39,8 @@ def export_adapter(home: Home, model_id: str) -> Path:
         raise InvalidInput(f"`{model_id}` was tuned from a local model folder; a GGUF LoRA needs the base "
                            "model's GGUF, which only shipped models have", param="model")
     adapter_dir = Path(row.adapter_path)
-    base_config = json.loads((_base_folder(home, row) / "config.json").read_text())
+    base_folder = float32_weights_folder(home.settings.model_cache, row.base_model)
+    base_config = json.loads((base_folder / "config.json").read_text())
     out = adapter_dir.parent / "export" / "adapter.gguf"
     out.parent.mkdir(parents=True, exist_ok=True)
     write_lora_gguf(adapter_dir, base_config, out)
@@ -50,14 +52,6 @@ def export_adapter(home: Home, model_id: str) -> Path:
                            "not registering it", param="model")
     _record(home, model_id, adapter=str(out))
     return out
-
-
-def _base_folder(home: Home, row: TunedModel) -> Path:
-    from ownllm.tune.base import ensure_dequantized
-
-    if row.base_model in SHIPPED_MODELS:
-        return ensure_dequantized(home.settings.model_cache, row.base_model)
-    return Path(row.lineage.get("base_model_source", row.base_model))
 
 
 def export_model(home: Home, model_id: str, quant: str = "q8_0") -> Path:
@@ -74,7 +68,7 @@ def export_model(home: Home, model_id: str, quant: str = "q8_0") -> Path:
     adapter_dir = Path(row.adapter_path)
     merged = Path(row.merged_path) if row.merged_path else adapter_dir.parent / "merged"
     if not (merged / "config.json").exists():
-        merge_adapter_dir(_base_folder(home, row), adapter_dir, merged)
+        merge_adapter_dir(float32_weights_folder(home.settings.model_cache, row.base_model), adapter_dir, merged)
         with home.catalog.session() as session:
             stored = session.get(TunedModel, model_id)
             assert stored is not None

@@ -61,13 +61,13 @@ def _tensor(array: np.ndarray, quant: str) -> tuple[np.ndarray, object | None]:
     return array.astype(np.float16), None
 
 
-def _load_state(folder: Path) -> dict[str, np.ndarray]:
+def _load_state(folder: Path, pattern: str = "*.safetensors") -> dict[str, np.ndarray]:
     from safetensors.numpy import load_file
 
     state: dict[str, np.ndarray] = {}
-    files = sorted(folder.glob("*.safetensors"))
+    files = sorted(folder.glob(pattern))
     if not files:
-        raise InvalidInput(f"{folder}: no safetensors weights to export", param="model")
+        raise InvalidInput(f"{folder}: no {pattern} weights to export", param="model")
     for path in files:
         state.update(load_file(path))
     return state
@@ -136,7 +136,7 @@ def write_lora_gguf(adapter_dir: Path, base_config: dict, out_path: Path) -> Pat
     import gguf
 
     adapter_config = json.loads((adapter_dir / "adapter_config.json").read_text())
-    state = _load_state_file(adapter_dir / "adapter_model.safetensors")
+    state = _load_state(adapter_dir, "adapter_model.safetensors")
     n_head = base_config["num_attention_heads"]
     n_kv = base_config.get("num_key_value_heads", n_head)
     tmp = out_path.with_name(out_path.name + ".tmp")
@@ -164,11 +164,3 @@ def write_lora_gguf(adapter_dir: Path, base_config: dict, out_path: Path) -> Pat
     _finish(writer)
     tmp.replace(out_path)
     return out_path
-
-
-def _load_state_file(path: Path) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load_file
-
-    if not path.exists():
-        raise InvalidInput(f"{path.parent}: no adapter_model.safetensors", param="model")
-    return load_file(path)

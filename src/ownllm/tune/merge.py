@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
+
+from ownllm.retrieval.artifacts import publish_dir
 
 
 def merge_adapter(peft_model: Any, tokenizer: Any, out_dir: Path) -> Path:
@@ -12,12 +13,12 @@ def merge_adapter(peft_model: Any, tokenizer: Any, out_dir: Path) -> Path:
     import copy
 
     merged = copy.deepcopy(peft_model).merge_and_unload()
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    merged.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.rename(out_dir)
+
+    def write(staging: Path) -> None:
+        merged.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+
+    publish_dir(out_dir, write)
     return out_dir
 
 

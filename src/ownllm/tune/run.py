@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from sqlalchemy import select
 
 from ownllm.errors import InvalidInput, OwnLLMError
@@ -27,9 +28,8 @@ from ownllm.synth.dataset import get_dataset, read_jsonl
 from ownllm.tune.data import Block, Example, pack, record_example, unpacked
 from ownllm.tune.lineage import code_version, file_sha256, run_key
 from ownllm.tune.recipe import Recipe, load_recipe
-from ownllm.tune.train import Cancelled, LoraTrainer, StepInfo, TrainResult, add_lora
+from ownllm.tune.train import Cancelled, LoraTrainer, StepInfo, TrainResult, add_lora, steps_in_stage
 
-METHOD_FILES = {"cpt": "cpt", "sft": "sft", "raft": "raft"}
 JOB_KIND = "fine_tune"
 
 
@@ -61,7 +61,7 @@ def run_root(home: Home, tenant_id: str) -> Path:
 def _stage_files(request: TuneRequest, recipe: Recipe, dataset_path: Path | None) -> list[Path]:
     files = []
     for stage in recipe.stages:
-        path = request.training_file if request.training_file else dataset_path / f"{METHOD_FILES[stage.method]}.jsonl"
+        path = request.training_file if request.training_file else dataset_path / f"{stage.method}.jsonl"
         if path is None or not path.exists():
             raise InvalidInput(f"stage {stage.method!r} needs {path}, which does not exist", param="training_file")
         files.append(path)
@@ -97,15 +97,6 @@ def _find_resumable(home: Home, tenant_id: str, key: str) -> str | None:
 def _model_name(base: str, tenant: str, suffix: str, job_id: str) -> str:
     clean = re.sub(r"[^a-zA-Z0-9_-]+", "-", suffix).strip("-")[:40] or "company"
     return f"ft:{base}:{tenant}:{clean}:{job_id.removeprefix('job_')[:8]}"
-
-
-def _base_folder_for_merge(home: Home, request: TuneRequest, base: Any) -> Path:
-    """The float32 weights to merge into (a bf16 training copy would round the merged model)."""
-    from ownllm.tune.base import ensure_dequantized
-
-    if request.base_model in SHIPPED_MODELS:
-        return ensure_dequantized(home.settings.model_cache, request.base_model)
-    return Path(request.base_model)
 
 
 def tune(home: Home, tenant_id: str, request: TuneRequest, on_step: Callable[[StepInfo], None] | None = None,
@@ -156,16 +147,12 @@ def _run(home: Home, tenant_id: str, request: TuneRequest, recipe: Recipe, files
     from ownllm.tune.curve import draw_loss_curve
 
     tracker.set_status("validating_files")
-    import torch
-
     dtype = torch.bfloat16 if recipe.training.bf16 else torch.float32
     base = load_base(request.base_model, home.settings.model_cache, dtype)
     stage_blocks = [_blocks(_examples(base.tokenizer, path), recipe) for path in files]
     tracker.event("files validated", blocks=[len(b) for b in stage_blocks],
                   tokens=[sum(len(x.input_ids) for x in b) for b in stage_blocks])
     tracker.set_status("queued")
-    from ownllm.tune.train import steps_in_stage
-
     totals = [steps_in_stage(len(b), recipe, i) for i, b in enumerate(stage_blocks)]
     tracker.start(total=sum(totals))
     model = add_lora(base.model, recipe)
@@ -192,14 +179,14 @@ def _run(home: Home, tenant_id: str, request: TuneRequest, recipe: Recipe, files
     tenant_name = get_tenant(home, tenant_id).name
     model_id = _model_name(base.id, tenant_name, request.suffix, tracker.job_id)
     merged_dir = None
-    if request.merge:
-        from ownllm.tune.merge import merge_adapter, merge_adapter_dir
+    if request.merge:  # into the float32 weights: a bf16 training copy would round the merged model
+        from ownllm.tune.base import float32_weights_folder
+        from ownllm.tune.merge import merge_adapter_dir
 
-        merged_dir = merge_adapter(model, base.tokenizer, run_dir / "merged") if dtype == torch.float32 else \
-            merge_adapter_dir(_base_folder_for_merge(home, request, base), adapter_dir, run_dir / "merged")
+        merged_dir = merge_adapter_dir(float32_weights_folder(home.settings.model_cache, request.base_model),
+                                       adapter_dir, run_dir / "merged")
     lineage = {
-        **{k: v for k, v in params.items() if k != "recipe"}, "recipe": params["recipe"],
-        "base_model_source": base.source, "code_version": code_version(), "job_id": tracker.job_id,
+        **params, "base_model_source": base.source, "code_version": code_version(), "job_id": tracker.job_id,
         "steps": len(result.history), "final_loss": result.final_loss, "resumed_from_step": result.resumed_from,
     }
     (run_dir / "run.json").write_text(json.dumps({"model": model_id, "lineage": lineage, "history": result.history},
