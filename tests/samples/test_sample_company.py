@@ -23,7 +23,7 @@ def test_dropbox_has_enough_documents_in_every_format(sample_company: SampleComp
     files = sorted(p.name for p in sample_company.dropbox.iterdir())
     assert len(files) == len(manifest) >= 20
     formats = Counter(entry["format"] for entry in manifest)
-    assert set(formats) >= {"pdf", "docx", "pptx", "xlsx", "html", "markdown", "text", "png"}
+    assert set(formats) >= {"pdf", "docx", "pptx", "xlsx", "html", "markdown", "text", "png", "m4a"}
     chinese = [entry for entry in manifest if entry["lang"] == "zh"]
     assert len(chinese) * 3 >= len(manifest)
 
@@ -36,7 +36,7 @@ def test_facts_are_numerous_and_tied_to_their_source(sample_company: SampleCompa
     for fact in facts:
         assert fact["source"] in names
         assert fact["answer"] in fact["evidence"]
-        assert fact["location"]["unit"] in ("page", "slide", "sheet", "section")
+        assert fact["location"]["unit"] in ("page", "slide", "sheet", "section", "time")
     assert sum(f["lang"] == "zh" for f in facts) >= 30
 
 

@@ -119,7 +119,8 @@ class _Run:
             settings = dict(tenant.settings or {}) if tenant else {}
         self.config: CleaningConfig = cleaning_config(settings)
         self.limits = Limits().with_overrides(settings.get("limits"))
-        self.options = ParseOptions(self.limits, home.settings.model_cache, settings.get("speech_language"))
+        self.options = ParseOptions(self.limits, home.settings.model_cache, settings.get("speech_language"),
+                                    settings.get("chinese_script", "simplified"))
         self.secret = home.secret()
         self.count_tokens = base_model_token_counter()
         self.report = IngestReport(tracker.job_id, None, None)

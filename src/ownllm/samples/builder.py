@@ -61,9 +61,9 @@ class DocBuilder:
     def unit(self) -> SUnit:
         return self.spec.units[-1]
 
-    def new_unit(self, title: str = "") -> DocBuilder:
-        """Start a page, slide or sheet; numbered from 1 in order."""
-        self.spec.units.append(SUnit(self.unit_kind, len(self.spec.units) + 1, title))
+    def new_unit(self, title: str = "", number: int | None = None) -> DocBuilder:
+        """Start a page, slide or sheet, numbered from 1 in order (a recording's: by its start second)."""
+        self.spec.units.append(SUnit(self.unit_kind, len(self.spec.units) + 1 if number is None else number, title))
         self._heading = title or self._heading
         return self
 

@@ -212,7 +212,22 @@ def delivery_note_scan() -> DocSpec:
     return d.spec
 
 
+def workshop_rates_scan() -> DocSpec:
+    """A scanned rate card: a ruled table, which OCR alone would read as one run of words."""
+    d = DocBuilder("workshop_rates_scan.png", "png", "en", "Workshop rates", "page")
+    d.new_unit().para("WORKSHOP RATES 2026  (Eindhoven service centre)")
+    d.table([["Service", "Time", "Price"],
+             ["Brake pad replacement", "30 min", "45 EUR"],
+             ["Battery health check", "20 min", "25 EUR"],
+             ["Motor diagnostics", "60 min", "80 EUR"],
+             ["Wheel truing", "40 min", "35 EUR"]],
+            ("How much does a battery health check cost at the Eindhoven service centre?", "25 EUR"),
+            ("How long do motor diagnostics take at the workshop?", "60 min"))
+    d.para("Prices include VAT. Parts are charged separately.")
+    return d.spec
+
+
 def english_documents() -> list[DocSpec]:
     return [brochure(), warranty_policy(), employee_handbook(), board_minutes(), sales_kickoff(), price_list(),
             support_faq(), company_overview(), firmware_notes(), shipping_policy(), partner_program(),
-            it_security_policy(), delivery_note_scan()]
+            it_security_policy(), delivery_note_scan(), workshop_rates_scan()]

@@ -144,6 +144,22 @@ def launch_event_zh() -> DocSpec:
     return d.spec
 
 
+def after_sales_meeting() -> DocSpec:
+    """A recorded meeting: spoken, so every figure is said in words (the evidence is what is heard)."""
+    d = DocBuilder("售后周例会录音.m4a", "m4a", "zh", "售后服务周例会录音", "time")
+    d.new_unit("", number=0)
+    d.para("大家好，现在开始售后服务周例会。")
+    d.para("第一项，苏州仓库的备用电池库存已经不足，采购部下周一补货。",
+           ("哪个城市的仓库备用电池库存不足？", "苏州"),
+           ("采购部什么时候给备用电池补货？", "下周一"))
+    d.para("第二项，客户投诉最多的问题是刹车异响，维修团队要在本月底前给出解决方案。",
+           ("维修团队要在什么时候之前给出解决方案？", "本月底"))
+    d.para("第三项，从下个月开始，上门维修服务扩展到南京和无锡。", ("上门维修服务将扩展到哪个城市？", "南京"))
+    d.para("今天的会议就到这里，谢谢大家。")
+    return d.spec
+
+
 def chinese_documents() -> list[DocSpec]:
     return [product_manual(), warranty_zh(), dealer_meeting(), service_centers(), store_operations(),
-            company_profile_zh(), battery_safety(), benefits_zh(), price_list_zh(), launch_event_zh()]
+            company_profile_zh(), battery_safety(), benefits_zh(), price_list_zh(), launch_event_zh(),
+            after_sales_meeting()]

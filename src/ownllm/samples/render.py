@@ -205,6 +205,22 @@ def render_text(spec: DocSpec, path: Path) -> None:
 
 
 # ---------------------------------------------------------------- scanned image
+def _draw_ruled_table(draw, rows: list[list[str]], font, left: int, top: int) -> int:
+    """A table with a rule around every cell, as printed rate cards and forms have; returns its bottom."""
+    widths = [max(int(draw.textlength(row[c], font=font)) for row in rows) + 48 for c in range(len(rows[0]))]
+    height = 72
+    xs = [left + sum(widths[:c]) for c in range(len(widths) + 1)]
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            draw.text((xs[c] + 24, top + r * height + 18), cell, fill=30, font=font)
+    bottom = top + len(rows) * height
+    for r in range(len(rows) + 1):
+        draw.line([(xs[0], top + r * height), (xs[-1], top + r * height)], fill=40, width=3)
+    for x in xs:
+        draw.line([(x, top), (x, bottom)], fill=40, width=3)
+    return bottom
+
+
 def render_scan_png(spec: DocSpec, path: Path) -> None:
     """A page of text made to look scanned: grey paper, a slight tilt, speckle noise."""
     from PIL import Image, ImageDraw, ImageFont
@@ -216,8 +232,11 @@ def render_scan_png(spec: DocSpec, path: Path) -> None:
     y = 160
     for unit in spec.units:
         for block in unit.blocks:
-            draw.text((120, y), block.text, fill=30, font=font)
-            y += 78
+            if block.kind == "table":
+                y = _draw_ruled_table(draw, block.rows, font, 120, y) + 40
+            else:
+                draw.text((120, y), block.text, fill=30, font=font)
+                y += 78
     for _ in range(6000):
         x, yy = rng.randrange(1240), rng.randrange(1754)
         page.putpixel((x, yy), rng.randrange(120, 230))
@@ -225,7 +244,18 @@ def render_scan_png(spec: DocSpec, path: Path) -> None:
     page.save(path, format="PNG", optimize=False)
 
 
+# ---------------------------------------------------------------- meeting recording
+def render_speech_m4a(spec: DocSpec, path: Path) -> None:
+    """A meeting recording: the paragraphs spoken by an offline Mandarin voice, saved as AAC in M4A."""
+    from ownllm.samples.speech import MandarinVoice, write_m4a
+
+    if spec.lang != "zh":
+        raise ValueError(f"{spec.name}: only Mandarin recordings can be synthesized")
+    script = "".join(b.text for unit in spec.units for b in unit.blocks)
+    write_m4a(MandarinVoice().speak(script), path)
+
+
 RENDERERS = {
     "pdf": render_pdf, "docx": render_docx, "pptx": render_pptx, "xlsx": render_xlsx, "html": render_html,
-    "markdown": render_markdown, "text": render_text, "png": render_scan_png,
+    "markdown": render_markdown, "text": render_text, "png": render_scan_png, "m4a": render_speech_m4a,
 }

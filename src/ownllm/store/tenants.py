@@ -54,13 +54,15 @@ def set_settings(home: Home, tenant_id: str, settings: dict) -> None:
     """Validate, then store; a bad key or value is refused with its name, nothing is half-applied."""
     from ownllm.ingest.cleaning.config import cleaning_config
     from ownllm.ingest.limits import Limits
+    from ownllm.ingest.parsers.media_asr import chinese_script_converter
 
-    unknown = set(settings) - {"cleaning", "limits", "speech_language"}
+    unknown = set(settings) - {"cleaning", "limits", "speech_language", "chinese_script"}
     if unknown:
         raise InvalidInput(f"unknown setting(s): {', '.join(sorted(unknown))}", param="settings")
     try:
         cleaning_config(settings)
         Limits().with_overrides(settings.get("limits"))
+        chinese_script_converter(settings.get("chinese_script", "simplified"))
     except ValueError as exc:
         raise InvalidInput(f"invalid settings: {exc}", param="settings") from exc
     with home.catalog.session() as session:

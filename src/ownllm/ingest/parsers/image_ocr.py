@@ -1,21 +1,26 @@
 """OCR with rapidocr (PP-OCR models shipped in its wheel): Chinese and English, lines in reading order.
 
 Boxes come back in detection order; they are regrouped into lines by vertical overlap
-and read left to right. A page OCRs at its stated orientation first; when the result is
-weak (few characters or low confidence) the 90° and 270° turns are tried too, which
-rescues scans fed sideways. Near-empty images (blank, tiny) are refused before OCR.
+and read left to right. Ruled tables are found in the page image (see `ocr_tables`)
+after the page is deskewed by the slope of its text boxes, and their text is placed
+in cells and written as a Markdown table; everything else stays lines. A page OCRs at
+its stated orientation first; when the result is weak (few characters or low
+confidence) the 90° and 270° turns are tried too, which rescues scans fed sideways.
+Near-empty images (blank, tiny) are refused before OCR.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
-from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit
+from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, table_to_markdown
+from ownllm.ingest.parsers.ocr_tables import TableGrid, TextBox, fill, find_ruled_tables
 from ownllm.ingest.parsers.options import ParseOptions
 
 _engine = None
@@ -33,6 +38,8 @@ class OcrLine:
 @dataclass
 class OcrPage:
     lines: list[OcrLine]
+    blocks: list[Block] = field(default_factory=list)  # the lines as paragraphs, with tables rebuilt
+    tables: int = 0
 
     @property
     def text(self) -> str:
@@ -71,31 +78,79 @@ def _join(parts: list[OcrLine]) -> str:
     return text
 
 
+@dataclass
+class _Box(TextBox):
+    score: float = 0.0
+
+
+def _lines(boxes: list[_Box]) -> list[OcrLine]:
+    """Boxes into lines by vertical overlap, top to bottom, each read left to right."""
+    groups: list[list[_Box]] = []
+    for box in sorted(boxes, key=lambda b: (b.top, b.left)):
+        if groups:
+            top, bottom = min(b.top for b in groups[-1]), max(b.bottom for b in groups[-1])
+            overlap = min(bottom, box.bottom) - max(top, box.top)
+            if overlap > 0.5 * min(bottom - top, box.bottom - box.top):
+                groups[-1].append(box)
+                continue
+        groups.append([box])
+    out = []
+    for group in groups:
+        parts = [OcrLine(b.text, b.score, b.top, b.left) for b in group if b.text]
+        if parts:
+            score = sum(p.score for p in parts) / len(parts)
+            out.append(OcrLine(_join(parts), score, parts[0].top, min(p.left for p in parts)))
+    return out
+
+
+def _skew_degrees(quads: list) -> float:
+    """The page's tilt: the median slope of the top edges of wide text boxes."""
+    angles = [math.degrees(math.atan2(q[1][1] - q[0][1], q[1][0] - q[0][0])) for q in quads
+              if q[1][0] - q[0][0] > 3 * abs(q[3][1] - q[0][1])]
+    return float(np.median(angles)) if angles else 0.0
+
+
+def _deskewed(image: Image.Image, quads: list, degrees: float) -> tuple[np.ndarray, list[tuple[float, ...]]]:
+    """The greyscale page turned upright, and each box's bounds (left, top, right, bottom) on it."""
+    grey = image.convert("L")
+    if abs(degrees) >= 0.15:
+        grey = grey.rotate(degrees, resample=Image.Resampling.BILINEAR, fillcolor=255)
+    cx, cy = image.width / 2, image.height / 2
+    sin, cos = math.sin(math.radians(degrees)), math.cos(math.radians(degrees))
+    bounds = []
+    for quad in quads:
+        points = [(cx + (x - cx) * cos + (y - cy) * sin, cy - (x - cx) * sin + (y - cy) * cos) for x, y in quad]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        bounds.append((min(xs), min(ys), max(xs), max(ys)))
+    return np.asarray(grey, dtype=np.float32), bounds
+
+
+def _cell_text(boxes: list[TextBox]) -> str:
+    lines = _lines([b if isinstance(b, _Box) else _Box(b.text, b.left, b.top, b.right, b.bottom) for b in boxes])
+    return _join([OcrLine(line.text, 1.0, 0.0, float(i)) for i, line in enumerate(lines)])
+
+
 def _read(image: Image.Image) -> OcrPage:
     result = _get_engine()(np.asarray(image.convert("RGB")))
     if result.boxes is None or not result.txts:
         return OcrPage([])
-    items = []
-    for box, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
-        ys, xs = [p[1] for p in box], [p[0] for p in box]
-        items.append((min(ys), max(ys), min(xs), text.strip(), float(score)))
-    items.sort(key=lambda item: (item[0], item[2]))
-    lines: list[list[tuple]] = []
-    for item in items:
-        if lines:
-            top, bottom = min(i[0] for i in lines[-1]), max(i[1] for i in lines[-1])
-            overlap = min(bottom, item[1]) - max(top, item[0])
-            if overlap > 0.5 * min(bottom - top, item[1] - item[0]):
-                lines[-1].append(item)
-                continue
-        lines.append([item])
-    out = []
-    for group in lines:
-        parts = [OcrLine(t, s, top, left) for top, _, left, t, s in group if t]
-        if parts:
-            score = sum(p.score for p in parts) / len(parts)
-            out.append(OcrLine(_join(parts), score, parts[0].top, min(p.left for p in parts)))
-    return OcrPage(out)
+    quads = [[(float(x), float(y)) for x, y in box] for box in result.boxes]
+    grey, bounds = _deskewed(image, quads, _skew_degrees(quads))
+    boxes = [_Box(text.strip(), *bound, score=float(score))
+             for bound, text, score in zip(bounds, result.txts, result.scores, strict=True)]
+    lines = _lines(boxes)
+    heights = [b.bottom - b.top for b in boxes if b.text]
+    tables: list[TableGrid] = find_ruled_tables(grey, float(np.median(heights))) if heights else []
+    placed: list[tuple[float, Block]] = []
+    loose = [b for b in boxes if b.text and not any(t.contains(*b.center) for t in tables)]
+    placed += [(line.top, Block(line.text)) for line in _lines(loose)]
+    for table in tables:
+        inside = [b for b in boxes if b.text and table.contains(*b.center)]
+        rows = fill(table, inside, _cell_text)
+        if rows:
+            placed.append((table.ys[0], Block(table_to_markdown(rows), "table")))
+    placed.sort(key=lambda item: item[0])
+    return OcrPage(lines, [block for _, block in placed], sum(b.kind == "table" for _, b in placed))
 
 
 def ocr_image(image: Image.Image) -> OcrPage:
@@ -134,7 +189,7 @@ def parse_image(data: bytes, name: str, options: ParseOptions) -> ParsedDocument
         page = ocr_image(frame)
         if page.lines:
             scores.append(page.confidence)
-            units.append(Unit("page", number, [Block(line.text) for line in page.lines]))
+            units.append(Unit("page", number, page.blocks))
     if not units:
         reason = "image is blank or too small to hold text" if blank else "no text found in the image by OCR"
         raise ParseError(reason)

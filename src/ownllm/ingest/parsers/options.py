@@ -13,3 +13,4 @@ class ParseOptions:
     limits: Limits = field(default_factory=Limits)
     model_cache: Path = Path("/tmp/ownllm-models")
     speech_language: str | None = None  # None: detect per file
+    chinese_script: str = "simplified"  # Chinese transcripts: simplified | traditional | as-recognized

@@ -95,7 +95,7 @@ def _ocr_page(page: pdfium.PdfPage, width: float, height: float, options: ParseO
     if is_blank(image):
         return [], 0.0
     result = ocr_image(image)
-    return [Block(line.text) for line in result.lines], result.confidence
+    return result.blocks, result.confidence
 
 
 def parse_pdf(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:

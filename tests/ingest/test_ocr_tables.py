@@ -1,0 +1,114 @@
+"""Tables in scans are rebuilt from their ruling lines: real OCR on a real table image and on drawn ones."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ownllm.ingest.parsers import parse
+from ownllm.ingest.parsers.ocr_tables import find_ruled_tables
+from ownllm.samples.generate import SampleCompany
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "real-docs"
+TABLE_PNG = REAL / "unstructured__table-multi-row-column-cells.png"
+TABLE_PDF = REAL / "unstructured__table-multi-row-column-cells.pdf"
+TABLE_TRUTH = REAL / "groundtruth" / "unstructured__table-multi-row-column-cells-actual.csv"
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _markdown_rows(markdown: str) -> list[list[str]]:
+    rows = []
+    for line in markdown.splitlines():
+        if line.startswith("|---"):
+            continue
+        rows.append([cell.strip() for cell in line.strip().strip("|").split(" | ")])
+    return rows
+
+
+def _tables(data: bytes, kind: str) -> list[list[list[str]]]:
+    document = parse(data, kind, f"scan.{kind}")
+    return [_markdown_rows(b.text) for u in document.units for b in u.blocks if b.kind == "table"]
+
+
+@pytest.mark.skipif(not TABLE_TRUTH.exists(), reason="shared test data (real table scan) is not present")
+@pytest.mark.parametrize("path", [TABLE_PNG, TABLE_PDF], ids=["png", "image-only pdf"])
+def test_real_scanned_table_with_merged_cells_matches_its_ground_truth_cell_for_cell(path: Path) -> None:
+    with TABLE_TRUTH.open(newline="", encoding="utf-8") as handle:
+        truth = [[_squash(cell) for cell in row] for row in csv.reader(handle)]
+    width = max(len(row) for row in truth)
+    truth = [row + [""] * (width - len(row)) for row in truth]
+    truth = [row[:6] for row in truth]  # the CSV's header row ends with a stray separator
+    tables = _tables(path.read_bytes(), path.suffix[1:])
+    assert len(tables) == 1
+    got = [[_squash(cell) for cell in row] for row in tables[0]]
+    assert got == truth
+
+
+def _drawn_table(tilt: float) -> Image.Image:
+    """A ruled table with a cell spanning two columns and one spanning two rows, printed and tilted."""
+    page = Image.new("L", (1400, 900), 246)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=30)
+    xs, ys = [100, 460, 760, 1060, 1300], [120, 200, 280, 360, 440]
+    for y in ys:
+        draw.line([(xs[0], y), (xs[-1], y)], fill=30, width=3)
+    for x in xs:
+        for top, bottom in itertools.pairwise(ys):
+            spanned_columns = top == ys[0] and x == xs[3]  # "Open from" spans columns 3 and 4
+            if not spanned_columns:
+                draw.line([(x, top), (x, bottom)], fill=30, width=3)
+    # "Amsterdam" spans rows 2 and 3: blank out the rule under it in the first column
+    draw.line([(xs[0] + 3, ys[2]), (xs[1] - 3, ys[2])], fill=246, width=5)
+    cells = {(0, 0): "City", (0, 1): "Phone", (0, 2): "Open from",
+             (1, 0): "Amsterdam", (1, 1): "020 555 0101", (1, 2): "Monday", (1, 3): "Friday",
+             (2, 1): "020 555 0199", (2, 2): "Tuesday", (2, 3): "Saturday",
+             (3, 0): "Utrecht", (3, 1): "030 555 0142", (3, 2): "Wednesday", (3, 3): "Sunday"}
+    for (r, c), text in cells.items():
+        draw.text((xs[c] + 20, ys[r] + 22), text, fill=20, font=font)
+    draw.text((100, 40), "Service desks in the Netherlands", fill=20, font=font)
+    draw.text((100, 520), "Closed on public holidays.", fill=20, font=font)
+    return page.rotate(tilt, resample=Image.Resampling.BICUBIC, fillcolor=246)
+
+
+@pytest.mark.parametrize("tilt", [0.0, 1.2, -0.8])
+def test_drawn_table_with_spans_is_rebuilt_even_when_the_scan_is_tilted(tilt: float, tmp_path: Path) -> None:
+    path = tmp_path / "desks.png"
+    _drawn_table(tilt).save(path)
+    document = parse(path.read_bytes(), "png", path.name)
+    blocks = [b for u in document.units for b in u.blocks]
+    assert [b.kind for b in blocks] == ["paragraph", "table", "paragraph"]
+    assert "Service desks" in blocks[0].text and "public holidays" in blocks[2].text
+    rows = [[_squash(c) for c in row] for row in _markdown_rows(blocks[1].text)]
+    assert rows == [["City", "Phone", "Openfrom", ""],
+                    ["Amsterdam", "0205550101", "Monday", "Friday"],
+                    ["", "0205550199", "Tuesday", "Saturday"],
+                    ["Utrecht", "0305550142", "Wednesday", "Sunday"]]
+
+
+def test_text_with_an_underline_and_a_framed_paragraph_is_not_a_table() -> None:
+    page = Image.new("L", (1200, 700), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=30)
+    draw.text((100, 60), "Important notice", fill=0, font=font)
+    draw.line([(100, 100), (420, 100)], fill=0, width=3)  # underline
+    draw.rectangle([(90, 180), (1100, 330)], outline=0, width=3)  # a frame, one cell
+    draw.text((110, 200), "Keep the battery between 10 and 30 degrees.", fill=0, font=font)
+    draw.text((110, 260), "Never charge it overnight unattended.", fill=0, font=font)
+    grey = np.asarray(page, dtype=np.float32)
+    assert find_ruled_tables(grey, text_height=34.0) == []
+
+
+def test_sample_company_rate_card_scan_comes_out_as_a_table(sample_company: SampleCompany) -> None:
+    path = sample_company.dropbox / "workshop_rates_scan.png"
+    tables = _tables(path.read_bytes(), "png")
+    assert len(tables) == 1
+    assert [_squash(cell) for cell in tables[0][2]] == ["Batteryhealthcheck", "20min", "25EUR"]
