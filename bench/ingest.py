@@ -12,12 +12,14 @@ error rate on rendered Chinese and English text images (markitdown has no OCR of
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import resource
+import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,8 +45,13 @@ def extract_ownllm(path: Path) -> str:
 
     data = path.read_bytes()
     document = parse(data, detect_type(data, path.name).type, path.name)
+    if document.parser in ("rapidocr", "faster-whisper") or any("OCR" in flag for flag in document.flags):
+        MODEL_USERS.add(str(path))
     clean_document(document, CleaningConfig(), b"bench" * 8)
     return layout(document)[0]
+
+
+MODEL_USERS: set[str] = set()  # files ownllm read with an OCR or speech model (markitdown never does)
 
 
 def extract_markitdown(path: Path) -> str:
@@ -77,9 +84,45 @@ def run_engine(engine: str, files: list[str], out: Path) -> None:
             text, error = "", f"{type(exc).__name__}: {str(exc)[:120]}"
         finally:
             signal.alarm(0)
-        results[name] = {"seconds": time.perf_counter() - started, "text": text, "error": error}
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        results[name] = {"seconds": time.perf_counter() - started, "text": text, "error": error,
+                         "model": name in MODEL_USERS}
+    peak_mb = peak_rss_mb()
     out.write_text(json.dumps({"engine": engine, "peak_rss_mb": peak_mb, "files": results}, ensure_ascii=False))
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """The process's own high-water RSS (VmHWM). Not getrusage: Linux carries ru_maxrss across fork and
+    exec, so a child started by a big parent would report the parent's size as its own peak."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+class WorkerPeakWatcher(threading.Thread):
+    """Polls the high-water RSS of this process's children (the parser workers) until stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak, self.halt = 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(0.05):
+            for pid in _children(os.getpid()):
+                with contextlib.suppress(OSError):
+                    self.peak = max(self.peak, peak_rss_mb(pid))
 
 
 def run_pipeline(files: list[str], out: Path) -> None:
@@ -96,14 +139,17 @@ def run_pipeline(files: list[str], out: Path) -> None:
 
     home = open_home(Settings(home=Path(tempfile.mkdtemp(prefix="ownllm-bench-home-"))))
     tenant = create_tenant(home, "bench")
+    watcher = WorkerPeakWatcher()
+    watcher.start()
     started = time.perf_counter()
     report = ingest_paths(home, tenant.id, [Path(f) for f in files])
     seconds = time.perf_counter() - started
+    watcher.halt.set()
+    watcher.join()
     out.write_text(json.dumps({
         "seconds": seconds, "files": len(files), "workers": home.settings.ingest_workers,
         "parsed": report.count("parsed"), "failed": report.count("failed"),
-        "parent_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "largest_worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "parent_peak_rss_mb": peak_rss_mb(), "largest_worker_peak_rss_mb": watcher.peak,
     }))
 
 
@@ -152,6 +198,25 @@ def ocr_cer() -> dict[str, float]:
         truth = "".join(texts).replace(" ", "")
         rates[lang] = _edit_distance(read, truth) / len(truth)
     return rates
+
+
+def speech_cer(transcripts: dict[str, str]) -> dict[str, float]:
+    """Character error rate of ownllm's transcript of the sample company's Mandarin meeting (its script
+    is the ground truth); punctuation and spaces are ignored, as they are not spoken."""
+    from ownllm.samples.documents_zh import chinese_documents
+
+    rates = {}
+    for spec in chinese_documents():
+        if spec.fmt == "m4a":
+            truth = "".join(block.text for unit in spec.units for block in unit.blocks)
+            heard = next((text for name, text in transcripts.items() if name.endswith(spec.name)), "")
+            keep = [_spoken(truth), _spoken(heard)]
+            rates[spec.name] = _edit_distance(keep[1], keep[0]) / len(keep[0])
+    return rates
+
+
+def _spoken(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
 
 
 def _edit_distance(a: str, b: str) -> int:
@@ -209,6 +274,9 @@ def main() -> int:
     # memory on equal terms: each engine again, in a fresh process, over only the files both handle
     common_rss = {engine: _child(["--engine", engine], both, work, f"{engine}-common")["peak_rss_mb"]
                   for engine in ENGINES}
+    plain = [f for f in both if not ours[f]["model"]]  # minus the files ownllm re-OCRs (garbage text layers)
+    plain_rss = {engine: _child(["--engine", engine], plain, work, f"{engine}-plain")["peak_rss_mb"]
+                 for engine in ENGINES}
     pipeline = _child(["--pipeline"], files, work, "pipeline")
     pdfs = [f for f in both if f.endswith(".pdf")]
     pages = sum(pdf_pages(Path(f)) for f in pdfs)
@@ -223,14 +291,18 @@ def main() -> int:
             "files_per_s_common": len(both) / seconds_both if seconds_both else 0.0,
             "pdf_pages_per_s_common": pages / seconds_pdf if seconds_pdf else 0.0,
             "peak_rss_mb": runs[engine]["peak_rss_mb"], "peak_rss_mb_common": common_rss[engine],
+            "peak_rss_mb_common_no_ocr": plain_rss[engine],
             "fidelity_mean": sum(fidelity) / len(fidelity) if fidelity else 0.0,
             "fidelity": {Path(f).name: round(s, 3) for f, s in zip(truth, fidelity, strict=True)},
         })
     only_ours = sorted(Path(f).name for f in files if has_text(ours[f]) and not has_text(theirs[f]))
     only_theirs = sorted(Path(f).name for f in files if has_text(theirs[f]) and not has_text(ours[f]))
     cer = ocr_cer()
-    summary = {"files": len(files), "common_files": len(both), "common_pdf_pages": pages, "engines": rows,
-               "only_ownllm": only_ours, "only_markitdown": only_theirs, "ocr_cer": cer, "pipeline": pipeline}
+    asr = speech_cer({name: result["text"] for name, result in ours.items()})
+    summary = {"files": len(files), "common_files": len(both), "common_no_ocr_files": len(plain),
+               "common_pdf_pages": pages, "engines": rows,
+               "only_ownllm": only_ours, "only_markitdown": only_theirs, "ocr_cer": cer, "speech_cer": asr,
+               "pipeline": pipeline}
     Path(args.out).write_text(json.dumps(summary, indent=1, ensure_ascii=False))
 
     a, b = rows
@@ -238,6 +310,7 @@ def main() -> int:
     print(f"{'metric':34s} {'ownllm':>12s} {'markitdown':>12s} {'ratio':>8s}")
     for key, label in (("files_per_s_common", "files/s (files both handle)"),
                        ("pdf_pages_per_s_common", "PDF pages/s (PDFs both handle)"),
+                       ("peak_rss_mb_common_no_ocr", f"peak RSS MB ({len(plain)} common, no OCR)"),
                        ("peak_rss_mb_common", "peak RSS MB (files both handle)"),
                        ("peak_rss_mb", "peak RSS MB (all files)"),
                        ("fidelity_mean", "fidelity to ground truth (mean)"),
@@ -251,6 +324,8 @@ def main() -> int:
     print(f"only markitdown yields text ({len(only_theirs)}): {', '.join(only_theirs) or '-'}")
     print("OCR character error rate (ownllm; markitdown has no OCR): "
           + ", ".join(f"{lang} {rate:.3f}" for lang, rate in cer.items()))
+    print("speech character error rate (ownllm; markitdown has no ASR): "
+          + ", ".join(f"{name} {rate:.3f}" for name, rate in asr.items()))
     print(f"\nownllm ingest job over all {pipeline['files']} files ({pipeline['workers']} workers): "
           f"{pipeline['seconds']:.1f} s, {pipeline['parsed']} parsed, {pipeline['failed']} failed; peak RSS "
           f"{pipeline['parent_peak_rss_mb']:.0f} MB in the job process, "
