@@ -7,12 +7,10 @@ import itertools
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ownllm.ingest.parsers import parse
-from ownllm.ingest.parsers.ocr_tables import find_ruled_tables
 from ownllm.samples.generate import SampleCompany
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "real-docs"
@@ -94,17 +92,73 @@ def test_drawn_table_with_spans_is_rebuilt_even_when_the_scan_is_tilted(tilt: fl
                     ["Utrecht", "0305550142", "Wednesday", "Sunday"]]
 
 
-def test_text_with_an_underline_and_a_framed_paragraph_is_not_a_table() -> None:
-    page = Image.new("L", (1200, 700), 255)
+def test_underline_frame_and_ruled_prose_columns_are_not_tables(tmp_path: Path) -> None:
+    """Rules that are not tables: an underline, a frame around a notice, a page header and footer rule
+    around a prose page in three justified columns."""
+    page = Image.new("L", (1500, 1300), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=28)
+    draw.line([(80, 50), (1420, 50)], fill=0, width=3)  # page header rule
+    draw.text((100, 80), "Important notice", fill=0, font=font)
+    draw.line([(100, 118), (360, 118)], fill=0, width=3)  # underline
+    draw.rectangle([(90, 160), (1100, 300)], outline=0, width=3)  # a frame: one cell
+    draw.text((110, 180), "Keep the battery between 10 and 30 degrees.", fill=0, font=font)
+    draw.text((110, 240), "Never charge it overnight unattended.", fill=0, font=font)
+    prose = ("the rider checks the chain and the brakes before every ride and reports any noise to the "
+             "service desk so that a technician can look at the bike within two working days")
+    words = prose.split(" ")
+    for column in range(3):
+        for row in range(14):
+            line, start = "", (row * 5 + column * 3) % len(words)
+            while draw.textlength(line + words[start % len(words)] + " ", font=font) < 400:
+                line += words[start % len(words)] + " "
+                start += 1
+            draw.text((100 + column * 450, 360 + row * 54), line.strip(), fill=0, font=font)
+    draw.line([(80, 1200), (1420, 1200)], fill=0, width=3)  # page footer rule
+    path = tmp_path / "notice.png"
+    page.save(path)
+    assert _tables(path.read_bytes(), "png") == []
+
+
+def _open_table_page(tilt: float) -> Image.Image:
+    """A report-style table: rules above, under the header and below; no vertical rules; one wrapped cell."""
+    page = Image.new("L", (1400, 800), 250)
     draw = ImageDraw.Draw(page)
     font = ImageFont.load_default(size=30)
-    draw.text((100, 60), "Important notice", fill=0, font=font)
-    draw.line([(100, 100), (420, 100)], fill=0, width=3)  # underline
-    draw.rectangle([(90, 180), (1100, 330)], outline=0, width=3)  # a frame, one cell
-    draw.text((110, 200), "Keep the battery between 10 and 30 degrees.", fill=0, font=font)
-    draw.text((110, 260), "Never charge it overnight unattended.", fill=0, font=font)
-    grey = np.asarray(page, dtype=np.float32)
-    assert find_ruled_tables(grey, text_height=34.0) == []
+    draw.text((100, 40), "Table 3. Battery packs by model", fill=20, font=font)
+    columns = [100, 420, 700, 980]
+    rows = [["Model", "Capacity", "Cells", "Charger"],
+            ["Aurel 300", "540 Wh", "40", "Standard"],
+            ["Cinder Cargo", "900 Wh", "60", "Fast"],
+            ["Keel 40", "250 Wh", "20", "Standard"]]
+    draw.line([(90, 110), (1300, 110)], fill=20, width=3)
+    y = 130
+    for index, row in enumerate(rows):
+        for x, text in zip(columns, row, strict=True):
+            draw.text((x, y), text, fill=20, font=font)
+        if index == 2:
+            draw.text((columns[3], y + 44), "(two hours)", fill=20, font=font)  # the cell wraps
+            y += 44
+        y += 70
+        if index == 0:
+            draw.line([(90, y - 14), (1300, y - 14)], fill=20, width=2)
+    draw.line([(90, y), (1300, y)], fill=20, width=3)
+    draw.text((100, y + 40), "Capacities are nominal.", fill=20, font=font)
+    return page.rotate(tilt, resample=Image.Resampling.BICUBIC, fillcolor=250)
+
+
+@pytest.mark.parametrize("tilt", [0.0, 0.9])
+def test_open_report_style_table_is_rebuilt_with_its_wrapped_cell(tilt: float, tmp_path: Path) -> None:
+    path = tmp_path / "packs.png"
+    _open_table_page(tilt).save(path)
+    document = parse(path.read_bytes(), "png", path.name)
+    blocks = [b for u in document.units for b in u.blocks]
+    assert [b.kind for b in blocks] == ["paragraph", "table", "paragraph"]
+    rows = [[_squash(c) for c in row] for row in _markdown_rows(blocks[1].text)]
+    assert rows == [["Model", "Capacity", "Cells", "Charger"],
+                    ["Aurel300", "540Wh", "40", "Standard"],
+                    ["CinderCargo", "900Wh", "60", "Fast(twohours)"],
+                    ["Keel40", "250Wh", "20", "Standard"]]
 
 
 def test_sample_company_rate_card_scan_comes_out_as_a_table(sample_company: SampleCompany) -> None:

@@ -1,9 +1,9 @@
 """OCR with rapidocr (PP-OCR models shipped in its wheel): Chinese and English, lines in reading order.
 
 Boxes come back in detection order; they are regrouped into lines by vertical overlap
-and read left to right. Ruled tables are found in the page image (see `ocr_tables`)
-after the page is deskewed by the slope of its text boxes, and their text is placed
-in cells and written as a Markdown table; everything else stays lines. A page OCRs at
+and read left to right. Tables are found in the page image (see `ocr_tables`) after
+the page is deskewed by the slope of its text boxes, and their text is placed in cells
+and written as a Markdown table; everything else stays lines. A page OCRs at
 its stated orientation first; when the result is weak (few characters or low
 confidence) the 90° and 270° turns are tried too, which rescues scans fed sideways.
 Near-empty images (blank, tiny) are refused before OCR.
@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
 from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, table_to_markdown
-from ownllm.ingest.parsers.ocr_tables import TableGrid, TextBox, fill, find_ruled_tables
+from ownllm.ingest.parsers.ocr_tables import TableGrid, TextBox, fill, find_tables, group_lines
 from ownllm.ingest.parsers.options import ParseOptions
 
 _engine = None
@@ -83,20 +83,11 @@ class _Box(TextBox):
     score: float = 0.0
 
 
-def _lines(boxes: list[_Box]) -> list[OcrLine]:
-    """Boxes into lines by vertical overlap, top to bottom, each read left to right."""
-    groups: list[list[_Box]] = []
-    for box in sorted(boxes, key=lambda b: (b.top, b.left)):
-        if groups:
-            top, bottom = min(b.top for b in groups[-1]), max(b.bottom for b in groups[-1])
-            overlap = min(bottom, box.bottom) - max(top, box.top)
-            if overlap > 0.5 * min(bottom - top, box.bottom - box.top):
-                groups[-1].append(box)
-                continue
-        groups.append([box])
+def _lines(boxes: list[TextBox]) -> list[OcrLine]:
+    """Boxes into lines, each read left to right, with the line's mean confidence."""
     out = []
-    for group in groups:
-        parts = [OcrLine(b.text, b.score, b.top, b.left) for b in group if b.text]
+    for group in group_lines(boxes):
+        parts = [OcrLine(b.text, getattr(b, "score", 1.0), b.top, b.left) for b in group if b.text]
         if parts:
             score = sum(p.score for p in parts) / len(parts)
             out.append(OcrLine(_join(parts), score, parts[0].top, min(p.left for p in parts)))
@@ -126,8 +117,7 @@ def _deskewed(image: Image.Image, quads: list, degrees: float) -> tuple[np.ndarr
 
 
 def _cell_text(boxes: list[TextBox]) -> str:
-    lines = _lines([b if isinstance(b, _Box) else _Box(b.text, b.left, b.top, b.right, b.bottom) for b in boxes])
-    return _join([OcrLine(line.text, 1.0, 0.0, float(i)) for i, line in enumerate(lines)])
+    return _join([OcrLine(line.text, 1.0, 0.0, float(i)) for i, line in enumerate(_lines(boxes))])
 
 
 def _read(image: Image.Image) -> OcrPage:
@@ -139,8 +129,7 @@ def _read(image: Image.Image) -> OcrPage:
     boxes = [_Box(text.strip(), *bound, score=float(score))
              for bound, text, score in zip(bounds, result.txts, result.scores, strict=True)]
     lines = _lines(boxes)
-    heights = [b.bottom - b.top for b in boxes if b.text]
-    tables: list[TableGrid] = find_ruled_tables(grey, float(np.median(heights))) if heights else []
+    tables: list[TableGrid] = find_tables(grey, [b for b in boxes if b.text])
     placed: list[tuple[float, Block]] = []
     loose = [b for b in boxes if b.text and not any(t.contains(*b.center) for t in tables)]
     placed += [(line.top, Block(line.text)) for line in _lines(loose)]

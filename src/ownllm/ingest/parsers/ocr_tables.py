@@ -8,6 +8,12 @@ meets horizontal rules at both ends (a letter's stroke never does), and the rule
 connected to each other form one table. A missing rule between two neighbouring cells
 means a merged cell; its text goes into the top-left cell of the span and the others
 stay empty, as spreadsheets and CSV exports write merged cells.
+
+Open tables (report style: a rule above, one under the header, one below, no vertical
+rules) are found between horizontal rules that no vertical rule meets: columns are the
+gaps that no text box crosses. To keep prose out, at least three columns are needed,
+most lines must have text in two or more of them, and the cells must not be full lines
+of justified text.
 """
 
 from __future__ import annotations
@@ -96,6 +102,22 @@ def _segments(mask: np.ndarray, min_length: int, max_thickness: float) -> list[S
     return [s for s in open_segments if s.rows <= max_thickness]
 
 
+def _join_collinear(segments: list[Segment], tolerance: float) -> list[Segment]:
+    """Pieces of one rule that a slight residual tilt broke apart (each a few pixels higher than the
+    last) become one rule again."""
+    joined: list[Segment] = []
+    for piece in sorted(segments, key=lambda s: s.start):
+        for rule in joined:
+            if abs(rule.at - piece.at) <= tolerance and piece.start <= rule.end + tolerance:
+                span = (rule.end - rule.start) + (piece.end - piece.start)
+                rule.at = (rule.at * (rule.end - rule.start) + piece.at * (piece.end - piece.start)) / span
+                rule.start, rule.end = min(rule.start, piece.start), max(rule.end, piece.end)
+                break
+        else:
+            joined.append(Segment(piece.at, piece.start, piece.end, piece.rows))
+    return joined
+
+
 def _cluster(values: list[float], tolerance: float) -> list[float]:
     centres: list[list[float]] = []
     for value in sorted(values):
@@ -181,22 +203,101 @@ def _grid(horizontal: list[Segment], vertical: list[Segment], tolerance: float) 
     return TableGrid(xs, ys, {cell: find(cell) for cell in parent})
 
 
-def find_ruled_tables(grey: np.ndarray, text_height: float) -> list[TableGrid]:
-    """Ruled tables in a deskewed greyscale page; `text_height` (median OCR box height) sets the scales."""
+def group_lines(boxes: list[TextBox]) -> list[list[TextBox]]:
+    """Boxes into lines by vertical overlap, top to bottom, each line left to right."""
+    groups: list[list[TextBox]] = []
+    for box in sorted(boxes, key=lambda b: (b.top, b.left)):
+        if groups:
+            top, bottom = min(b.top for b in groups[-1]), max(b.bottom for b in groups[-1])
+            overlap = min(bottom, box.bottom) - max(box.top, top)
+            if overlap > 0.5 * min(bottom - top, box.bottom - box.top):
+                groups[-1].append(box)
+                continue
+        groups.append([box])
+    return [sorted(group, key=lambda b: b.left) for group in groups]
+
+
+def find_tables(grey: np.ndarray, boxes: list[TextBox]) -> list[TableGrid]:
+    """Ruled and open tables in a deskewed greyscale page, given its OCR boxes."""
+    heights = [b.bottom - b.top for b in boxes]
+    if not heights:
+        return []
+    text_height = max(float(np.median(heights)), 8.0)
     dark = grey < min(128.0, float(np.percentile(grey, 50)) - 40.0)
-    text_height = max(text_height, 8.0)
     thickness = max(6.0, 0.5 * text_height)
     tolerance = max(4.0, 0.35 * text_height)
-    horizontal = _segments(dark, int(4 * text_height), thickness)
-    vertical = [v for v in _segments(dark.T, int(1.25 * text_height), thickness)
+    horizontal = _join_collinear(_segments(dark, int(4 * text_height), thickness), tolerance)
+    vertical = [v for v in _join_collinear(_segments(dark.T, int(1.25 * text_height), thickness), tolerance)
                 if _is_rule(v, horizontal, tolerance, text_height)]
-    tables = []
+    tables, free_rules = [], []
     for h_rules, v_rules in _components(horizontal, vertical, tolerance):
-        if len(h_rules) >= 2 and len(v_rules) >= 2:
+        if not v_rules:
+            free_rules += h_rules
+        elif len(h_rules) >= 2 and len(v_rules) >= 2:
             grid = _grid(h_rules, v_rules, tolerance)
             if grid is not None:
                 tables.append(grid)
+    loose = [b for b in boxes if not any(t.contains(*b.center) for t in tables)]
+    for rules in _rule_groups(free_rules, text_height):
+        grid = _open_table(rules, loose, text_height)
+        if grid is not None:
+            tables.append(grid)
     return tables
+
+
+def _rule_groups(rules: list[Segment], text_height: float) -> list[list[Segment]]:
+    """Horizontal rules of about the same extent, one below the other: the frame of an open table."""
+    groups: list[list[Segment]] = []
+    for rule in sorted(rules, key=lambda r: r.at):
+        if groups:
+            last = groups[-1][-1]
+            aligned = abs(rule.start - last.start) <= 2 * text_height and abs(rule.end - last.end) <= 2 * text_height
+            if aligned and rule.at - last.at <= 30 * text_height:
+                groups[-1].append(rule)
+                continue
+        groups.append([rule])
+    return [group for group in groups if len(group) >= 2]
+
+
+def _open_table(rules: list[Segment], boxes: list[TextBox], text_height: float) -> TableGrid | None:
+    left, right = min(r.start for r in rules), max(r.end for r in rules)
+    top, bottom = rules[0].at, rules[-1].at
+    inside = [b for b in boxes if left <= b.center[0] <= right and top <= b.center[1] <= bottom]
+    lines = group_lines(inside)
+    if len(lines) < 2:
+        return None
+    covered = np.zeros(int(right - left) + 1, dtype=bool)
+    for box in inside:
+        covered[max(int(box.left - left), 0):max(int(box.right - left) + 1, 0)] = True
+    text_start, text_end = int(np.argmax(covered)), len(covered) - int(np.argmax(covered[::-1]))
+    xs = [left]
+    gap_start = None
+    for x in range(text_start, text_end):
+        if not covered[x] and gap_start is None:
+            gap_start = x
+        elif covered[x] and gap_start is not None:
+            if x - gap_start >= max(0.8 * text_height, 12):
+                xs.append(left + (gap_start + x) / 2)
+            gap_start = None
+    xs.append(right)
+    columns = len(xs) - 1
+    if columns < 3:
+        return None
+    grid = TableGrid(xs, [top, bottom])
+    cells = [{grid.cell_of(*b.center)[1] for b in line} for line in lines]
+    if sum(len(c) >= 2 for c in cells) < 0.6 * len(lines):
+        return None
+    widths = [(b.right - b.left) / (xs[c + 1] - xs[c]) for line in lines for b in line
+              for c in [grid.cell_of(*b.center)[1]]]
+    if sum(w >= 0.85 for w in widths) > 0.7 * len(widths):
+        return None  # columns of justified prose, not cells
+    ys = [top]
+    for previous, line, used in zip(lines, lines[1:], cells[1:], strict=False):
+        if len(used) == 1 and 0 not in used:
+            continue  # a wrapped cell continues the row above
+        ys.append((max(b.bottom for b in previous) + min(b.top for b in line)) / 2)
+    ys.append(bottom)
+    return TableGrid(xs, ys)
 
 
 def fill(grid: TableGrid, boxes: list[TextBox], join) -> list[list[str]]:
