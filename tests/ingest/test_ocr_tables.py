@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from ownllm.ingest.parsed import Block
 from ownllm.ingest.parsers import parse
 from ownllm.samples.generate import SampleCompany
 
@@ -51,6 +52,15 @@ def test_real_scanned_table_with_merged_cells_matches_its_ground_truth_cell_for_
     assert got == truth
 
 
+def _table_between_paragraphs(page: Image.Image, folder: Path) -> tuple[list[Block], list[list[str]]]:
+    """Parse a drawn page holding a caption, a table and a note; the blocks and the table's squashed cells."""
+    path = folder / "page.png"
+    page.save(path)
+    blocks = [b for u in parse(path.read_bytes(), "png", path.name).units for b in u.blocks]
+    assert [b.kind for b in blocks] == ["paragraph", "table", "paragraph"]
+    return blocks, [[_squash(c) for c in row] for row in _markdown_rows(blocks[1].text)]
+
+
 def _drawn_table(tilt: float) -> Image.Image:
     """A ruled table with a cell spanning two columns and one spanning two rows, printed and tilted."""
     page = Image.new("L", (1400, 900), 246)
@@ -79,13 +89,8 @@ def _drawn_table(tilt: float) -> Image.Image:
 
 @pytest.mark.parametrize("tilt", [0.0, 1.2, -0.8])
 def test_drawn_table_with_spans_is_rebuilt_even_when_the_scan_is_tilted(tilt: float, tmp_path: Path) -> None:
-    path = tmp_path / "desks.png"
-    _drawn_table(tilt).save(path)
-    document = parse(path.read_bytes(), "png", path.name)
-    blocks = [b for u in document.units for b in u.blocks]
-    assert [b.kind for b in blocks] == ["paragraph", "table", "paragraph"]
+    blocks, rows = _table_between_paragraphs(_drawn_table(tilt), tmp_path)
     assert "Service desks" in blocks[0].text and "public holidays" in blocks[2].text
-    rows = [[_squash(c) for c in row] for row in _markdown_rows(blocks[1].text)]
     assert rows == [["City", "Phone", "Openfrom", ""],
                     ["Amsterdam", "0205550101", "Monday", "Friday"],
                     ["", "0205550199", "Tuesday", "Saturday"],
@@ -149,12 +154,7 @@ def _open_table_page(tilt: float) -> Image.Image:
 
 @pytest.mark.parametrize("tilt", [0.0, 0.9])
 def test_open_report_style_table_is_rebuilt_with_its_wrapped_cell(tilt: float, tmp_path: Path) -> None:
-    path = tmp_path / "packs.png"
-    _open_table_page(tilt).save(path)
-    document = parse(path.read_bytes(), "png", path.name)
-    blocks = [b for u in document.units for b in u.blocks]
-    assert [b.kind for b in blocks] == ["paragraph", "table", "paragraph"]
-    rows = [[_squash(c) for c in row] for row in _markdown_rows(blocks[1].text)]
+    _, rows = _table_between_paragraphs(_open_table_page(tilt), tmp_path)
     assert rows == [["Model", "Capacity", "Cells", "Charger"],
                     ["Aurel300", "540Wh", "40", "Standard"],
                     ["CinderCargo", "900Wh", "60", "Fast(twohours)"],
