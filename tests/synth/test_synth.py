@@ -45,6 +45,24 @@ def test_facts_are_verbatim_spans_with_natural_questions():
                                                                                          "duration"]
 
 
+def test_table_cells_are_asked_by_row_and_column_not_by_document_name():
+    text = ("WORKSHOP RATES 2026\n| Service | Time | Price |\n|---|---|---|\n"
+            "| Brake pad replacement | 30 min | 45 EUR |\n|  | rush | 60 EUR |\n| Wheel truing | 40 min | 35 EUR |\n"
+            "Parts are charged from 5 EUR.")
+    chunk = SourceChunk("c1", "d1", text, "en", "Workshop rates", "page 1")
+    pairs = fact_pairs(chunk, SourceDocument("d1", "rates_scan.png", "rates_scan", "en"))
+    asked = {(p.question, p.answer) for p in pairs}
+    assert ('What is the price of Wheel truing in "Workshop rates"?', "35 EUR") in asked
+    assert ('What is the time of Wheel truing in "Workshop rates"?', "40 min") in asked
+    assert ('What is the price of Brake pad replacement in "Workshop rates"?', "60 EUR") in asked  # merged cell
+    assert not any(answer == "rush" for _, answer in asked)  # not a fact: no number, no code
+    assert not any(answer == "45 EUR" and "How much does" in question for question, answer in asked)
+    assert ("How much does Workshop rates cost?", "5 EUR") in asked  # the sentence after the table
+    zh = SourceChunk("c2", "d2", "| 型号 | 售价 |\n|---|---|\n| 奥瑞尔 300 | 19,800 元 |", "zh", "价格表", "sheet 1")
+    questions = {p.question: p.answer for p in fact_pairs(zh, SourceDocument("d2", "价格表.xlsx", "价格表", "zh"))}
+    assert questions["价格表中，奥瑞尔 300的售价是多少？"] == "19,800 元"
+
+
 def test_filters_remove_ungrounded_duplicate_and_wrong_language_pairs():
     text = {"c": "The warranty lasts 5 years for every frame."}
     pairs = [

@@ -5,7 +5,10 @@ it finds the key facts in each sentence (prices, dates, durations, measured quan
 model codes), names the attribute from the words just before the fact, and asks for it.
 Every answer is a verbatim span of the source, so the data is correct by construction.
 Two phrasings per fact: a natural question where the attribute can be named, and a
-fill-in-the-blank form that always works; both teach the same association.
+fill-in-the-blank form that always works; both teach the same association. Markdown
+tables (spreadsheets, slides, and scans whose tables OCR rebuilt) are read by cell:
+the row's first cell is the subject and the column header the attribute, which a
+sentence reader would get wrong ("How much does price_list cost?").
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(rf"\b\d{{1,2}} (?:{_MONTHS}) \d{{4}}\b|\b(?:{_MONTHS}) \d{{1,2}},? \d{{4}}\b"
                         r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?")),
     ("money", re.compile(rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:USD|EUR|CNY|RMB|GBP|美元|欧元|元)")),
-    ("duration", re.compile(rf"{_NUMBER}\s?(?:years?|months?|weeks?|days?|hours?|minutes?"
+    ("duration", re.compile(rf"{_NUMBER}\s?(?:years?|months?|weeks?|days?|hours?|min(?:ute)?s?"
                             r"|个月|年|周|天|小时|分钟)(?![a-z])")),
     ("quantity", re.compile(rf"{_NUMBER}\s?(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|公里|千克|公斤|次|台|辆|家|个|人)"
                             r"(?![A-Za-z])")),
@@ -131,9 +134,56 @@ def _questions_zh(subject: str, fact: FactSpan, before: str, after: str) -> list
     return questions
 
 
-def fact_pairs(chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+
+
+def table_rows(text: str) -> list[tuple[list[str], list[str], str]]:
+    """(header, row, row line) for each body row of each Markdown table; a blank first cell (a merged
+    cell spanning rows) takes the value above it."""
+    lines = text.splitlines()
+    found = []
+    for index, line in enumerate(lines[:-1]):
+        if not (line.startswith("|") and re.fullmatch(r"\|(?:-{3,}\|)+", lines[index + 1].strip())):
+            continue
+        header, above = _cells(line), ""
+        for row_line in lines[index + 2:]:
+            if not row_line.startswith("|"):
+                break
+            row = _cells(row_line)
+            above = row[0] or above
+            found.append((header, [above, *row[1:]], row_line))
+    return found
+
+
+def _table_questions(subject: str, row_name: str, column: str, lang: str) -> list[str]:
+    """The natural question and the fill-in-the-blank twin, as for facts in sentences."""
+    if lang == "zh":
+        return [f"{subject}中，{row_name}的{column}是多少？",
+                f"在“{subject}”中，“{row_name}的{column}：____”的空白处是什么？"]
+    if column[:1].isupper() and column[1:].islower():
+        column = column.lower()  # "Price" reads as "the price of", an acronym stays as it is
+    return [f'What is the {column} of {row_name} in "{subject}"?',
+            f'In "{subject}", what fills the blank: "{row_name} | {column}: ___"?']
+
+
+def table_pairs(chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
     pairs = []
-    for sentence in sentences(chunk.text):
+    subject = (chunk.heading or document.title).strip()
+    for header, row, line in table_rows(chunk.text):
+        for column, cell in zip(header[1:], row[1:], strict=False):
+            if not (column and row[0] and cell and find_facts(cell)):
+                continue
+            for question in _table_questions(subject, row[0], column, chunk.lang):
+                pairs.append(QAPair(question, cell, chunk.lang, document.id, chunk.id, "facts", evidence=line,
+                                    meta={"kind": "table"}))
+    return pairs
+
+
+def fact_pairs(chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
+    pairs = table_pairs(chunk, document)
+    prose = "\n".join(line for line in chunk.text.splitlines() if not line.lstrip().startswith("|"))
+    for sentence in sentences(prose):
         for fact in find_facts(sentence):
             before, after = _clause(sentence, fact)
             if fact.kind == "code" and not before:
