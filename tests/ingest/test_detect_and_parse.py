@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pytest
+from PIL import Image
 
 from ownllm.ingest.chunk import chunk_document
 from ownllm.ingest.detect import detect_type
@@ -82,3 +86,17 @@ def test_chunks_carry_exact_spans_and_never_cross_pages() -> None:
     assert {c.unit_number for c in chunks} == {1, 2}
     assert all("第二页" not in c.text for c in chunks if c.unit_number == 1)
     assert chunks[0].heading == "Intro"
+
+
+@pytest.mark.parametrize(
+    ("size", "colour", "noise"),
+    [((800, 600), 255, 0), ((800, 600), 250, 2), ((12, 400), 0, 0)],
+    ids=["white page", "faint paper grain", "thin strip"],
+)
+def test_near_empty_images_are_refused_before_ocr(size: tuple[int, int], colour: int, noise: int) -> None:
+    pixels = np.full(size[::-1], colour, dtype=np.int16)
+    pixels += np.random.default_rng(0).integers(-noise, noise + 1, pixels.shape, dtype=np.int16)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(buffer, format="PNG")
+    with pytest.raises(ParseError, match="blank or too small"):
+        parse(buffer.getvalue(), "png", "blank.png")
