@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pytest
+from openpyxl import Workbook
 from PIL import Image
 
 from ownllm.ingest.chunk import chunk_document
@@ -14,6 +15,7 @@ from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit
 from ownllm.ingest.parsers import parse
 from ownllm.ingest.parsers.html import parse_html
 from ownllm.ingest.parsers.options import ParseOptions
+from ownllm.ingest.parsers.tabular import ROWS_PER_BLOCK
 from ownllm.ingest.parsers.text import parse_markdown, parse_text
 from ownllm.ingest.textcodec import decode_text
 
@@ -100,3 +102,27 @@ def test_near_empty_images_are_refused_before_ocr(size: tuple[int, int], colour:
     Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(buffer, format="PNG")
     with pytest.raises(ParseError, match="blank or too small"):
         parse(buffer.getvalue(), "png", "blank.png")
+
+
+def test_a_huge_sheet_is_cut_into_row_groups_that_each_repeat_the_header() -> None:
+    rows = ROWS_PER_BLOCK * 3 + 7
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Orders"
+    sheet.append(["Order", "Customer", "Amount"])
+    for number in range(rows):
+        sheet.append([f"A{number:04d}", f"customer {number}", number * 3])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    document = parse(buffer.getvalue(), "xlsx", "orders.xlsx")
+
+    (unit,) = document.units
+    assert unit.kind == "sheet"
+    tables = [b.text for b in unit.blocks if b.kind == "table"]
+    assert len(tables) == 4
+    seen = []
+    for table in tables:
+        lines = table.splitlines()
+        assert lines[0].replace(" ", "") == "|Order|Customer|Amount|"
+        seen += [line.split("|")[1].strip() for line in lines[2:]]
+    assert seen == [f"A{number:04d}" for number in range(rows)]
