@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from PIL import Image
 
 from ownllm.ingest.chunk import chunk_document
 from ownllm.ingest.detect import detect_type
-from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit
+from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, table_to_markdown
 from ownllm.ingest.parsers import parse
 from ownllm.ingest.parsers.html import parse_html
 from ownllm.ingest.parsers.options import ParseOptions
@@ -126,3 +127,32 @@ def test_a_huge_sheet_is_cut_into_row_groups_that_each_repeat_the_header() -> No
         assert lines[0].replace(" ", "") == "|Order|Customer|Amount|"
         seen += [line.split("|")[1].strip() for line in lines[2:]]
     assert seen == [f"A{number:04d}" for number in range(rows)]
+
+
+def _sentences_of(chunk_text: str) -> list[str]:
+    return [s.strip() + "。" for s in chunk_text.split("。") if s.strip()]
+
+
+def test_chunk_overlap_is_configurable_and_chinese_splits_at_sentence_ends() -> None:
+    paragraph = "".join(f"第{i}条规定员工每年享有带薪年假。" for i in range(40))
+    doc = ParsedDocument("t", [Unit("page", 1, [Block(paragraph)])], "test")
+
+    _, without = chunk_document(doc, max_tokens=60, overlap_tokens=0)
+    _, with_overlap = chunk_document(doc, max_tokens=60, overlap_tokens=20)
+
+    for chunks in (without, with_overlap):
+        assert len(chunks) > 3
+        assert all(c.text.endswith("。") for c in chunks)  # never cut inside a sentence
+    sentences_without = [s for c in without for s in _sentences_of(c.text)]
+    assert len(sentences_without) == len(set(sentences_without)) == 40
+    for before, after in pairwise(with_overlap):
+        assert _sentences_of(before.text)[-1] == _sentences_of(after.text)[0]
+
+
+def test_a_table_that_fits_stays_whole_in_one_chunk() -> None:
+    table = table_to_markdown([["Model", "Range"], *[[f"VM-{i}", f"{40 + i} km"] for i in range(8)]])
+    prose = [Block(f"Paragraph {i} explains the range tests run in winter conditions.") for i in range(12)]
+    doc = ParsedDocument("t", [Unit("page", 1, [*prose[:6], Block(table, "table"), *prose[6:]])], "test")
+    _, chunks = chunk_document(doc, max_tokens=120, overlap_tokens=10)
+    holding = [c for c in chunks if "VM-0" in c.text or "VM-7" in c.text]
+    assert len(holding) == 1 and table in holding[0].text
