@@ -37,8 +37,9 @@ def _alarm(*_: object) -> None:
 
 
 def extract_ownllm(path: Path) -> str:
-    from ownllm.ingest.chunk import layout
     from ownllm.ingest.cleaning.config import CleaningConfig
+
+    from ownllm.ingest.chunk import layout
     from ownllm.ingest.cleaning.run import clean_document
     from ownllm.ingest.detect import detect_type
     from ownllm.ingest.parsers import parse

@@ -1,4 +1,4 @@
-from ownllm.cli import app
+from ownllm.cli import main
 
-if __name__ == "__main__":  # guarded: parser worker processes re-import the main module
-    app()
+if __name__ == "__main__":  # guarded: parser and job worker processes re-import the main module
+    main()

@@ -1,16 +1,21 @@
 """Settings read from the environment, so a deployment changes behaviour without code.
 
 `OWNLLM_HOME` holds the catalog and the blob store; `OWNLLM_DATABASE_URL` moves the
-catalog elsewhere (e.g. PostgreSQL) while blobs stay under the home.
+catalog elsewhere (e.g. PostgreSQL) while blobs stay under the home. Every cap that protects
+the server from one caller (input sizes, queue depth, memory, jobs) is a setting here, so an
+operator can see and change them in one place (README, "Security").
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MB = 1 << 20
 
 
 class Settings(BaseSettings):
@@ -26,6 +31,36 @@ class Settings(BaseSettings):
     n_threads: int | None = None
     # parser worker processes per ingest job
     ingest_workers: int = 2
+
+    # --- inference: loaded engines are bounded by memory, requests by a queue per engine
+    engine_memory_mb: int = Field(4096, ge=64)  # all loaded models and adapters together
+    engine_queue: int = Field(32, ge=1)  # waiting requests per engine; one more gets 503
+    engine_idle_wait_s: float = Field(5.0, ge=0.0)  # how long a load waits for a busy engine to free memory
+
+    # --- input caps (characters unless named bytes); over a cap is a 400/413 naming the field
+    max_request_bytes: int = Field(8 * MB, ge=1024)  # any JSON body
+    max_upload_bytes: int = Field(256 * MB, ge=1024)  # one uploaded file, checked while it streams in
+    max_query_chars: int = Field(4000, ge=16)  # search queries and the question RAG retrieves with
+    max_message_chars: int = Field(200_000, ge=16)  # all messages of one chat request together
+    max_embedding_input_chars: int = Field(8192, ge=16)  # one embeddings input
+    max_embedding_inputs: int = Field(2048, ge=1)
+    max_tune_steps: int = Field(5000, ge=1)  # per stage, for jobs created over the API
+
+    # --- authentication: wrong secrets are throttled before argon2 runs
+    auth_failures_per_minute: int = Field(10, ge=1)  # per key id and per client address
+
+    # --- jobs: background work runs in worker processes, bounded per tenant and in total
+    job_runner: Literal["process", "thread"] = "process"
+    job_workers: int = Field(2, ge=1)  # jobs running at once in one server
+    jobs_per_tenant: int = Field(4, ge=1)  # queued + running jobs a tenant may have
+    job_memory_mb: int = Field(12288, ge=256)  # address-space cap of each job process
+
+    # --- outbound HTTP (teacher models, future webhooks): only to these URL prefixes
+    outbound_allow: list[str] = Field(default_factory=list)
+    outbound_allow_private: bool = False  # loopback/private/link-local addresses need this too
+
+    # --- API surface
+    public_openapi: bool = True  # /openapi.json without a key (it lists routes, never data)
 
     @property
     def model_cache(self) -> Path:

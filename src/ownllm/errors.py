@@ -44,3 +44,40 @@ class NotFound(OwnLLMError):
 class Conflict(OwnLLMError):
     status = 409
     code = "conflict"
+
+
+class PayloadTooLarge(OwnLLMError):
+    status = 413
+    code = "payload_too_large"
+
+
+class RateLimited(OwnLLMError):
+    """Too many requests, tokens or jobs; `retry_after` seconds tell the client when to come back."""
+
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, param: str | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message, param=param, code=code)
+        self.retry_after = retry_after
+
+
+class Overloaded(OwnLLMError):
+    """The server is at capacity right now (a full engine queue); the request may be retried."""
+
+    status = 503
+    type = "server_error"
+    code = "server_overloaded"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Cancelled(OwnLLMError):
+    """Long work stopped because someone cancelled its job; raised between steps."""
+
+    status = 409
+    code = "cancelled"

@@ -24,7 +24,7 @@ from ownllm.samples.generate import SampleCompany
 from ownllm.samples.speech import phoneme_ids
 from ownllm.store.catalog import Chunk, Document, File
 from ownllm.store.home import Home
-from ownllm.store.tenants import create_tenant, set_settings
+from ownllm.store.tenants import create_tenant, update_tenant_settings
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "real-docs"
 SPEECH = REAL / "docling__sample_10s.mp3"
@@ -133,7 +133,7 @@ def test_mandarin_meeting_recording_is_detected_as_chinese_and_written_in_the_te
     (folder / recording.name).write_bytes(recording.read_bytes())
     simplified = create_tenant(home, "mainland")
     traditional = create_tenant(home, "taipei")
-    set_settings(home, traditional.id, {"chinese_script": "traditional"})
+    update_tenant_settings(home, traditional.id, {"chinese_script": "traditional"})
     texts = {}
     for tenant in (simplified, traditional):
         outcome = ingest_paths(home, tenant.id, [folder]).outcomes[0]
@@ -149,8 +149,8 @@ def test_mandarin_meeting_recording_is_detected_as_chinese_and_written_in_the_te
 
 def test_unknown_chinese_script_setting_is_refused_by_name(home: Home) -> None:
     tenant = create_tenant(home, "scripts")
-    with pytest.raises(InvalidInput, match="chinese_script must be one of simplified, traditional, as-recognized"):
-        set_settings(home, tenant.id, {"chinese_script": "pinyin"})
+    with pytest.raises(InvalidInput, match="chinese_script: Input should be 'simplified', 'traditional' or "):
+        update_tenant_settings(home, tenant.id, {"chinese_script": "pinyin"})
 
 
 def test_mandarin_front_end_speaks_every_character_with_its_tone() -> None:

@@ -15,7 +15,7 @@ from ownllm.corpus.versions import list_files, summarize_version
 from ownllm.ingest.pipeline import ingest_paths
 from ownllm.ingest.sandbox import WorkerPool
 from ownllm.store.home import Home
-from ownllm.store.tenants import create_tenant, set_settings
+from ownllm.store.tenants import create_tenant, update_tenant_settings
 from tests.ingest import hostile
 
 
@@ -28,7 +28,7 @@ def _write(folder: Path, files: dict[str, bytes]) -> None:
 @pytest.fixture
 def hostile_batch(home: Home, tmp_path: Path) -> tuple[Home, str, dict]:
     tenant = create_tenant(home, "hostile")
-    set_settings(home, tenant.id, {"limits": {"max_pages": 20, "max_file_bytes": 2_000_000,
+    update_tenant_settings(home, tenant.id, {"limits": {"max_pages": 20, "max_file_bytes": 2_000_000,
                                               "max_archive_members": 50}})
     folder = tmp_path / "drop"
     good_docx = hostile.docx_bytes("The inspection interval for lifts is 90 days.")

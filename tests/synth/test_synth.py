@@ -157,12 +157,16 @@ class _Teacher(BaseHTTPRequestHandler):
         pass
 
 
-def test_teacher_endpoint_pairs_pass_through_the_grounding_filter(acme):
+def test_teacher_endpoint_pairs_pass_through_the_grounding_filter(acme, monkeypatch):
     server = HTTPServer(("127.0.0.1", 0), _Teacher)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/v1"
+    # a loopback teacher is allowed only when the operator says so, twice (allow-list and private ranges)
+    monkeypatch.setattr(acme.home.settings, "outbound_allow", [url])
+    monkeypatch.setattr(acme.home.settings, "outbound_allow_private", True)
     try:
         config = SynthConfig(facts=False, teacher=True, raft=False, passages=False, max_chunks=6, replay=False,
-                             teacher_url=f"http://127.0.0.1:{server.server_port}/v1", teacher_model="peer")
+                             teacher_url=url, teacher_model="peer")
         made = synthesize(acme.home, acme.tenant_id, config)
     finally:
         server.shutdown()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ownllm.errors import InvalidInput
-from ownllm.tune.recipe import available_recipes, load_recipe
+from ownllm.tune.recipe import available_recipes, load_recipe, read_recipe_file
 
 
 def test_shipped_recipes_validate():
@@ -19,7 +19,17 @@ def test_unknown_key_is_named(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("name: mine\nstages: [{method: sft}]\ntraining: {lrr: 0.1}\n")
     with pytest.raises(InvalidInput, match=r"`training.lrr`: unknown key"):
-        load_recipe(path)
+        read_recipe_file(path)
+
+
+def test_a_recipe_is_a_name_never_a_path(tmp_path):
+    """API callers name recipes; a path (even to a valid recipe) must not be opened or probed."""
+    valid = tmp_path / "valid.yaml"
+    valid.write_text("name: valid\nstages: [{method: sft}]\n")
+    for ref in (str(valid), "/etc/passwd", "../recipes/sft-lora", "sft-lora.yaml", "/etc/hostname.yaml"):
+        with pytest.raises(InvalidInput, match="unknown recipe") as caught:
+            load_recipe(ref)
+        assert "root:" not in caught.value.message  # nothing of a file's content comes back
 
 
 def test_bad_values_are_named():

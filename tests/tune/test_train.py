@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ownllm.jobs.tracker import cancel_job, get_job, job_events
 from ownllm.store.catalog import Job, JobEvent, TunedModel
 from ownllm.store.home import open_home
+from ownllm.store.statuses import EventType
 from ownllm.store.tenants import create_tenant
 from ownllm.synth.config import SynthConfig
 from ownllm.synth.run import synthesize
@@ -43,7 +44,7 @@ def test_loss_falls_on_a_small_chat_set(home, tiny_base, qa_file):
     assert job.status == "succeeded" and job.result["fine_tuned_model"] == outcome.model_id
     statuses = [e.message for e in job_events(home, outcome.job_id) if e.message.startswith("status: ")]
     assert statuses == ["status: validating_files", "status: queued"]
-    steps = [e for e in job_events(home, outcome.job_id) if e.message == "step"]
+    steps = job_events(home, outcome.job_id, EventType.STEP)
     assert len(steps) == 40 and {"loss", "lr", "tokens_per_s", "step"} <= set(steps[0].data)
 
 
@@ -62,7 +63,7 @@ def test_run_records_lineage_back_to_the_corpus(acme, tiny_base):
     assert lineage["training_files"] and all(len(sha) == 64 for sha in lineage["training_files"].values())
     run = json.loads((outcome.run_dir / "run.json").read_text())
     assert run["model"] == row.id and len(run["history"]) == 3
-    checkpoints = [e.data["step"] for e in job_events(acme.home, outcome.job_id) if e.message == "checkpoint saved"]
+    checkpoints = [e.data["step"] for e in job_events(acme.home, outcome.job_id, EventType.CHECKPOINT)]
     assert checkpoints == [2, 3]
 
 
@@ -120,7 +121,7 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_base, qa_file):
     killed_at = None
     while time.monotonic() < deadline and victim.poll() is None:
         with home.catalog.session() as session:
-            saved = session.scalars(select(JobEvent).where(JobEvent.message == "checkpoint saved")).all()
+            saved = session.scalars(select(JobEvent).where(JobEvent.type == EventType.CHECKPOINT)).all()
         if saved:
             os.killpg(victim.pid, signal.SIGKILL)
             killed_at = saved[-1].data["step"]

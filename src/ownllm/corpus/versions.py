@@ -47,10 +47,19 @@ def version_document_ids(session: Session, version_id: str) -> list[str]:
     )
 
 
-def create_version(session: Session, tenant_id: str, document_ids: list[str], job_id: str | None) -> CorpusVersion:
-    previous = session.scalar(
-        select(CorpusVersion).where(CorpusVersion.tenant_id == tenant_id).order_by(CorpusVersion.number.desc())
-    )
+def latest_version(session: Session, tenant_id: str) -> CorpusVersion | None:
+    return session.scalar(select(CorpusVersion).where(CorpusVersion.tenant_id == tenant_id)
+                          .order_by(CorpusVersion.number.desc()).limit(1))
+
+
+def latest_document_ids(session: Session, tenant_id: str) -> list[str]:
+    latest = latest_version(session, tenant_id)
+    return version_document_ids(session, latest.id) if latest is not None else []
+
+
+def create_version(session: Session, tenant_id: str, document_ids: list[str], job_id: str | None,
+                   previous: CorpusVersion | None) -> CorpusVersion:
+    """Version `previous.number + 1`; the unique (tenant, number) pair makes a concurrent twin fail."""
     version = CorpusVersion(
         tenant_id=tenant_id,
         number=(previous.number + 1) if previous else 1,

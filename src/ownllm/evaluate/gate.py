@@ -14,6 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ownllm.evaluate.metrics import paired_difference_ci
+from ownllm.store.catalog import TunedModel
+from ownllm.store.home import Home
+from ownllm.store.statuses import ModelStatus
 
 PPL_TOLERANCE = 0.25
 
@@ -50,3 +53,12 @@ def decide(model: str, tuned_f1: list[float], base_f1: list[float], tuned_ppl: f
         reasons.append(f"general-text perplexity rose {ratio:.2f}x (tolerance {1 + ppl_tolerance:.2f}x)")
     return GateDecision(model, not reasons, reasons or ["beats its base on held-out F1 and keeps general ability"],
                         difference, (low, high), ratio)
+
+
+def apply_gate(home: Home, decisions: list[GateDecision]) -> None:
+    """Record each decision on its tuned model: promoted or rejected (a separate step from scoring)."""
+    with home.catalog.session() as session:
+        for decision in decisions:
+            row = session.get(TunedModel, decision.model)
+            if row is not None:
+                row.status = ModelStatus.PROMOTED if decision.promoted else ModelStatus.REJECTED

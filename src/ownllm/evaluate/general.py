@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from ownllm.chat.answer import AnswerRequest, answer
+from ownllm.inference.pool import EnginePool
+from ownllm.models.registry import ModelEntry
+from ownllm.store.home import Home
 
 GENERAL_TEXT = [
     "Rivers carry water from high ground to the sea. Along the way they shape valleys, move sand and "
@@ -37,15 +40,13 @@ class GeneralCheck:
     answers: list[dict[str, str]]
 
 
-def perplexity(model_path: Path, lora: Path | None, texts: list[str] = GENERAL_TEXT) -> float:
-    """Token-level perplexity computed by llama.cpp itself, exactly as the model is served."""
-    from ownllm.tune.verify import llama_logits, open_llama
-
-    llm = open_llama(model_path, lora)
+def perplexity(pool: EnginePool, model: ModelEntry, texts: list[str] = GENERAL_TEXT) -> float:
+    """Token-level perplexity computed by llama.cpp itself, on the weights (and adapter) that are served."""
+    engine = pool.handle(model.spec(n_ctx=512, n_threads=2, logits_all=True))
     nll, count = 0.0, 0
     for text in texts:
-        tokens = llm.tokenize(text.encode("utf-8"), add_bos=True)
-        logits = llama_logits(llm, tokens).astype(np.float64)
+        tokens = engine.text_prompt(text)
+        logits = engine.logits(tokens).astype(np.float64)
         logits -= logits.max(axis=-1, keepdims=True)
         log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
         nll -= sum(log_probs[i, tokens[i + 1]] for i in range(len(tokens) - 1))
@@ -53,6 +54,12 @@ def perplexity(model_path: Path, lora: Path | None, texts: list[str] = GENERAL_T
     return math.exp(nll / max(1, count))
 
 
-def generic_answers(engine: Any, prompts: list[str] = GENERIC_PROMPTS) -> list[dict[str, str]]:
-    return [{"prompt": p, "answer": engine.chat([{"role": "user", "content": p}], max_tokens=40,
-                                                 temperature=0.0).text.strip()} for p in prompts]
+def generic_answers(home: Home, pool: EnginePool, tenant_id: str, model: ModelEntry,
+                    prompts: list[str] = GENERIC_PROMPTS) -> list[dict[str, str]]:
+    """The model's answers to ordinary requests, through the same answer path users get."""
+    out = []
+    for prompt in prompts:
+        reply = answer(home, pool, tenant_id, AnswerRequest(model.id, [{"role": "user", "content": prompt}],
+                                                            max_tokens=40))
+        out.append({"prompt": prompt, "answer": reply.text.strip()})
+    return out

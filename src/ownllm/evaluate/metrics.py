@@ -12,13 +12,12 @@ from __future__ import annotations
 import random
 import re
 import string
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
+from ownllm.text import is_chinese, text_units
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_ZH_UNITS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z0-9]+")
 _PUNCT = set(string.punctuation)
 
 
@@ -28,16 +27,6 @@ def normalize_answer(text: str) -> str:
     text = "".join(ch for ch in text if ch not in _PUNCT)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
-
-
-def text_units(text: str) -> list[str]:
-    """Characters for Chinese, runs of Latin letters or digits as one unit: what char F1 and grounding count."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return _ZH_UNITS.findall(text)
-
-
-def is_chinese(text: str) -> bool:
-    return bool(_CJK.search(text))
 
 
 def exact_match(prediction: str, gold: str, lang: str = "en") -> float:

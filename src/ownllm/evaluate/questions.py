@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ownllm.errors import InvalidInput
-from ownllm.evaluate.metrics import is_chinese
 from ownllm.store.catalog import Dataset
 from ownllm.synth.dataset import dataset_records
+from ownllm.text import is_chinese
 
 
 @dataclass(frozen=True)

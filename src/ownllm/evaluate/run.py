@@ -8,22 +8,23 @@ from pathlib import Path
 from typing import Any
 
 from ownllm.errors import InvalidInput
-from ownllm.evaluate.gate import PPL_TOLERANCE, decide
+from ownllm.evaluate.gate import PPL_TOLERANCE, GateDecision, apply_gate, decide
 from ownllm.evaluate.general import generic_answers, perplexity
 from ownllm.evaluate.metrics import best_over_golds, bootstrap_ci, exact_match, f1_score
 from ownllm.evaluate.questions import Question, from_dataset, from_jsonl, sample_questions
 from ownllm.evaluate.report import write_report
-from ownllm.evaluate.systems import System, answer, systems_for
-from ownllm.jobs.tracker import JobTracker
+from ownllm.evaluate.systems import System, ask_system, systems_for
+from ownllm.inference.pool import EnginePool, shared_pool
+from ownllm.jobs.runner import run_inline
+from ownllm.jobs.tracker import JobTracker, ProgressCallback
 from ownllm.models.hub import DEFAULT_MODEL_ID
 from ownllm.models.registry import ModelEntry, list_models, resolve_model
-from ownllm.serve.engines.llamacpp import get_engine
-from ownllm.store.catalog import TunedModel
 from ownllm.store.home import Home
+from ownllm.store.statuses import JobKind
 from ownllm.store.tenants import get_tenant
 from ownllm.synth.dataset import get_dataset
 
-JOB_KIND = "eval"
+JOB_KIND = JobKind.EVAL
 
 
 @dataclass
@@ -51,8 +52,8 @@ def eval_root(home: Home, tenant_id: str) -> Path:
 
 def eval_models(home: Home, tenant_id: str, ids: list[str] | None) -> list[ModelEntry]:
     if ids:
-        return [resolve_model(model_id, tenant_id, home) for model_id in ids]
-    available = list_models(tenant_id, home)
+        return [resolve_model(home, tenant_id, model_id) for model_id in ids]
+    available = list_models(home, tenant_id)
     base = [m for m in available if m.id == DEFAULT_MODEL_ID]
     tuned = [m for m in available if m.kind == "tuned"]
     return base + tuned[-1:]
@@ -88,43 +89,45 @@ def _cell(rows: list[dict], rag: bool) -> dict[str, Any]:
     return cell
 
 
-def evaluate(home: Home, tenant_id: str, request: EvalRequest | None = None,
-             tracker: JobTracker | None = None) -> EvalOutcome:
-    request = request or EvalRequest()
+def evaluate_into(home: Home, pool: EnginePool, tenant_id: str, request: EvalRequest,
+                  tracker: JobTracker) -> EvalOutcome:
+    """One evaluation job: ask, score, report, then (separately) apply the gate."""
     models = eval_models(home, tenant_id, request.models)
     questions, dataset = eval_questions(home, tenant_id, request)
-    tracker = tracker or JobTracker.create(home, JOB_KIND, tenant_id,
-                                           params={"models": [m.id for m in models], "dataset": request.dataset})
-    try:
-        return _evaluate(home, tenant_id, request, models, questions, dataset, tracker)
-    except Exception as exc:
-        tracker.fail(f"{type(exc).__name__}: {exc}")
-        raise
-
-
-def _evaluate(home: Home, tenant_id: str, request: EvalRequest, models: list[ModelEntry], questions: list[Question],
-              dataset: Any, tracker: JobTracker) -> EvalOutcome:
     systems = systems_for(models)
     total = len(systems) * len(questions)
     tracker.start(total=total)
     rows: list[dict[str, Any]] = []
     done = 0
     for system in systems:
-        engine = get_engine(system.model.path, home.settings.n_ctx, home.settings.n_threads, system.model.lora)
+        tracker.check_cancelled()
         for question in questions:
             tracker.progress(done, total, system.name, question.question[:80])
-            reply = answer(home, tenant_id, system, engine, question.question)
+            reply = ask_system(home, pool, tenant_id, system, question.question)
             rows.append(_score(system, question, reply))
             done += 1
     tracker.progress(done, total, "general ability", None)
-    general = {}
-    for model in models:
-        engine = get_engine(model.path, home.settings.n_ctx, home.settings.n_threads, model.lora)
-        general[model.id] = {"perplexity": perplexity(model.path, model.lora), "answers": generic_answers(engine)}
-    report = _report(home, tenant_id, tracker.job_id, systems, questions, rows, dataset, general, models, request)
+    general = {model.id: {"perplexity": perplexity(pool, model),
+                          "answers": generic_answers(home, pool, tenant_id, model)} for model in models}
+    report, decisions = _report(home, tenant_id, tracker.job_id, systems, questions, rows, dataset, general, models,
+                                request)
+    if request.apply_gate:
+        apply_gate(home, decisions)
     path = write_report(eval_root(home, tenant_id) / tracker.job_id, report)
-    tracker.succeed({"report": str(path), "summary": report["summary"], "gate": report["gate"]})
+    tracker.succeed({"report": home.relative(path), "summary": report["summary"], "gate": report["gate"]})
     return EvalOutcome(tracker.job_id, path, report)
+
+
+def evaluate(home: Home, tenant_id: str, request: EvalRequest | None = None, tracker: JobTracker | None = None,
+             on_progress: ProgressCallback | None = None, pool: EnginePool | None = None) -> EvalOutcome:
+    """Evaluate in this process as one job (the CLI, tests)."""
+    request = request or EvalRequest()
+    models = eval_models(home, tenant_id, request.models)  # unknown model or no questions: an error, no job
+    eval_questions(home, tenant_id, request)
+    pool = pool or shared_pool(home.settings.engine_memory_mb)
+    return run_inline(home, JOB_KIND, tenant_id, lambda t: evaluate_into(home, pool, tenant_id, request, t),
+                      params={"models": [m.id for m in models], "dataset": request.dataset}, tracker=tracker,
+                      on_progress=on_progress)
 
 
 def _score(system: System, question: Question, reply: Any) -> dict[str, Any]:
@@ -140,7 +143,7 @@ def _score(system: System, question: Question, reply: Any) -> dict[str, Any]:
 
 def _report(home: Home, tenant_id: str, job_id: str, systems: list[System], questions: list[Question],
             rows: list[dict], dataset: Any, general: dict, models: list[ModelEntry],
-            request: EvalRequest) -> dict[str, Any]:
+            request: EvalRequest) -> tuple[dict[str, Any], list[GateDecision]]:
     names = [s.name for s in systems]
     rag = {s.name: s.rag for s in systems}
     grouped: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
@@ -151,6 +154,7 @@ def _report(home: Home, tenant_id: str, job_id: str, systems: list[System], ques
     summary = {name: {s: _cell(r, rag[s]) for s, r in per.items()} for name, per in grouped.items()}
     languages = {lang: {s: _cell(r, rag[s]) for s, r in per.items()} for lang, per in by_lang.items()}
     gate = []
+    decisions: list[GateDecision] = []
     base = next((m for m in models if m.kind == "base"), None)
     rag_system = {s.model.id: s.name for s in systems if s.rag}
     heldout = grouped.get("heldout", {})
@@ -161,11 +165,8 @@ def _report(home: Home, tenant_id: str, job_id: str, systems: list[System], ques
                           general[model.id]["perplexity"], general[base.id]["perplexity"] if base else None,
                           request.ppl_tolerance)
         gate.append(decision.as_dict())
-        if request.apply_gate and tuned_f1:
-            with home.catalog.session() as session:
-                row = session.get(TunedModel, model.id)
-                if row is not None:
-                    row.status = "promoted" if decision.promoted else "rejected"
+        if tuned_f1:
+            decisions.append(decision)
     samples = []
     for question in questions[:: max(1, len(questions) // 12)][:12]:
         answers = {r["system"]: r["answer"] for r in rows if r["question"] == question.question and
@@ -175,10 +176,10 @@ def _report(home: Home, tenant_id: str, job_id: str, systems: list[System], ques
     return {
         "id": job_id, "tenant": get_tenant(home, tenant_id).name, "systems": names,
         "sets": [s for s in ("heldout", "train", "user") if s in summary],
-        "models": [{"id": m.id, "kind": m.kind, "lora": str(m.lora) if m.lora else None} for m in models],
+        "models": [{"id": m.id, "kind": m.kind, "lora": home.relative(m.lora) if m.lora else None} for m in models],
         "dataset_id": dataset.id if dataset is not None else None,
         "corpus_version_id": dataset.corpus_version_id if dataset is not None else None,
         "summary": summary, "by_language": languages, "general": general, "gate": gate, "samples": samples,
         "rows": rows,
-    }
+    }, decisions
 

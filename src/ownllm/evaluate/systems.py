@@ -1,15 +1,19 @@
-"""The systems compared: each model closed-book, and each model with RAG over the tenant's corpus."""
+"""The systems compared: each model closed-book, and each model with RAG over the tenant's corpus.
+
+Every system answers through `ownllm.chat.answer`, the function the API serves, so the numbers
+are the numbers of what users get.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from ownllm.chat.answer import AnswerRequest, Knowledge, answer
+from ownllm.chat.policy import CLOSED_BOOK_SYSTEM
+from ownllm.inference.pool import EnginePool
 from ownllm.models.registry import ModelEntry
-from ownllm.retrieval.rag import NOT_FOUND_ANSWER, ask
 from ownllm.store.home import Home
 
-CLOSED_BOOK_SYSTEM = "Answer the question with the exact fact, in a few words."
 MAX_ANSWER_TOKENS = 32
 
 
@@ -27,14 +31,20 @@ class SystemAnswer:
     not_found: bool
 
 
-def answer(home: Home, tenant_id: str, system: System, engine: Any, question: str) -> SystemAnswer:
+def system_request(system: System, question: str) -> AnswerRequest:
+    """What each system sends: RAG systems ask as a user would; closed-book ones are told to be brief."""
     if system.rag:
-        result = ask(home, tenant_id, question, engine, max_tokens=MAX_ANSWER_TOKENS)
-        sources = [c.get("document") or "" for c in result.citations]
-        return SystemAnswer(result.answer, sources, result.answer == NOT_FOUND_ANSWER)
-    reply = engine.chat([{"role": "system", "content": CLOSED_BOOK_SYSTEM}, {"role": "user", "content": question}],
-                        max_tokens=MAX_ANSWER_TOKENS, temperature=0.0, stop=["\n\n"])
-    return SystemAnswer(reply.text.strip(), [], False)
+        return AnswerRequest(system.model.id, [{"role": "user", "content": question}], max_tokens=MAX_ANSWER_TOKENS,
+                             knowledge=Knowledge())
+    return AnswerRequest(system.model.id, [{"role": "system", "content": CLOSED_BOOK_SYSTEM},
+                                           {"role": "user", "content": question}],
+                         max_tokens=MAX_ANSWER_TOKENS, stop=("\n\n",))
+
+
+def ask_system(home: Home, pool: EnginePool, tenant_id: str, system: System, question: str) -> SystemAnswer:
+    reply = answer(home, pool, tenant_id, system_request(system, question))
+    sources = [c.get("document") or "" for c in reply.citations or []]
+    return SystemAnswer(reply.text.strip(), sources, reply.not_found)
 
 
 def systems_for(models: list[ModelEntry]) -> list[System]:

@@ -8,14 +8,11 @@ comes, keeps a block whole when it fits, and splits a long block at sentence end
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ownllm.ingest.lang import approx_tokens
 from ownllm.ingest.parsed import Block, ParsedDocument, Unit
-
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.](?=\s))|\n")
+from ownllm.text import approx_tokens, sentence_spans
 
 
 @dataclass
@@ -63,16 +60,7 @@ def layout(document: ParsedDocument) -> tuple[str, list[tuple[int, list[_Placed]
 
 def _sentences(placed: _Placed) -> list[tuple[int, int]]:
     """Sentence spans (absolute offsets) inside one block."""
-    text, base = placed.block.text, placed.start
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end()
-        if end > start and text[start:end].strip():
-            spans.append((base + start, base + end))
-            start = end
-    if text[start:].strip():
-        spans.append((base + start, base + len(text)))
-    return spans
+    return [(placed.start + a, placed.start + b) for a, b in sentence_spans(placed.block.text)]
 
 
 def _emit(full_text: str, pieces: list[tuple[int, int]], unit: Unit, heading: str | None,

@@ -11,8 +11,10 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 
+from ownllm.text import UNSPACED_CLASS
+
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
-_CJK_CHAR = re.compile(r"([\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af])")
+_CJK_CHAR = re.compile(f"([{UNSPACED_CLASS}])")
 _MD_SYNTAX = re.compile(r"^\s{0,3}(#{1,6}|[-*+]|\d+\.|>)\s+|[*_`|]+|!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)",
                         re.MULTILINE)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from ownllm.errors import NotFound
+from ownllm.inference.engine import EngineSpec
 from ownllm.models.hub import SHIPPED_MODELS
 
 if TYPE_CHECKING:
@@ -28,6 +29,10 @@ class ModelEntry:
     source: str
     lora: Path | None = None
     status: str = "ready"
+
+    def spec(self, n_ctx: int = 4096, n_threads: int | None = None, *, logits_all: bool = False) -> EngineSpec:
+        """How the pool loads this model: the GGUF, plus the run's GGUF LoRA for a tuned model."""
+        return EngineSpec(self.path, self.lora, n_ctx, logits_all, n_threads)
 
 
 def _tuned(home: Home, tenant_id: str) -> list[ModelEntry]:
@@ -50,7 +55,8 @@ def _tuned(home: Home, tenant_id: str) -> list[ModelEntry]:
     return entries
 
 
-def list_models(tenant_id: str | None = None, home: Home | None = None) -> list[ModelEntry]:
+def list_models(home: Home | None = None, tenant_id: str | None = None) -> list[ModelEntry]:
+    """Installed base models, plus the tenant's servable tuned models when a home and tenant are given."""
     entries = [
         ModelEntry(m.id, "ownllm", m.locate(), "base", f"pypi:{m.package}")
         for m in SHIPPED_MODELS.values()
@@ -61,8 +67,9 @@ def list_models(tenant_id: str | None = None, home: Home | None = None) -> list[
     return entries
 
 
-def resolve_model(model_id: str, tenant_id: str | None = None, home: Home | None = None) -> ModelEntry:
-    for entry in list_models(tenant_id, home):
+def resolve_model(home: Home | None, tenant_id: str | None, model_id: str) -> ModelEntry:
+    """A model the tenant may use, or `NotFound` (another tenant's tuned model is simply not there)."""
+    for entry in list_models(home, tenant_id):
         if entry.id == model_id:
             return entry
     raise NotFound(f"The model `{model_id}` does not exist or you do not have access to it.", param="model",

@@ -1,27 +1,13 @@
-"""Publish an index directory atomically: write into a staging folder, then swap it into place.
-
-A reader sees the previous complete index or the new complete one, never half of one.
-"""
+"""Loaded indexes kept in memory: a small per-process LRU (publishing them is `store.publish`)."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
-
-
-def publish_dir(target: Path, write: Callable[[Path], None]) -> None:
-    staging = target.with_name(f"{target.name}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    write(staging)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
 
 
 class LoadedCache(Generic[T]):

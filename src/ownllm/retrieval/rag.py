@@ -1,4 +1,4 @@
-"""Retrieval-augmented answers: search, pick the evidence sentences, ask the model, cite.
+"""Evidence for retrieval-augmented answers: search, pick the evidence sentences, cite.
 
 Small models answer far better from a few relevant sentences than from whole chunks
 (measured on 12 sample-company questions with SmolLM2-135M: 5/12 facts right from the top
@@ -11,25 +11,21 @@ citations are exactly the chunks those sentences came from, best evidence first.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ownllm.retrieval.search import SearchHit, search
 from ownllm.retrieval.tokenize import tokenize
 from ownllm.store.home import Home
+from ownllm.text import sentences
 
-NOT_FOUND_ANSWER = "Not found in the knowledge base."
 # E5 cosine between a question and an unrelated passage is often ~0.75; a related one ~0.85+
 DENSE_CONFIDENCE = 0.82
 SYSTEM_PROMPT = "Answer the question with the exact fact from the context."
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?])|(?<=[.])(?=\s)|\n")
 
 
-class ChatEngine(Protocol):
+class TokenCounter(Protocol):
     def count_tokens(self, text: str) -> int: ...
-
-    def chat(self, messages: list[dict[str, Any]], **kwargs: Any) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -39,26 +35,8 @@ class Evidence:
     overlap: int
 
 
-@dataclass
-class RagAnswer:
-    answer: str
-    hits: list[SearchHit]
-    evidence: list[Evidence] = field(default_factory=list)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    finish_reason: str = "stop"
-
-    @property
-    def citations(self) -> list[dict]:
-        return cited_chunks(self.evidence)
-
-
-def sentences(text: str) -> list[str]:
-    return [piece.strip() for piece in _SENTENCE_END.split(text) if piece and piece.strip()]
-
-
 def select_evidence(question: str, hits: list[SearchHit], max_sentences: int = 3,
-                    engine: ChatEngine | None = None, budget_tokens: int = 1500) -> list[Evidence]:
+                    engine: TokenCounter | None = None, budget_tokens: int = 1500) -> list[Evidence]:
     """The sentences sharing most terms with the question; ties go to the better-ranked chunk."""
     question_terms = set(tokenize(question))
     scored: list[tuple[float, Evidence]] = []
@@ -110,7 +88,7 @@ def augment_messages(messages: list[dict[str, Any]], evidence: list[Evidence]) -
     return out
 
 
-def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]], engine: ChatEngine, *,
+def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]], engine: TokenCounter, *,
                       corpus: str | int = "latest", top_k: int = 5) -> tuple[list[dict[str, Any]], list[Evidence]]:
     """Search with the last user turn; returns (messages to send to the model, evidence shown to it)."""
     question = last_user_text(messages)
@@ -119,19 +97,3 @@ def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]]
     if not evidence or not confident(evidence, hits):
         return messages, []
     return augment_messages(messages, evidence), evidence
-
-
-def ask(home: Home, tenant_id: str, question: str, engine: ChatEngine, *, corpus: str | int = "latest",
-        top_k: int = 5, max_tokens: int = 128) -> RagAnswer:
-    """Answer one question from the corpus; with nothing retrieved the answer says so plainly."""
-    messages, evidence = retrieve_for_chat(home, tenant_id, [{"role": "user", "content": question}], engine,
-                                           corpus=corpus, top_k=top_k)
-    if not evidence:
-        return RagAnswer(answer=NOT_FOUND_ANSWER, hits=[])
-    # one answer, not a loop: small models tend to repeat themselves after a blank line
-    completion = engine.chat(messages, max_tokens=max_tokens, temperature=0.0, stop=["\n\n"])
-    return RagAnswer(
-        answer=completion.text.strip(), hits=[item.hit for item in evidence], evidence=evidence,
-        prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
-        finish_reason=completion.finish_reason,
-    )

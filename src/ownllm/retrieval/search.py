@@ -95,6 +95,9 @@ def search(home: Home, tenant_id: str, query: str, *, corpus: str | int = "lates
            fusion: FusionConfig | None = None) -> list[SearchHit]:
     if not query or not query.strip():
         raise InvalidInput("query is empty: say what to search for", param="query")
+    if len(query) > home.settings.max_query_chars:
+        raise InvalidInput(f"query has {len(query)} characters; the limit is {home.settings.max_query_chars} "
+                           "(setting OWNLLM_MAX_QUERY_CHARS)", param="query", code="string_above_max_length")
     if not 1 <= top_k <= MAX_TOP_K:
         raise InvalidInput(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}", param="top_k")
     if mode not in ("hybrid", "lexical", "dense"):

@@ -1,29 +1,34 @@
 """Every error leaves the API in OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
 
-OpenAI clients parse that body to raise typed exceptions, so even validation failures
-and unexpected crashes are translated rather than left as FastAPI's default shape.
+OpenAI clients parse that body to raise typed exceptions, so validation failures and crashes are
+translated too. An unexpected exception becomes a 500 *without* closing the connection (the
+`CatchAll` middleware answers it instead of letting it reach the server), so a client's next
+pooled request still works.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ownllm.errors import OwnLLMError
+from ownllm.errors import Overloaded, OwnLLMError, RateLimited
 
 log = logging.getLogger("ownllm.serve")
 
 _TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
           404: "invalid_request_error", 405: "invalid_request_error", 409: "invalid_request_error",
           413: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error",
-          500: "server_error"}
+          500: "server_error", 503: "server_error"}
 
 
-def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict:
+def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
@@ -33,28 +38,71 @@ def error_response(status: int, message: str, *, type_: str | None = None, param
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def domain_error_response(exc: OwnLLMError) -> JSONResponse:
+    headers = {}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimited | Overloaded):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    return error_response(exc.status, exc.message, type_=exc.type, param=exc.param, code=exc.code,
+                          headers=headers or None)
+
+
+def _validation_param(error: dict[str, Any]) -> str | None:
+    parts = [str(part) for part in error.get("loc", []) if part not in ("body", "query", "path")]
+    # pydantic names union members (str, list[TextPart]) in locations; they mean nothing to a client
+    parts = [p for p in parts if not p.startswith(("list[", "function-", "str", "int", "float", "dict["))]
+    return ".".join(parts) or None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OwnLLMError)
     async def _domain(_: Request, exc: OwnLLMError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.message, type_=exc.type, param=exc.param, code=exc.code,
-                              headers=headers)
+        return domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        location = [str(part) for part in first.get("loc", []) if part != "body"]
-        param = ".".join(location) or None
-        message = f"{param}: {first.get('msg', 'invalid value')}" if param else first.get("msg", "invalid body")
-        return error_response(400, message, param=param, code="invalid_value")
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        param = _validation_param(first)
+        message = str(first.get("msg", "invalid body")).removeprefix("Value error, ")
+        if param:
+            message = f"{param}: {message}"
+        code = "string_above_max_length" if first.get("type") == "string_too_long" else "invalid_value"
+        return error_response(400, message, param=param, code=code)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "not_found" if exc.status_code == 404 else None
         return error_response(exc.status_code, str(exc.detail), code=code)
 
-    @app.exception_handler(Exception)
-    async def _crash(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return error_response(500, "The server had an error while processing your request.",
-                              code="internal_error")
+
+class CatchAll:
+    """Answer any exception that escaped the app with a 500 in OpenAI's shape, keeping the connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except OwnLLMError as exc:  # raised outside a route (a body too large while streaming in)
+            if not started:
+                await domain_error_response(exc)(scope, receive, send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                response = error_response(500, "The server had an error while processing your request.",
+                                          code="internal_error")
+                await response(scope, receive, send)

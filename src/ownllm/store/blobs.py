@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from ownllm.errors import PayloadTooLarge
+
 _CHUNK = 1 << 20
 
 
@@ -36,15 +38,23 @@ class BlobStore:
 
     def put_file(self, path: Path) -> tuple[str, int]:
         """Store a file's bytes; returns (sha256, size). Streams, so large files do not fill memory."""
+        with open(path, "rb") as src:
+            return self.put_stream(src)
+
+    def put_stream(self, src: BinaryIO, max_bytes: int | None = None) -> tuple[str, int]:
+        """Store what `src` yields; over `max_bytes`, nothing is kept and `PayloadTooLarge` is raised."""
         digest = hashlib.sha256()
         size = 0
         self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         try:
-            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            with os.fdopen(fd, "wb") as out:
                 for piece in iter(lambda: src.read(_CHUNK), b""):
                     digest.update(piece)
                     size += len(piece)
+                    if max_bytes is not None and size > max_bytes:
+                        raise PayloadTooLarge(f"the file is over the {max_bytes}-byte upload limit "
+                                              "(setting OWNLLM_MAX_UPLOAD_BYTES)", param="file")
                     out.write(piece)
             sha = digest.hexdigest()
             target = self.path_for(sha)
@@ -59,6 +69,15 @@ class BlobStore:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
             raise
+
+    def delete(self, sha256: str) -> bool:
+        """Remove a blob (its owner deleted the last file with these bytes); True if it was there."""
+        path = self.path_for(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def read_bytes(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()

@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
+from ownllm.store.statuses import EventType, FileStatus, JobStatus, ModelStatus
+
 
 def new_id(prefix: str) -> str:
     """Readable, globally unique ids (`file-…`, `cv_…`) so a log line says what it points at."""
@@ -49,7 +51,7 @@ class Tenant(Base):
     __tablename__ = "tenants"
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("tn_"))
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    # per-tenant configuration (cleaning steps, PII kinds, limits); see ingest/config.py
+    # per-tenant configuration (cleaning steps, PII kinds, limits); validated by store/tenant_settings.py
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -87,7 +89,7 @@ class File(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     detected_type: Mapped[str] = mapped_column(String(32))
     # received -> parsed | expanded | duplicate | failed | unsupported
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[str] = mapped_column(String(16), default=FileStatus.RECEIVED)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     # warnings worth a human look: type mismatch, macros present, hidden text, OCR used…
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -185,7 +187,7 @@ class Job(Base):
     tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     # queued -> running -> succeeded | failed | cancelled
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
     stage: Mapped[str | None] = mapped_column(String(64), default=None)
     current_item: Mapped[str | None] = mapped_column(String(1024), default=None)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -206,6 +208,7 @@ class JobEvent(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     level: Mapped[str] = mapped_column(String(8), default="info")
+    type: Mapped[str] = mapped_column(String(16), default=EventType.MESSAGE, server_default="message")
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
@@ -243,7 +246,7 @@ class TunedModel(Base):
     merged_path: Mapped[str | None] = mapped_column(String(1024), default=None)
     exports: Mapped[dict[str, Any]] = mapped_column(default=dict)  # format/quant -> path
     lineage: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="trained")  # trained | promoted | rejected
+    status: Mapped[str] = mapped_column(String(16), default=ModelStatus.TRAINED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

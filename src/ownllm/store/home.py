@@ -36,6 +36,27 @@ class Home:
                 out.write(secrets.token_bytes(32))
         return path.read_bytes()
 
+    def relative(self, path: Path | str) -> str:
+        """A path inside the home as the API may show it (relative); other paths are shown by name only."""
+        path = Path(path)
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
+    def absolute(self, relative: str) -> Path:
+        """The inverse of `relative`, refusing anything that would leave the home."""
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"{relative!r} is outside the home")
+        return path
+
+    def scrub(self, text: str) -> str:
+        """Replace the home's absolute path in a message meant for a tenant (job errors, events)."""
+        for root in {str(self.root), str(self.root.resolve())}:
+            text = text.replace(root, "$OWNLLM_HOME")
+        return text
+
     def close(self) -> None:
         self.catalog.dispose()
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import select
 
 from ownllm.errors import Conflict, InvalidInput, NotFound
 from ownllm.store.catalog import Tenant
 from ownllm.store.home import Home
+from ownllm.store.tenant_settings import TenantSettings, parse_tenant_settings
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
@@ -42,31 +44,37 @@ def list_tenants(home: Home) -> list[Tenant]:
         return list(session.scalars(select(Tenant).order_by(Tenant.created_at)))
 
 
-def get_settings(home: Home, tenant_id: str) -> dict:
+def tenant_settings(home: Home, tenant_id: str) -> TenantSettings:
+    """The tenant's validated settings (defaults for everything it never set)."""
     with home.catalog.session() as session:
         tenant = session.get(Tenant, tenant_id)
         if tenant is None:
             raise NotFound(f"tenant {tenant_id!r} does not exist")
-        return dict(tenant.settings or {})
+        return parse_tenant_settings(tenant.settings)
 
 
-def set_settings(home: Home, tenant_id: str, settings: dict) -> None:
-    """Validate, then store; a bad key or value is refused with its name, nothing is half-applied."""
-    from ownllm.ingest.cleaning.config import cleaning_config
-    from ownllm.ingest.limits import Limits
-    from ownllm.ingest.parsers.media_asr import chinese_script_converter
+def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(old)
+    for key, value in new.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
+            else value
+    return merged
 
-    unknown = set(settings) - {"cleaning", "limits", "speech_language", "chinese_script"}
-    if unknown:
-        raise InvalidInput(f"unknown setting(s): {', '.join(sorted(unknown))}", param="settings")
-    try:
-        cleaning_config(settings)
-        Limits().with_overrides(settings.get("limits"))
-        chinese_script_converter(settings.get("chinese_script", "simplified"))
-    except ValueError as exc:
-        raise InvalidInput(f"invalid settings: {exc}", param="settings") from exc
+
+def update_tenant_settings(home: Home, tenant_id: str, changes: dict[str, Any], *,
+                           replace: bool = False) -> TenantSettings:
+    """Merge `changes` into the stored settings (or replace them), validate the result, then store it.
+
+    A bad key or value is refused with its dotted name and nothing is stored, so a typo never
+    loses the settings a tenant already has.
+    """
+    if not isinstance(changes, dict):
+        raise InvalidInput("tenant settings must be a JSON object", param="settings")
     with home.catalog.session() as session:
         tenant = session.get(Tenant, tenant_id)
         if tenant is None:
             raise NotFound(f"tenant {tenant_id!r} does not exist")
-        tenant.settings = settings
+        merged = changes if replace else _merge(dict(tenant.settings or {}), changes)
+        parsed = parse_tenant_settings(merged)
+        tenant.settings = parsed.model_dump(exclude_unset=True)
+        return parsed

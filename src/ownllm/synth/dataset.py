@@ -15,8 +15,11 @@ from typing import Any
 from sqlalchemy import select
 
 from ownllm.errors import InvalidInput, NotFound
-from ownllm.store.catalog import Dataset
+from ownllm.store.catalog import Dataset, new_id
 from ownllm.store.home import Home
+from ownllm.synth.generate import SynthOutput
+from ownllm.synth.records import QAPair
+from ownllm.synth.source import SourceCorpus
 
 KINDS = ("sft", "raft", "cpt", "eval_heldout", "eval_train")
 
@@ -76,3 +79,39 @@ def dataset_records(dataset: Dataset, kind: str, limit: int | None = None) -> li
         raise InvalidInput(f"unknown dataset file {kind!r}; choose one of {', '.join(KINDS)}", param="kind")
     path = Path(dataset.path) / f"{kind}.jsonl"
     return read_jsonl(path, limit) if path.exists() else []
+
+
+def eval_record(pair: QAPair, names: dict[str, str]) -> dict[str, Any]:
+    return {"question": pair.question, "answer": pair.answer, "lang": pair.lang, "source": names[pair.document_id],
+            "document_id": pair.document_id, "chunk_id": pair.chunk_id, "generator": pair.generator}
+
+
+def write_dataset(home: Home, tenant_id: str, source: SourceCorpus, output: SynthOutput, config_info: dict[str, Any],
+                  job_id: str | None) -> Dataset:
+    """The run's records as a dataset folder (JSONL files and a manifest) plus its catalog row."""
+    names = {d.id: d.name for d in source.documents}
+    heldout = [eval_record(p, names) for p in output.heldout_pairs]
+    dataset_id = new_id("ds_")
+    folder = dataset_root(home, tenant_id) / dataset_id
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {
+        "generated": output.generated,
+        "filters": output.filters.as_dict(),
+        "sft": write_jsonl(folder / "sft.jsonl", output.sft),
+        "raft": write_jsonl(folder / "raft.jsonl", output.raft),
+        "cpt": write_jsonl(folder / "cpt.jsonl", output.cpt),
+        "eval_heldout": write_jsonl(folder / "eval_heldout.jsonl", heldout),
+        "eval_train": write_jsonl(folder / "eval_train.jsonl", [eval_record(p, names) for p in output.train_pairs]),
+        "documents": {"train": len(output.split.train), "heldout": len(output.split.heldout)},
+        "replay": output.replayed,
+    }
+    split_info = output.split.as_dict(names)
+    manifest = {"id": dataset_id, "tenant_id": tenant_id, "corpus_version_id": source.version_id,
+                "corpus_version": source.version_number, "config": config_info, "split": split_info,
+                "counts": counts}
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    with home.catalog.session() as session:
+        dataset = Dataset(id=dataset_id, tenant_id=tenant_id, corpus_version_id=source.version_id, job_id=job_id,
+                          path=str(folder), config=config_info, split=split_info, counts=counts)
+        session.add(dataset)
+    return dataset

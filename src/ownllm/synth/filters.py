@@ -11,10 +11,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ownllm.evaluate.metrics import text_units
 from ownllm.synth.records import QAPair
+from ownllm.text import question_lang, text_units
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 GROUNDING_MIN = 0.8
 
 
@@ -35,12 +34,6 @@ def grounded(answer: str, source: str) -> bool:
     return bool(units) and present / len(units) >= GROUNDING_MIN
 
 
-def text_lang(text: str) -> str:
-    cjk = len(_CJK.findall(text))
-    letters = sum(1 for ch in text if ch.isalpha())
-    return "zh" if letters and cjk / letters > 0.3 else "en"
-
-
 @dataclass
 class FilterReport:
     kept: int = 0
@@ -57,7 +50,7 @@ def filter_pairs(pairs: list[QAPair], chunk_text: dict[str, str], report: Filter
         reason = None
         if not 8 <= len(pair.question) <= 400 or not 1 <= len(pair.answer) <= 300:
             reason = "length"
-        elif pair.lang in ("zh", "en") and text_lang(pair.question) != pair.lang:
+        elif pair.lang in ("zh", "en") and question_lang(pair.question) != pair.lang:
             reason = "language"
         elif not grounded(pair.answer, chunk_text.get(pair.chunk_id, "")):
             reason = "ungrounded"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ownllm.retrieval.rag import sentences
 from ownllm.synth.records import chat_record, text_record
 from ownllm.synth.source import SourceChunk, SourceDocument
 from ownllm.synth.teacher import Teacher
+from ownllm.text import sentences
 
 CONTINUE_EN = "Continue this passage from \"{title}\":\n{head}"
 CONTINUE_ZH = "续写《{title}》中的这段文字：\n{head}"

@@ -1,7 +1,8 @@
 """Teacher Q/A: a chat model writes question/answer pairs for each chunk.
 
-The teacher is any OpenAI-compatible endpoint (`--teacher-url`), or by default our own
-base model loaded in-process through the same engine `ownllm serve` uses. Its replies are
+The teacher is any OpenAI-compatible endpoint the operator allows (`--teacher-url`, checked
+against the outbound allow-list: see `ownllm.outbound`), or by default our own base model
+in-process through the engine pool `ownllm serve` uses. Its replies are
 parsed leniently (JSON lines, a JSON list, or `Q:`/`A:` lines), and everything it writes
 still has to pass the grounding filter, because a small teacher invents freely.
 """
@@ -14,7 +15,11 @@ from typing import Any, Protocol
 
 import httpx
 
+from ownllm.config import Settings
 from ownllm.errors import InvalidInput
+from ownllm.inference.engine import SamplingParams
+from ownllm.inference.pool import EngineHandle
+from ownllm.outbound import check_outbound_url
 from ownllm.synth.records import QAPair
 from ownllm.synth.source import SourceChunk, SourceDocument
 
@@ -37,36 +42,54 @@ class Teacher(Protocol):
 
 
 class HttpTeacher:
-    """Any OpenAI-compatible `/chat/completions` endpoint."""
+    """Any OpenAI-compatible `/chat/completions` endpoint that the operator's allow-list admits.
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 120.0) -> None:
+    Errors name the teacher and the HTTP status, never the reply body: the body of a URL a
+    tenant chose must not come back to the tenant through a job error.
+    """
+
+    MAX_REPLY_BYTES = 1 << 20
+
+    def __init__(self, base_url: str, model: str, settings: Settings, api_key: str | None = None,
+                 timeout: float = 120.0) -> None:
+        check_outbound_url(base_url, settings, param="teacher_url")
         self.name = f"{model}@{base_url}"
         self._model = model
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, follow_redirects=False,
                                     headers={"Authorization": f"Bearer {api_key}"} if api_key else {})
 
     def complete(self, messages: list[dict[str, Any]]) -> str:
         body = {"model": self._model, "messages": messages, "temperature": 0.0, "max_tokens": 512}
         try:
-            response = self._client.post("/chat/completions", json=body)
+            with self._client.stream("POST", "/chat/completions", json=body) as response:
+                if response.status_code != 200:
+                    raise InvalidInput(f"teacher at {self.name} answered HTTP {response.status_code}",
+                                       param="teacher_url")
+                raw = b""
+                for piece in response.iter_bytes():
+                    raw += piece
+                    if len(raw) > self.MAX_REPLY_BYTES:
+                        raise InvalidInput(f"teacher at {self.name} sent a reply over 1 MB", param="teacher_url")
         except httpx.HTTPError as exc:
-            raise InvalidInput(f"teacher at {self.name} is unreachable: {exc}", param="teacher_url") from exc
-        if response.status_code != 200:
-            raise InvalidInput(f"teacher at {self.name} answered HTTP {response.status_code}: {response.text[:200]}",
-                               param="teacher_url")
-        return response.json()["choices"][0]["message"].get("content") or ""
+            raise InvalidInput(f"teacher at {self.name} is unreachable ({type(exc).__name__})",
+                               param="teacher_url") from exc
+        try:
+            return json.loads(raw)["choices"][0]["message"].get("content") or ""
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise InvalidInput(f"teacher at {self.name} did not answer in the chat completions shape",
+                               param="teacher_url") from exc
 
 
 class LocalTeacher:
-    """Our own base model, in-process (the model `ownllm serve` serves by default)."""
+    """A model of ours, in-process, through the engine pool."""
 
-    def __init__(self, engine: Any, name: str, max_tokens: int = 384) -> None:
+    def __init__(self, handle: EngineHandle, name: str, max_tokens: int = 384) -> None:
         self.name = name
-        self._engine = engine
-        self._max_tokens = max_tokens
+        self._handle = handle
+        self._params = SamplingParams(max_tokens=max_tokens, temperature=0.0)
 
     def complete(self, messages: list[dict[str, Any]]) -> str:
-        return self._engine.chat(messages, max_tokens=self._max_tokens, temperature=0.0).text
+        return self._handle.chat(messages, self._params).text
 
 
 def parse_pairs(reply: str) -> list[tuple[str, str]]:

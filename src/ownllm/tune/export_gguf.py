@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ownllm.errors import InvalidInput
+from ownllm.inference.llamacpp import quantize_gguf
 from ownllm.tune.gguf_map import gguf_name, heads_for, permute_rows
 
 QUANTS = ("f16", "q8_0", "q4_k_m")
@@ -119,15 +120,7 @@ def _finish(writer: object) -> None:
 
 
 def llama_quantize(source: Path, out_path: Path, quant: str) -> Path:
-    import llama_cpp
-
-    ftype = {"q4_k_m": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M, "q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0}[quant]
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = ftype
-    params.nthread = 0
-    status = llama_cpp.llama_model_quantize(str(source).encode(), str(out_path).encode(), params)
-    if status != 0:
-        raise InvalidInput(f"llama.cpp could not quantize {source.name} to {quant} (status {status})", param="quant")
+    quantize_gguf(source, out_path, quant)
     return out_path
 
 

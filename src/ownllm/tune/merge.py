@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ownllm.retrieval.artifacts import publish_dir
+from ownllm.store.publish import publish_dir
 
 
 def merge_adapter(peft_model: Any, tokenizer: Any, out_dir: Path) -> Path:

@@ -6,6 +6,7 @@ because a silently ignored typo in a hyper-parameter costs a whole training run.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ownllm.errors import InvalidInput
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 LLAMA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
 
@@ -95,14 +97,20 @@ def _apply_override(data: dict[str, Any], dotted: str, value: Any) -> None:
         target[parts[-1]] = value
 
 
-def load_recipe(ref: str | Path, overrides: dict[str, Any] | None = None) -> Recipe:
-    """A recipe by name (`sft-lora`) or path, with dotted-key overrides applied before validation."""
-    path = Path(ref)
-    if not path.suffix:
-        path = RECIPES_DIR / f"{ref}.yaml"
-        if not path.exists():
-            raise InvalidInput(f"unknown recipe {str(ref)!r}; available: {', '.join(available_recipes())}",
-                               param="recipe")
+def load_recipe(name: str, overrides: dict[str, Any] | None = None) -> Recipe:
+    """A shipped recipe by **name** (`sft-lora`), with dotted-key overrides applied before validation.
+
+    Never a path: names come from API callers, and a path would let them probe and read the
+    server's files. An operator's own YAML goes through `read_recipe_file` (the CLI).
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name not in available_recipes():
+        raise InvalidInput(f"unknown recipe {str(name)[:80]!r}; available: {', '.join(available_recipes())}",
+                           param="recipe")
+    return read_recipe_file(RECIPES_DIR / f"{name}.yaml", overrides)
+
+
+def read_recipe_file(path: Path, overrides: dict[str, Any] | None = None) -> Recipe:
+    """A recipe YAML from the operator's own disk (`ownllm tune --recipe-file`)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:

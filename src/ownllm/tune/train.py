@@ -19,13 +19,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from ownllm.errors import Cancelled
 from ownllm.tune.checkpoints import list_checkpoints, load_checkpoint, save_checkpoint
 from ownllm.tune.data import IGNORE, Block, collate
 from ownllm.tune.recipe import Recipe
-
-
-class Cancelled(Exception):
-    """Raised between steps when the run's job was cancelled."""
 
 
 @dataclass
@@ -167,7 +164,7 @@ class LoraTrainer:
                 scheduler.load_state_dict(restored["scheduler"])
             for step in range(first, total):
                 if self.should_stop is not None and self.should_stop():
-                    raise Cancelled()
+                    raise Cancelled("the tuning run was cancelled between steps")
                 t0 = time.perf_counter()
                 micro = step_blocks(blocks, recipe, stage, step)
                 batches = [collate(group, self.pad_id) for group in micro]

@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from ownllm.inference.engine import EngineSpec
+from ownllm.inference.pool import EngineHandle, shared_pool
+
 FIXED_PROMPTS = [
     "What does Veltrano Mobility sell?",
     "Write one sentence about electric bikes.",
@@ -42,20 +45,17 @@ def torch_greedy(model: Any, ids: list[int], n: int) -> list[int]:
     return out[0, len(ids):].tolist()
 
 
-def open_llama(path: Path, lora: Path | None = None) -> Any:
-    from llama_cpp import Llama
-
-    return Llama(model_path=str(path), lora_path=str(lora) if lora else None, n_ctx=512, logits_all=True,
-                 seed=0, verbose=False, n_threads=2)
-
-
-def llama_logits(llm: Any, ids: list[int]) -> np.ndarray:
-    llm.reset()
-    llm.eval(ids)
-    return np.array(llm.scores[: len(ids)])
+def open_llama(path: Path, lora: Path | None = None) -> EngineHandle:
+    """An engine that keeps every position's logits, from the process's engine pool."""
+    return shared_pool().handle(EngineSpec(Path(path), Path(lora) if lora else None, n_ctx=512, logits_all=True,
+                                           n_threads=2))
 
 
-def llama_greedy(llm: Any, ids: list[int], n: int, eos: int | None) -> list[int]:
+def llama_logits(llm: EngineHandle, ids: list[int]) -> np.ndarray:
+    return llm.logits(list(ids))
+
+
+def llama_greedy(llm: EngineHandle, ids: list[int], n: int, eos: int | None) -> list[int]:
     tokens = list(ids)
     out: list[int] = []
     for _ in range(n):

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ownllm.ingest.cleaning.config import PiiConfig
+from ownllm.store.tenant_settings import PiiConfig
 
 ROLE_MAILBOXES = frozenset({
     "support", "info", "sales", "service", "contact", "help", "hello", "press", "admin", "office", "hr", "jobs",

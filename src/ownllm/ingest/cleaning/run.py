@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ownllm.ingest.cleaning.boilerplate import remove_running_lines
-from ownllm.ingest.cleaning.config import CleaningConfig
 from ownllm.ingest.cleaning.normalize import normalize_text
 from ownllm.ingest.cleaning.pii import RedactedSpan, redact
 from ownllm.ingest.cleaning.quality import rejection_reason
 from ownllm.ingest.parsed import Block, ParsedDocument
+from ownllm.store.tenant_settings import CleaningConfig
 
 
 @dataclass

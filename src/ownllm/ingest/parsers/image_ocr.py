@@ -22,9 +22,10 @@ from PIL import Image, ImageOps, ImageSequence
 from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, table_to_markdown
 from ownllm.ingest.parsers.ocr_tables import TableGrid, TextBox, fill, find_tables, group_lines
 from ownllm.ingest.parsers.options import ParseOptions
+from ownllm.text import UNSPACED_CLASS
 
 _engine = None
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CJK = re.compile(f"[{UNSPACED_CLASS}]")
 
 
 @dataclass

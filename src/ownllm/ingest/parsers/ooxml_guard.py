@@ -13,14 +13,14 @@ import zipfile
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from ownllm.ingest.limits import Limits
 from ownllm.ingest.parsed import ParseError
 from ownllm.ingest.parsers.zip_limits import open_capped_zip
+from ownllm.store.tenant_settings import IngestLimits
 
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 
-def check_package(data: bytes, kind: str, limits: Limits) -> tuple[zipfile.ZipFile, list[str]]:
+def check_package(data: bytes, kind: str, limits: IngestLimits) -> tuple[zipfile.ZipFile, list[str]]:
     """Return the opened package and flags; raise ParseError for anything unsafe or broken."""
     package, members = open_capped_zip(data, kind.upper(), "parts", limits)
     flags: list[str] = []

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ownllm.ingest.limits import Limits
+from ownllm.store.tenant_settings import IngestLimits
 
 
 @dataclass(frozen=True)
 class ParseOptions:
-    limits: Limits = field(default_factory=Limits)
+    limits: IngestLimits = field(default_factory=IngestLimits)
     model_cache: Path = Path("/tmp/ownllm-models")
     speech_language: str | None = None  # None: detect per file
     chinese_script: str = "simplified"  # Chinese transcripts: simplified | traditional | as-recognized

@@ -9,11 +9,11 @@ from __future__ import annotations
 import io
 import zipfile
 
-from ownllm.ingest.limits import Limits
 from ownllm.ingest.parsed import ParseError
+from ownllm.store.tenant_settings import IngestLimits
 
 
-def open_capped_zip(data: bytes, label: str, member_word: str, limits: Limits) -> tuple[zipfile.ZipFile,
+def open_capped_zip(data: bytes, label: str, member_word: str, limits: IngestLimits) -> tuple[zipfile.ZipFile,
                                                                                          list[zipfile.ZipInfo]]:
     try:
         package = zipfile.ZipFile(io.BytesIO(data))

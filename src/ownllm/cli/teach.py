@@ -1,7 +1,4 @@
-"""CLI commands for the teach-the-model path: `synth`, `tune`, `export`.
-
-Kept apart from `cli.py` so each file stays readable; they register on the same Typer app.
-"""
+"""Teaching the model: `ownllm synth`, `tune`, `export`, `eval`."""
 
 from __future__ import annotations
 
@@ -12,14 +9,11 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import TextColumn
 from rich.table import Table
 
-from ownllm.cli import _fail, _home, _tenant_id, app, console, err
-from ownllm.errors import OwnLLMError
-
-_BAR = [TextColumn("[bold]{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.fields[item]}")]
+from ownllm.cli.app import app, console, err, home, progress_bar, tenant_id
+from ownllm.store.statuses import EventType, JobStatus
 
 
 def _parse_sets(values: list[str] | None) -> dict[str, Any]:
@@ -31,6 +25,10 @@ def _parse_sets(values: list[str] | None) -> dict[str, Any]:
             raise typer.BadParameter(f"--set expects key=value, got {item!r}")
         overrides[key.strip()] = yaml.safe_load(value)
     return overrides
+
+
+def _show_progress(progress: Any, task: Any) -> Any:
+    return lambda d, t, s, i: progress.update(task, completed=d, total=t, stage=s or "", item=i or "")
 
 
 @app.command()
@@ -53,36 +51,27 @@ def synth(
     from ownllm.synth.dataset import dataset_records, get_dataset, list_datasets
     from ownllm.synth.run import synthesize
 
-    home = _home()
-    tenant_id = _tenant_id(home, tenant)
-    try:
-        if action == "show":
-            found = get_dataset(home, tenant_id, dataset)
-            for record in dataset_records(found, kind, limit):
-                print(json.dumps(record, ensure_ascii=False))
-            return
-        if action == "list":
-            table = Table("dataset", "corpus version", "sft", "raft", "cpt", "held-out q", "created")
-            for d in list_datasets(home, tenant_id):
-                c = d.counts
-                table.add_row(d.id, d.corpus_version_id, str(c.get("sft")), str(c.get("raft")), str(c.get("cpt")),
-                              str(c.get("eval_heldout")), d.created_at.isoformat(timespec="seconds"))
-            console.print(table)
-            return
-        if action != "run":
-            raise typer.BadParameter(f"unknown action {action!r}: use run, show or list")
-        config = SynthConfig(teacher=teacher or bool(teacher_url), teacher_url=teacher_url,
-                             teacher_model=teacher_model, heldout_fraction=heldout, seed=seed, max_chunks=max_chunks)
-        with Progress(*_BAR, console=err) as progress:
-            task = progress.add_task("synth", total=None, stage="synth", item="")
-            from ownllm.jobs.tracker import JobTracker
-
-            tracker = JobTracker.create(home, "synth", tenant_id, params=config.model_dump(),
-                                        on_progress=lambda d, t, s, i: progress.update(
-                                            task, completed=d, total=t, stage=s or "", item=i or ""))
-            made = synthesize(home, tenant_id, config, corpus, tracker=tracker)
-    except OwnLLMError as exc:
-        _fail(exc)
+    opened = home()
+    owner = tenant_id(opened, tenant)
+    if action == "show":
+        for record in dataset_records(get_dataset(opened, owner, dataset), kind, limit):
+            print(json.dumps(record, ensure_ascii=False))
+        return
+    if action == "list":
+        table = Table("dataset", "corpus version", "sft", "raft", "cpt", "held-out q", "created")
+        for d in list_datasets(opened, owner):
+            c = d.counts
+            table.add_row(d.id, d.corpus_version_id, str(c.get("sft")), str(c.get("raft")), str(c.get("cpt")),
+                          str(c.get("eval_heldout")), d.created_at.isoformat(timespec="seconds"))
+        console.print(table)
+        return
+    if action != "run":
+        raise typer.BadParameter(f"unknown action {action!r}: use run, show or list")
+    config = SynthConfig(teacher=teacher or bool(teacher_url), teacher_url=teacher_url, teacher_model=teacher_model,
+                         heldout_fraction=heldout, seed=seed, max_chunks=max_chunks)
+    with progress_bar() as progress:
+        task = progress.add_task("synth", total=None, stage="synth", item="")
+        made = synthesize(opened, owner, config, corpus, on_progress=_show_progress(progress, task))
     c = made.counts
     console.print(f"dataset [bold]{made.id}[/bold]: {c['sft']} SFT, {c['raft']} RAFT, {c['cpt']} CPT records; "
                   f"{c['eval_heldout']} held-out and {c['eval_train']} train-document questions")
@@ -91,12 +80,38 @@ def synth(
     console.print(f"held out: {', '.join(made.split['heldout_documents']) or 'none'}")
 
 
+def _tune_status(opened: Any, owner: str, action: str, job_id: str | None) -> None:
+    from ownllm.jobs.tracker import cancel_job, get_job, job_events
+    from ownllm.tune.run import JOB_KIND
+
+    if not job_id:
+        raise typer.BadParameter(f"{action} needs the run's job id")
+    found = cancel_job(opened, job_id, owner, JOB_KIND) if action == "cancel" else get_job(opened, job_id, owner)
+    console.print(f"{found.id}: {found.status} ({found.progress_done}/{found.progress_total})")
+    for event in job_events(opened, found.id, EventType.STEP)[-5:]:
+        console.print(f"  step {event.data.get('step')}: loss {event.data.get('loss')}", highlight=False)
+    if found.result.get("fine_tuned_model"):
+        console.print(f"model {found.result['fine_tuned_model']}; curve {found.result.get('loss_curve')}")
+
+
+def _tune_list(opened: Any, owner: str) -> None:
+    from ownllm.models.registry import list_models
+
+    table = Table("model", "status", "served as", "lineage")
+    for entry in list_models(opened, owner):
+        if entry.kind == "tuned":
+            served = f"{entry.path.name} + {entry.lora.name}" if entry.lora else entry.path.name
+            table.add_row(entry.id, entry.status, served, entry.source)
+    console.print(table)
+
+
 @app.command()
 def tune(
     tenant: str,
     action: Annotated[str, typer.Argument(help="run | list | status | cancel")] = "run",
     job_id: Annotated[str | None, typer.Argument(help="for status/cancel: the run's job id")] = None,
-    recipe: Annotated[str, typer.Option(help="recipe name or YAML path")] = "sft-lora",
+    recipe: Annotated[str, typer.Option(help="a shipped recipe's name")] = "sft-lora",
+    recipe_file: Annotated[Path | None, typer.Option(help="your own recipe YAML instead")] = None,
     model: Annotated[str | None, typer.Option(help="base model id or local HF folder")] = None,
     dataset: Annotated[str, typer.Option(help="synth dataset id or latest")] = "latest",
     training_file: Annotated[Path | None, typer.Option(help="train on this JSONL instead of a dataset")] = None,
@@ -108,53 +123,35 @@ def tune(
     merge: Annotated[bool, typer.Option(help="also write a merged (adapter folded in) model")] = False,
 ) -> None:
     """Fine-tune a LoRA adapter on a synth dataset (live loss), list runs, show one, or cancel it."""
-    from ownllm.jobs.tracker import cancel_job, get_job, job_events
     from ownllm.models.hub import DEFAULT_MODEL_ID
     from ownllm.tune.run import TuneRequest
     from ownllm.tune.run import tune as run_tune
 
-    home = _home()
-    tenant_id = _tenant_id(home, tenant)
-    try:
-        if action in ("status", "cancel"):
-            if not job_id:
-                raise typer.BadParameter(f"{action} needs the run's job id")
-            found = cancel_job(home, job_id, tenant_id) if action == "cancel" else get_job(home, job_id, tenant_id)
-            console.print(f"{found.id}: {found.status} ({found.progress_done}/{found.progress_total})")
-            steps = [e for e in job_events(home, found.id) if e.message == "step"]
-            for event in steps[-5:]:
-                console.print(f"  step {event.data.get('step')}: loss {event.data.get('loss')}", highlight=False)
-            if found.result.get("fine_tuned_model"):
-                console.print(f"model {found.result['fine_tuned_model']}; curve {found.result.get('loss_curve')}")
-            return
-        if action == "list":
-            from ownllm.models.registry import list_models
+    opened = home()
+    owner = tenant_id(opened, tenant)
+    if action in ("status", "cancel"):
+        _tune_status(opened, owner, action, job_id)
+        return
+    if action == "list":
+        _tune_list(opened, owner)
+        return
+    if action != "run":
+        raise typer.BadParameter(f"unknown action {action!r}: use run, list, status or cancel")
+    overrides = _parse_sets(set_)
+    if max_steps:
+        overrides["stages.*.max_steps"] = max_steps
+    request = TuneRequest(recipe=recipe, recipe_file=recipe_file, base_model=model or DEFAULT_MODEL_ID,
+                          dataset=dataset, training_file=training_file, overrides=overrides, suffix=suffix,
+                          merge=merge)
+    with progress_bar(TextColumn("loss {task.fields[loss]}")) as progress:
+        task = progress.add_task("tune", total=None, stage="prepare", item="", loss="-")
 
-            table = Table("model", "status", "served as", "lineage")
-            for entry in list_models(tenant_id, home):
-                if entry.kind == "tuned":
-                    served = f"{entry.path.name} + {entry.lora.name}" if entry.lora else entry.path.name
-                    table.add_row(entry.id, entry.status, served, entry.source)
-            console.print(table)
-            return
-        if action != "run":
-            raise typer.BadParameter(f"unknown action {action!r}: use run, list, status or cancel")
-        overrides = _parse_sets(set_)
-        if max_steps:
-            overrides["stages.*.max_steps"] = max_steps
-        request = TuneRequest(recipe=recipe, base_model=model or DEFAULT_MODEL_ID, dataset=dataset,
-                              training_file=training_file, overrides=overrides, suffix=suffix, merge=merge)
-        with Progress(*_BAR, TextColumn("loss {task.fields[loss]}"), console=err) as progress:
-            task = progress.add_task("tune", total=None, stage="prepare", item="", loss="-")
+        def show(info: Any) -> None:
+            progress.update(task, completed=info.step, total=info.total, stage=f"{info.method}",
+                            item=f"{info.tokens_per_s:.0f} tok/s", loss=f"{info.loss:.3f}")
 
-            def show(info: Any) -> None:
-                progress.update(task, completed=info.step, total=info.total, stage=f"{info.method}",
-                                item=f"{info.tokens_per_s:.0f} tok/s", loss=f"{info.loss:.3f}")
-
-            outcome = run_tune(home, tenant_id, request, on_step=show)
-    except OwnLLMError as exc:
-        _fail(exc)
-    if outcome.status != "succeeded":
+        outcome = run_tune(opened, owner, request, on_step=show)
+    if outcome.status != JobStatus.SUCCEEDED:
         console.print(f"run {outcome.job_id}: {outcome.status}")
         raise typer.Exit(1)
     result = outcome.result
@@ -179,15 +176,12 @@ def export(
     if format_ != "gguf":
         err.print(f"[red]error:[/red] unknown format {format_!r}; only gguf is supported")
         raise typer.Exit(1)
-    home = _home()
-    try:
-        path = export_model(home, model, quant)
-        console.print(f"{model} → {path} ({path.stat().st_size / 1e6:.0f} MB, {quant})")
-        if adapter:
-            lora = export_adapter(home, model)
-            console.print(f"adapter → {lora} ({lora.stat().st_size / 1e6:.1f} MB)")
-    except OwnLLMError as exc:
-        _fail(exc)
+    opened = home()
+    path = export_model(opened, model, quant)
+    console.print(f"{model} → {path} ({path.stat().st_size / 1e6:.0f} MB, {quant})")
+    if adapter:
+        lora = export_adapter(opened, model)
+        console.print(f"adapter → {lora} ({lora.stat().st_size / 1e6:.1f} MB)")
 
 
 def print_eval_table(report: dict) -> None:
@@ -225,20 +219,13 @@ def eval_(
 ) -> None:
     """Base vs base+RAG vs tuned vs tuned+RAG on held-out and training-document questions; promotion gate."""
     from ownllm.evaluate.run import EvalRequest, evaluate
-    from ownllm.jobs.tracker import JobTracker
 
-    home = _home()
-    tenant_id = _tenant_id(home, tenant)
-    try:
-        with Progress(*_BAR, console=err) as progress:
-            task = progress.add_task("eval", total=None, stage="eval", item="")
-            tracker = JobTracker.create(home, "eval", tenant_id, params={"models": model, "dataset": dataset},
-                                        on_progress=lambda d, t, s, i: progress.update(
-                                            task, completed=d, total=t, stage=s or "", item=i or ""))
-            outcome = evaluate(home, tenant_id, EvalRequest(models=model, dataset=dataset, questions_file=questions,
-                                                            limit=limit), tracker=tracker)
-    except OwnLLMError as exc:
-        _fail(exc)
+    opened = home()
+    owner = tenant_id(opened, tenant)
+    request = EvalRequest(models=model, dataset=dataset, questions_file=questions, limit=limit)
+    with progress_bar() as progress:
+        task = progress.add_task("eval", total=None, stage="eval", item="")
+        outcome = evaluate(opened, owner, request, on_progress=_show_progress(progress, task))
     if as_json:
         print(json.dumps({k: v for k, v in outcome.report.items() if k != "rows"}, ensure_ascii=False))
         return

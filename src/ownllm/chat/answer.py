@@ -1,0 +1,157 @@
+"""`answer()`: resolve the model, retrieve evidence when asked to, render and check the exact prompt,
+generate. `prepare_answer()` does everything but the generation, so the API can stream the same
+prepared answer that `answer()` would have collected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from ownllm.chat.policy import KNOWLEDGE_STOP, not_found_answer
+from ownllm.config import Settings
+from ownllm.errors import InvalidInput
+from ownllm.inference.engine import Completion, Message, SamplingParams, TokenDelta
+from ownllm.inference.pool import EngineHandle, EnginePool, TokenStream
+from ownllm.models.registry import ModelEntry, resolve_model
+from ownllm.retrieval.rag import Evidence, cited_chunks, last_user_text, retrieve_for_chat
+from ownllm.store.home import Home
+
+DEFAULT_MAX_TOKENS = 256
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Ground the answer in the tenant's corpus: which version and how many passages to search."""
+
+    corpus: str | int = "latest"
+    top_k: int = 5
+
+
+@dataclass
+class AnswerRequest:
+    model: str
+    messages: list[Message]
+    max_tokens: int | None = None  # None: DEFAULT_MAX_TOKENS, or what still fits the context
+    temperature: float = 0.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] | None = None  # None: the policy's default (one paragraph for grounded answers)
+    seed: int | None = None
+    knowledge: Knowledge | None = None
+
+
+@dataclass
+class Answer:
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    citations: list[dict] | None = None  # None when no knowledge was asked for
+    not_found: bool = False
+    model: str = ""
+
+    @property
+    def usage(self) -> dict[str, int]:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens}
+
+
+@dataclass
+class PreparedAnswer:
+    model: ModelEntry
+    handle: EngineHandle
+    prompt: list[int]
+    params: SamplingParams
+    citations: list[dict] | None
+    evidence: list[Evidence] = field(default_factory=list)
+    fixed_text: str | None = None  # said without generating (nothing to ground on)
+
+    def stream(self, loop: asyncio.AbstractEventLoop | None = None) -> TokenStream:
+        """Start generating; a fixed answer comes back as one delta with its exact token count."""
+        if self.fixed_text is None:
+            return self.handle.stream(self.prompt, self.params, loop)
+        stream = TokenStream(len(self.prompt), loop)
+        stream.put(TokenDelta(self.fixed_text))
+        stream.put(TokenDelta("", "stop", self.handle.count_tokens(self.fixed_text)))
+        stream.end()
+        return stream
+
+    def finish(self, completion: Completion) -> Answer:
+        text = completion.text.strip() if self.citations is not None else completion.text
+        return Answer(text, completion.finish_reason, completion.prompt_tokens, completion.completion_tokens,
+                      self.citations, self.fixed_text is not None, self.model.id)
+
+    def complete(self) -> Answer:
+        return self.finish(self.stream().collect())
+
+    async def complete_async(self) -> Answer:
+        return self.finish(await self.stream(asyncio.get_running_loop()).collect_async())
+
+
+def _check_messages(messages: list[Message], settings: Settings) -> None:
+    if not messages:
+        raise InvalidInput("messages must hold at least one message", param="messages")
+    total = sum(len(str(m.get("content") or "")) for m in messages)
+    if total > settings.max_message_chars:
+        raise InvalidInput(f"messages hold {total} characters; the limit is {settings.max_message_chars} "
+                           "(setting OWNLLM_MAX_MESSAGE_CHARS)", param="messages", code="string_above_max_length")
+
+
+def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: AnswerRequest) -> PreparedAnswer:
+    """Everything before generation; raises 4xx-shaped errors before any stream has started."""
+    settings = home.settings
+    _check_messages(request.messages, settings)
+    entry = resolve_model(home, tenant_id, request.model)
+    handle = pool.handle(entry.spec(settings.n_ctx, settings.n_threads))
+    messages = request.messages
+    citations: list[dict] | None = None
+    evidence: list[Evidence] = []
+    fixed_text = None
+    stop = request.stop
+    if request.knowledge is not None:
+        question = last_user_text(messages)
+        if len(question) > settings.max_query_chars:
+            raise InvalidInput(f"the question used to search the knowledge base has {len(question)} characters; "
+                               f"the limit is {settings.max_query_chars}", param="messages",
+                               code="string_above_max_length")
+        augmented, evidence = retrieve_for_chat(home, tenant_id, messages, handle,
+                                                corpus=request.knowledge.corpus, top_k=request.knowledge.top_k)
+        citations = cited_chunks(evidence)
+        if evidence:
+            messages = augmented
+        else:
+            fixed_text = not_found_answer(question)
+        stop = KNOWLEDGE_STOP if stop is None else stop
+    prompt = handle.chat_prompt(messages)
+    max_tokens = _token_budget(request.max_tokens, len(prompt), handle.n_ctx)
+    params = SamplingParams(max_tokens, request.temperature, request.top_p, tuple(stop or ()), request.seed)
+    return PreparedAnswer(entry, handle, prompt, params, citations, evidence, fixed_text)
+
+
+def _token_budget(asked: int | None, prompt_tokens: int, n_ctx: int) -> int:
+    room = n_ctx - prompt_tokens
+    if asked is None:
+        if room < 1:
+            raise InvalidInput(f"This model's maximum context length is {n_ctx} tokens; the messages use "
+                               f"{prompt_tokens}.", param="messages", code="context_length_exceeded")
+        return min(DEFAULT_MAX_TOKENS, room)
+    if prompt_tokens + asked > n_ctx:
+        raise InvalidInput(f"This model's maximum context length is {n_ctx} tokens; the messages use "
+                           f"{prompt_tokens} and max_tokens asks for {asked} more.", param="messages",
+                           code="context_length_exceeded")
+    return asked
+
+
+def answer(home: Home, pool: EnginePool, tenant_id: str, request: AnswerRequest) -> Answer:
+    """The answer the API, `ownllm ask` and evaluation all give to the same request."""
+    return prepare_answer(home, pool, tenant_id, request).complete()
+
+
+def plain_messages(items: list[dict[str, Any]]) -> list[Message]:
+    """Role and text only, as chat templates want them (`developer` is a system turn)."""
+    out = []
+    for item in items:
+        role = "system" if item.get("role") == "developer" else item.get("role")
+        out.append({"role": role, "content": item.get("content") or ""})
+    return out

@@ -1,0 +1,239 @@
+"""llama.cpp through llama-cpp-python: GGUF models (and GGUF LoRA adapters) on CPU.
+
+This module is the only place in ownllm that opens llama.cpp: serving, RAG, synth teachers,
+evaluation (perplexity), export checks and the ingest token counter all come through here.
+Generation is our own loop over `Llama.generate`, so stop strings, cancellation between tokens
+and exact token counts are handled the same way for every caller.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import random
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ownllm.errors import InvalidInput
+from ownllm.inference.chat_template import ChatTemplate, Segment
+from ownllm.inference.engine import (
+    FINISH_CANCELLED,
+    FINISH_LENGTH,
+    FINISH_STOP,
+    EngineSpec,
+    Message,
+    SamplingParams,
+    TokenDelta,
+)
+
+_ZERO_WIDTH = "\u200b"
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence native code writing straight to file descriptor 2 (llama.cpp's load chatter)."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _metadata_int(metadata: dict[str, str], suffix: str, default: int) -> int:
+    for key, value in metadata.items():
+        if key.endswith(suffix):
+            with contextlib.suppress(ValueError):
+                return int(value)
+    return default
+
+
+class LlamaCppEngine:
+    def __init__(self, spec: EngineSpec) -> None:
+        from llama_cpp import Llama
+
+        self.spec = spec
+        with quiet_native_stderr():
+            self._llama = Llama(
+                model_path=str(spec.model_path), lora_path=str(spec.lora_path) if spec.lora_path else None,
+                n_ctx=spec.n_ctx, n_threads=spec.n_threads or max(1, os.cpu_count() or 1),
+                logits_all=spec.logits_all, seed=0, verbose=False,
+            )
+        self.n_ctx = self._llama.n_ctx()
+        metadata = dict(self._llama.metadata)
+        model = self._llama._model
+        self._bos_text = model.token_get_text(self._llama.token_bos()) if self._llama.token_bos() >= 0 else ""
+        eos_text = model.token_get_text(self._llama.token_eos()) if self._llama.token_eos() >= 0 else ""
+        self.template = ChatTemplate(metadata.get("tokenizer.chat_template"), self._bos_text, eos_text)
+        self._metadata = metadata
+        self._control_texts: list[str] | None = None
+        self._control_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ tokens (any thread)
+    def _tokenize(self, text: str, *, bos: bool = False, special: bool = False) -> list[int]:
+        return self._llama.tokenize(text.encode("utf-8"), add_bos=bos, special=special)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenize(text))
+
+    def control_texts(self) -> list[str]:
+        """The text of every control token (`<|im_end|>`, `<s>`…), longest first."""
+        with self._control_lock:
+            if self._control_texts is None:
+                import llama_cpp
+
+                vocab = self._llama._model.vocab
+                found = {self._llama._model.token_get_text(token) for token in range(self._llama.n_vocab())
+                         if llama_cpp.llama_vocab_is_control(vocab, token)}
+                self._control_texts = sorted((t for t in found if t), key=len, reverse=True)
+            return self._control_texts
+
+    def neutralize(self, text: str) -> str:
+        """Break every control-token string in `text` with a zero-width space, so it stays plain text."""
+        for token_text in self.control_texts():
+            if token_text in text:
+                text = text.replace(token_text, token_text[:1] + _ZERO_WIDTH + token_text[1:])
+        return text
+
+    def chat_prompt(self, messages: list[Message]) -> list[int]:
+        segments = self.template.segments(messages, self.neutralize)
+        return self._tokens_of(segments)
+
+    def _tokens_of(self, segments: list[Segment]) -> list[int]:
+        rendered_start = segments[0].text if segments else ""
+        tokens: list[int] = []
+        for index, segment in enumerate(segments):
+            first = index == 0 and not (self._bos_text and rendered_start.startswith(self._bos_text))
+            if segment.text:
+                tokens += self._tokenize(segment.text, bos=first, special=not segment.is_content)
+        return tokens
+
+    def text_prompt(self, text: str) -> list[int]:
+        return self._tokenize(text, bos=True)
+
+    # ------------------------------------------------------------------ decoding (worker thread only)
+    def generate(self, prompt: list[int], params: SamplingParams,
+                 should_stop: Callable[[], bool]) -> Iterator[TokenDelta]:
+        import llama_cpp
+
+        if len(prompt) >= self.n_ctx:
+            raise InvalidInput(f"the prompt has {len(prompt)} tokens; this model's context is {self.n_ctx}",
+                               param="messages", code="context_length_exceeded")
+        llama = self._llama
+        llama.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
+        vocab = llama._model.vocab
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        stops = [s for s in params.stop if s]
+        hold = max((len(s) for s in stops), default=1) - 1
+        text, sent, generated = "", 0, 0
+        budget = min(params.max_tokens, self.n_ctx - len(prompt))
+        finish = FINISH_LENGTH
+        for token in llama.generate(prompt, top_k=40, top_p=params.top_p, min_p=0.05, temp=params.temperature,
+                                    repeat_penalty=1.0):
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                finish = FINISH_STOP
+                break
+            generated += 1
+            text += decoder.decode(llama.detokenize([token]))
+            cut = _first_stop(text, stops, max(0, sent - hold))
+            if cut is not None:
+                text, finish = text[:cut], FINISH_STOP
+                break
+            safe = len(text) - hold if stops else len(text)
+            if safe > sent:
+                yield TokenDelta(text[sent:safe])
+                sent = safe
+            if generated >= budget:
+                break
+            if should_stop():
+                finish = FINISH_CANCELLED
+                break
+        text += decoder.decode(b"", final=True) if finish != FINISH_STOP or not stops else ""
+        yield TokenDelta(text[sent:], finish, generated)
+
+    def logits(self, tokens: list[int]) -> np.ndarray:
+        if not self.spec.logits_all:
+            raise RuntimeError("logits() needs an engine loaded with logits_all=True")
+        self._llama.reset()
+        self._llama.eval(tokens)
+        return np.array(self._llama.scores[: len(tokens)])
+
+    # ------------------------------------------------------------------ memory
+    def memory_bytes(self) -> tuple[int, int]:
+        return estimate_memory(self.spec, self._metadata)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._llama.close()
+
+
+def _first_stop(text: str, stops: list[str], start: int) -> int | None:
+    found = [i for i in (text.find(s, start) for s in stops) if i >= 0]
+    return min(found) if found else None
+
+
+def read_metadata(model_path: Path) -> dict[str, str]:
+    """GGUF key/values without loading the weights (for memory estimates before a load)."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(model_path))
+    out: dict[str, str] = {}
+    for name, field in reader.fields.items():
+        if field.types and len(field.types) == 1 and field.data:
+            with contextlib.suppress(Exception):
+                value = field.parts[field.data[0]]
+                if value.size == 1:
+                    out[name] = str(value[0])
+    return out
+
+
+def estimate_memory(spec: EngineSpec, metadata: dict[str, str]) -> tuple[int, int]:
+    """(weights, own): weights are memory-mapped and shared by every engine on the same file; own is
+    the KV cache (f16 keys and values), the logits buffer and the adapter, plus compute scratch."""
+    weights = spec.model_path.stat().st_size
+    layers = _metadata_int(metadata, ".block_count", 32)
+    width = _metadata_int(metadata, ".embedding_length", 2048)
+    heads = max(1, _metadata_int(metadata, ".attention.head_count", 16))
+    kv_heads = _metadata_int(metadata, ".attention.head_count_kv", heads)
+    vocab = _metadata_int(metadata, ".vocab_size", 50_000)
+    kv = 2 * layers * spec.n_ctx * (width * kv_heads // heads) * 2
+    logits = spec.n_ctx * vocab * 4 if spec.logits_all else vocab * 4
+    adapter = spec.lora_path.stat().st_size if spec.lora_path and spec.lora_path.exists() else 0
+    scratch = 32 * (1 << 20) + width * spec.n_ctx * 16
+    return weights, kv + logits + adapter + scratch
+
+
+def vocab_token_counter(model_path: Path) -> Callable[[str], int]:
+    """Count tokens with a model's own tokenizer; only the vocabulary is loaded (well under a second)."""
+    from llama_cpp import Llama
+
+    with quiet_native_stderr():  # llama.cpp logs a context warning even for a vocabulary-only load
+        vocab = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+
+    def count(text: str) -> int:
+        return len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    return count
+
+
+def quantize_gguf(source: Path, target: Path, quant: str) -> None:
+    """llama.cpp's own quantizer (e.g. f16 → q4_k_m), in-process."""
+    import llama_cpp
+
+    types = {"q4_k_m": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M, "q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0,
+             "q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0, "q5_k_m": llama_cpp.LLAMA_FTYPE_MOSTLY_Q5_K_M}
+    if quant not in types:
+        raise InvalidInput(f"unknown quantization {quant!r}; choose one of {', '.join(types)}", param="quant")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = types[quant]
+    params.nthread = 0
+    with quiet_native_stderr():
+        status = llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), params)
+    if status != 0:
+        raise InvalidInput(f"llama.cpp could not quantize {source.name} to {quant} (status {status})", param="quant")

@@ -1,0 +1,393 @@
+"""Loaded engines, bounded: an LRU within a memory budget, one worker thread and one bounded queue
+per engine.
+
+Why a worker per engine instead of a lock: a lock held while a stream waits for its client to
+read lets slow or many clients freeze the server (every request thread ends up waiting on the
+lock while the holder waits for a free thread to write). Here the worker decodes into a
+`TokenStream` buffer and never waits on a client; callers read the buffer from a thread or
+from an event loop. A full queue is refused at once (`Overloaded`, a 503) instead of growing
+without bound, and a caller that goes away cancels its generation within a token.
+
+Loading happens in the caller's thread outside the pool lock, so loading one model never
+blocks requests to another; engines are evicted least-recently-used when the budget would be
+exceeded, never while they have work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ownllm.errors import InvalidInput, Overloaded
+from ownllm.inference.engine import (
+    FINISH_CANCELLED,
+    Completion,
+    Engine,
+    EngineSpec,
+    Message,
+    SamplingParams,
+    TokenDelta,
+)
+
+log = logging.getLogger("ownllm.inference")
+EngineFactory = Callable[[EngineSpec], Engine]
+_END = object()
+
+
+class TokenStream:
+    """Deltas of one generation, buffered: the worker puts, one consumer reads (sync or async).
+
+    The last delta carries the finish reason; an engine error is re-raised in the consumer.
+    """
+
+    def __init__(self, prompt_tokens: int, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.prompt_tokens = prompt_tokens
+        self._loop = loop
+        self._sync: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._async: asyncio.Queue[Any] | None = asyncio.Queue() if loop is not None else None
+        self._cancelled = threading.Event()
+
+    # worker side
+    def put(self, item: TokenDelta | BaseException | object) -> None:
+        if self._async is not None and self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._async.put_nowait, item)
+            except RuntimeError:  # the event loop is gone: nobody is listening any more
+                self._cancelled.set()
+        else:
+            self._sync.put(item)
+
+    def end(self) -> None:
+        """No more deltas will come (the worker calls it last, also after an error)."""
+        self.put(_END)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    # consumer side
+    def cancel(self) -> None:
+        """Stop the generation (the client went away); the worker notices before its next token."""
+        self._cancelled.set()
+
+    def __iter__(self) -> Iterator[TokenDelta]:
+        while True:
+            item = self._sync.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    async def __aiter__(self) -> AsyncIterator[TokenDelta]:
+        assert self._async is not None, "bind an event loop to read a stream asynchronously"
+        while True:
+            item = await self._async.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def collect(self) -> Completion:
+        return _collect(self.prompt_tokens, list(self))
+
+    async def collect_async(self) -> Completion:
+        return _collect(self.prompt_tokens, [delta async for delta in self])
+
+
+def _collect(prompt_tokens: int, deltas: list[TokenDelta]) -> Completion:
+    last = deltas[-1] if deltas else TokenDelta("", "stop", 0)
+    return Completion("".join(d.text for d in deltas), last.finish_reason or "stop", prompt_tokens,
+                      last.completion_tokens)
+
+
+@dataclass
+class _Generate:
+    prompt: list[int]
+    params: SamplingParams
+    stream: TokenStream
+
+    def run(self, engine: Engine) -> None:
+        try:
+            if self.stream.cancelled:
+                self.stream.put(TokenDelta("", FINISH_CANCELLED, 0))
+            else:
+                for delta in engine.generate(self.prompt, self.params, lambda: self.stream.cancelled):
+                    self.stream.put(delta)
+        except BaseException as exc:  # the consumer re-raises it; the worker lives on
+            self.stream.put(exc)
+        self.stream.end()
+
+
+@dataclass
+class _Call:
+    fn: Callable[[Engine], Any]
+    future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+
+    def run(self, engine: Engine) -> None:
+        if not self.future.set_running_or_notify_cancel():
+            return
+        try:
+            self.future.set_result(self.fn(engine))
+        except BaseException as exc:
+            self.future.set_exception(exc)
+
+
+class EngineWorker:
+    """One loaded engine and the thread that runs everything it decodes, in arrival order."""
+
+    def __init__(self, engine: Engine, queue_size: int) -> None:
+        self.engine = engine
+        self.spec = engine.spec
+        self.weights_bytes, self.own_bytes = engine.memory_bytes()
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._busy = 0  # queued + running tasks
+        self._busy_lock = threading.Lock()
+        self.closed = False
+        self.last_used = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=f"engine {self.spec.label}", daemon=True)
+        self._thread.start()
+
+    @property
+    def idle(self) -> bool:
+        with self._busy_lock:
+            return self._busy == 0
+
+    @property
+    def depth(self) -> int:
+        with self._busy_lock:
+            return self._busy
+
+    def submit(self, task: _Generate | _Call) -> None:
+        with self._busy_lock:
+            if self.closed:
+                raise _Closed
+            try:
+                self._queue.put_nowait(task)
+            except queue.Full:
+                raise Overloaded(f"the model {self.spec.model_path.name} has {self._queue.maxsize} requests "
+                                 "waiting; retry shortly", retry_after=2.0) from None
+            self._busy += 1
+            self.last_used = time.monotonic()
+
+    def _run(self) -> None:
+        while True:
+            task = self._queue.get()
+            if task is None:
+                return
+            try:
+                task.run(self.engine)
+            finally:
+                with self._busy_lock:
+                    self._busy -= 1
+                    self.last_used = time.monotonic()
+
+    def close(self) -> None:
+        with self._busy_lock:
+            self.closed = True
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+        self.engine.close()
+
+
+class _Closed(Exception):
+    """The worker was evicted between lookup and submit; the handle loads it again."""
+
+
+class EngineHandle:
+    """What callers hold: tokenization in their own thread, decoding on the engine's worker."""
+
+    def __init__(self, pool: EnginePool, spec: EngineSpec, worker: EngineWorker) -> None:
+        self._pool, self.spec, self._worker = pool, spec, worker
+
+    @property
+    def engine(self) -> Engine:
+        return self._worker.engine
+
+    @property
+    def n_ctx(self) -> int:
+        return self._worker.engine.n_ctx
+
+    def count_tokens(self, text: str) -> int:
+        return self.engine.count_tokens(text)
+
+    def chat_prompt(self, messages: list[Message]) -> list[int]:
+        return self.engine.chat_prompt(messages)
+
+    def text_prompt(self, text: str) -> list[int]:
+        return self.engine.text_prompt(text)
+
+    def _submit(self, task: _Generate | _Call) -> None:
+        for _ in range(3):
+            try:
+                self._worker.submit(task)
+                return
+            except _Closed:
+                self._worker = self._pool.worker(self.spec)
+        raise Overloaded("the model was unloaded repeatedly while this request waited; retry", retry_after=1.0)
+
+    def stream(self, prompt: list[int], params: SamplingParams,
+               loop: asyncio.AbstractEventLoop | None = None) -> TokenStream:
+        """Start decoding; read the returned stream from this thread, or from `loop` if given."""
+        stream = TokenStream(len(prompt), loop)
+        self._submit(_Generate(prompt, params, stream))
+        return stream
+
+    def generate(self, prompt: list[int], params: SamplingParams) -> Completion:
+        return self.stream(prompt, params).collect()
+
+    def chat(self, messages: list[Message], params: SamplingParams) -> Completion:
+        return self.generate(self.chat_prompt(messages), params)
+
+    def call(self, fn: Callable[[Engine], Any]) -> Any:
+        """Run `fn(engine)` on the worker (anything that touches the decoding state) and wait."""
+        task = _Call(fn)
+        self._submit(task)
+        return task.future.result()
+
+    def logits(self, tokens: list[int]) -> np.ndarray:
+        return self.call(lambda engine: engine.logits(tokens))
+
+
+class EnginePool:
+    def __init__(self, budget_bytes: int, queue_size: int = 32, factory: EngineFactory | None = None,
+                 idle_wait_s: float = 5.0) -> None:
+        self.budget_bytes = budget_bytes
+        self.queue_size = queue_size
+        self.idle_wait_s = idle_wait_s
+        self._factory = factory or _llamacpp_factory
+        self._workers: OrderedDict[EngineSpec, EngineWorker] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[EngineSpec, threading.Lock] = {}
+        self.loads = 0
+        self.evictions = 0
+
+    def handle(self, spec: EngineSpec) -> EngineHandle:
+        """A handle on the engine for `spec`, loading it (and evicting others) if needed. Blocking."""
+        return EngineHandle(self, spec, self.worker(spec))
+
+    def worker(self, spec: EngineSpec) -> EngineWorker:
+        with self._lock:
+            found = self._workers.get(spec)
+            if found is not None and not found.closed:
+                self._workers.move_to_end(spec)
+                return found
+            loading = self._loading.setdefault(spec, threading.Lock())
+        with loading:  # one load per spec; other specs load (and serve) meanwhile
+            with self._lock:
+                found = self._workers.get(spec)
+                if found is not None and not found.closed:
+                    return found
+            self._make_room(spec)
+            engine = self._factory(spec)
+            worker = EngineWorker(engine, self.queue_size)
+            with self._lock:
+                self._workers[spec] = worker
+                self.loads += 1
+            log.info("loaded %s (%d MB own, %d MB weights)", spec.label, worker.own_bytes >> 20,
+                     worker.weights_bytes >> 20)
+            return worker
+
+    def _used(self, extra_weights: tuple[str, int] | None = None) -> int:
+        weights = {str(w.spec.model_path): w.weights_bytes for w in self._workers.values()}
+        if extra_weights is not None:
+            weights.setdefault(*extra_weights)
+        return sum(weights.values()) + sum(w.own_bytes for w in self._workers.values())
+
+    def _make_room(self, spec: EngineSpec) -> None:
+        weights, own = _estimate(spec)
+        if weights + own > self.budget_bytes:
+            raise InvalidInput(f"the model {spec.label} needs about {(weights + own) >> 20} MB; the engine memory "
+                               f"budget (OWNLLM_ENGINE_MEMORY_MB) is {self.budget_bytes >> 20} MB", param="model")
+        deadline = time.monotonic() + self.idle_wait_s
+        while True:
+            evicted: list[EngineWorker] = []
+            with self._lock:
+                while self._used((str(spec.model_path), weights)) + own > self.budget_bytes:
+                    victim = next((s for s, w in self._workers.items() if w.idle), None)
+                    if victim is None:
+                        break
+                    evicted.append(self._workers.pop(victim))
+                fits = self._used((str(spec.model_path), weights)) + own <= self.budget_bytes
+            for worker in evicted:
+                self.evictions += 1
+                log.info("evicted %s to make room for %s", worker.spec.label, spec.label)
+                worker.close()
+            if fits:
+                return
+            if time.monotonic() > deadline:
+                raise Overloaded(f"every loaded model is busy and {spec.label} does not fit in the engine memory "
+                                 "budget; retry shortly", retry_after=5.0)
+            time.sleep(0.1)
+
+    def loaded(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"engine": spec.label, "queue": w.depth, "own_mb": w.own_bytes >> 20,
+                     "weights_mb": w.weights_bytes >> 20} for spec, w in self._workers.items()]
+
+    def used_bytes(self) -> int:
+        with self._lock:
+            return self._used()
+
+    def close(self) -> None:
+        with self._lock:
+            workers = list(self._workers.values())
+            self._workers.clear()
+        for worker in workers:
+            worker.close()
+
+
+_estimates: dict[EngineSpec, tuple[int, int]] = {}
+
+
+def _estimate(spec: EngineSpec) -> tuple[int, int]:
+    if spec not in _estimates:
+        try:
+            from ownllm.inference.llamacpp import estimate_memory, read_metadata
+
+            _estimates[spec] = estimate_memory(spec, read_metadata(spec.model_path))
+        except Exception:  # not a GGUF (a test's fake model): nothing to reserve up front
+            _estimates[spec] = (0, 0)
+    return _estimates[spec]
+
+
+def _llamacpp_factory(spec: EngineSpec) -> Engine:
+    from ownllm.inference.llamacpp import LlamaCppEngine
+
+    return LlamaCppEngine(spec)
+
+
+_shared: EnginePool | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_pool(budget_mb: int = 4096, queue_size: int = 32, idle_wait_s: float = 5.0) -> EnginePool:
+    """The process's pool (the CLI, a job process, the API server each have one)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = EnginePool(budget_mb << 20, queue_size, idle_wait_s=idle_wait_s)
+        return _shared
+
+
+def set_shared_pool(pool: EnginePool | None) -> EnginePool | None:
+    """Swap the process's pool (tests install one with a fake engine); returns the previous one."""
+    global _shared
+    with _shared_lock:
+        previous, _shared = _shared, pool
+    with contextlib.suppress(Exception):
+        if previous is not None and previous is not pool:
+            previous.close()
+    return previous

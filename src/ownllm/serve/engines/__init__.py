@@ -1,1 +1,0 @@
-"""Inference engines behind one interface: llama.cpp by default (CPU), others for GPUs later."""
