@@ -47,3 +47,20 @@ def test_cli_init_tenant_ingest_corpus_search_ask(tmp_path: Path, sample_company
 
     missing = _run(home, "search", "nobody", "x")
     assert missing.returncode == 1 and "tenant 'nobody' does not exist" in missing.stderr
+
+
+def test_tenant_config_refuses_bad_keys_by_name_and_keeps_what_was_set(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert _run(home, "tenant", "create", "acme").returncode == 0
+    kept = _run(home, "tenant", "config", "acme", '{"cleaning": {"pii": {"kinds": ["email"]}}}')
+    assert kept.returncode == 0, kept.stderr
+    bad_limit = _run(home, "tenant", "config", "acme", '{"limits": {"max_pages": "lots"}}')
+    assert bad_limit.returncode == 1 and "limits.max_pages" in bad_limit.stderr
+    unknown = _run(home, "tenant", "config", "acme", '{"limitz": {}}')
+    assert unknown.returncode == 1 and "limitz: unknown key" in unknown.stderr
+    merged = _run(home, "tenant", "config", "acme", '{"limits": {"max_pages": 50}}')
+    settings = json.loads(merged.stdout)
+    assert settings["limits"]["max_pages"] == 50
+    assert settings["cleaning"]["pii"]["kinds"] == ["email"]  # merged, nothing lost
+    ingested = _run(home, "search", "acme", "anything")  # later parses of the tenant still work
+    assert "no corpus yet" in ingested.stderr

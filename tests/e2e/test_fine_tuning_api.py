@@ -98,3 +98,35 @@ def test_cancel_stops_a_running_job(server, finished):
         job = client.get(f"/fine_tuning/jobs/{created['id']}").json()
         assert job["status"] == "cancelled" and job["fine_tuned_model"] is None
         assert job["progress"]["done"] < 500
+
+
+def test_api_cli_and_evaluation_give_the_same_answer_and_citations(server, finished, acme):
+    """One answer path: chat with knowledge over HTTP, `ownllm ask`, and the eval's tuned+RAG system."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from ownllm.evaluate.systems import MAX_ANSWER_TOKENS, System, ask_system
+    from ownllm.inference.pool import EnginePool
+    from ownllm.models.registry import resolve_model
+
+    _, job = finished
+    model, question = job["fine_tuned_model"], "How long is the frame warranty on Veltrano bikes?"
+    with _client(server, server.acme_key) as client:
+        reply = client.post("/chat/completions", json={
+            "model": model, "temperature": 0, "max_tokens": MAX_ANSWER_TOKENS, "knowledge": {},
+            "messages": [{"role": "user", "content": question}]}).json()
+    api_text, api_cited = reply["choices"][0]["message"]["content"], [c["chunk_id"] for c in reply["citations"]]
+    cli = subprocess.run([sys.executable, "-m", "ownllm", "ask", "acme", question, "--model", model, "--max-tokens",
+                          str(MAX_ANSWER_TOKENS), "--json"], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OWNLLM_HOME": str(acme.home.root)}, check=True)
+    asked = json.loads(cli.stdout)
+    pool = EnginePool(2 << 30)
+    system = System("tuned+RAG", resolve_model(acme.home, acme.tenant_id, model), rag=True)
+    evaluated = ask_system(acme.home, pool, acme.tenant_id, system, question)
+    pool.close()
+    assert api_cited and api_text
+    assert asked["answer"] == api_text == evaluated.answer
+    assert [c["chunk_id"] for c in asked["citations"]] == api_cited
+    assert evaluated.cited_sources == [c["document"] for c in reply["citations"]]

@@ -263,11 +263,12 @@ class EngineHandle:
 
 class EnginePool:
     def __init__(self, budget_bytes: int, queue_size: int = 32, factory: EngineFactory | None = None,
-                 idle_wait_s: float = 5.0) -> None:
+                 idle_wait_s: float = 5.0, estimate: Callable[[EngineSpec], tuple[int, int]] | None = None) -> None:
         self.budget_bytes = budget_bytes
         self.queue_size = queue_size
         self.idle_wait_s = idle_wait_s
         self._factory = factory or _llamacpp_factory
+        self._estimate = estimate or estimate_gguf
         self._workers: OrderedDict[EngineSpec, EngineWorker] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[EngineSpec, threading.Lock] = {}
@@ -307,7 +308,7 @@ class EnginePool:
         return sum(weights.values()) + sum(w.own_bytes for w in self._workers.values())
 
     def _make_room(self, spec: EngineSpec) -> None:
-        weights, own = _estimate(spec)
+        weights, own = self._estimate(spec)
         if weights + own > self.budget_bytes:
             raise InvalidInput(f"the model {spec.label} needs about {(weights + own) >> 20} MB; the engine memory "
                                f"budget (OWNLLM_ENGINE_MEMORY_MB) is {self.budget_bytes >> 20} MB", param="model")
@@ -352,7 +353,8 @@ class EnginePool:
 _estimates: dict[EngineSpec, tuple[int, int]] = {}
 
 
-def _estimate(spec: EngineSpec) -> tuple[int, int]:
+def estimate_gguf(spec: EngineSpec) -> tuple[int, int]:
+    """(weights, own bytes) of a GGUF engine before loading it, from the file's metadata."""
     if spec not in _estimates:
         try:
             from ownllm.inference.llamacpp import estimate_memory, read_metadata

@@ -68,9 +68,10 @@ def run_inline(home: Home, kind: str, tenant_id: str | None, work: Callable[[Job
 
 
 def resolve_target(target: JobTarget) -> Callable[..., Any]:
+    """A job function by name; names come from code (services), never from a request."""
     module, _, name = target.partition(":")
-    if not module.startswith("ownllm.") or not name:
-        raise ValueError(f"job target {target!r} must be 'ownllm.<module>:<function>'")
+    if not module or not name:
+        raise ValueError(f"job target {target!r} must be '<package.module>:<function>'")
     return getattr(importlib.import_module(module), name)
 
 

@@ -1,15 +1,19 @@
 """Bearer-key authentication: every /v1 request resolves to exactly one tenant, or is refused.
 
-Wrong secrets are throttled *before* argon2 runs: a key id or client address with too many
-failures in the last minute gets a 429 at once, and at most two argon2 checks run at a time,
-so guessing costs the attacker time instead of costing the server its CPUs.
+Wrong secrets are throttled *before* argon2 runs: a client address, or a key id from one address,
+with too many failures in the last minute gets a 429 at once, and one argon2 check runs at a
+time (verified keys are cached, so only first uses and wrong secrets pay for it): guessing costs
+the attacker time instead of costing the server its CPUs. Keys already verified skip all of it,
+and throttling is per address, so nobody can lock a tenant out by failing on its key id.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -25,7 +29,7 @@ class AuthThrottle:
         self.limit = failures_per_minute
         self._failures: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
-        self.verifications = threading.BoundedSemaphore(2)
+        self.argon2_gate = threading.BoundedSemaphore(1)
 
     def _recent(self, subject: str, now: float) -> deque[float]:
         times = self._failures[subject]
@@ -41,6 +45,13 @@ class AuthThrottle:
                 if len(times) >= self.limit:
                     raise RateLimited("too many failed authentication attempts; wait before trying again",
                                       retry_after=WINDOW_S - (now - times[0]), code="too_many_auth_failures")
+
+    @contextlib.contextmanager
+    def gate(self, *subjects: str) -> Iterator[None]:
+        """Entered just before an argon2 check (a key not in the verified cache): throttle, then queue."""
+        self.check(*subjects)
+        with self.argon2_gate:
+            yield
 
     def failed(self, *subjects: str) -> None:
         now = time.monotonic()
@@ -67,15 +78,13 @@ def require_key(request: Request) -> KeyOwner:
         )
     runtime = request.app.state.runtime
     throttle: AuthThrottle = request.app.state.auth_throttle
-    client = f"ip:{request.client.host if request.client else 'unknown'}"
-    key = f"key:{_key_id(token)}"
-    throttle.check(key, client)
-    with throttle.verifications:
-        try:
-            return authenticate(runtime.home, token)
-        except Unauthenticated:
-            throttle.failed(key, client)
-            raise
+    address = request.client.host if request.client else "unknown"
+    client, key = f"ip:{address}", f"key:{_key_id(token)}@{address}"
+    try:
+        return authenticate(runtime.home, token, throttle.gate(key, client))
+    except Unauthenticated:
+        throttle.failed(key, client)
+        raise
 
 
 Owner = Annotated[KeyOwner, Depends(require_key)]

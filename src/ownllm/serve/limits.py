@@ -9,7 +9,7 @@ from ownllm.config import Settings
 from ownllm.errors import PayloadTooLarge
 from ownllm.serve.errors import domain_error_response
 
-MULTIPART_SLACK = 1 << 20  # form boundaries and fields around an uploaded file
+MULTIPART_SLACK = 64 << 10  # form boundaries and fields around an uploaded file
 
 
 class BodyLimit:

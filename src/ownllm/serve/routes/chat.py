@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -36,6 +37,7 @@ from ownllm.serve.protocol import (
 )
 
 router = APIRouter(prefix="/v1")
+log = logging.getLogger("ownllm.serve")
 
 
 def to_answer_request(body: ChatCompletionRequest) -> AnswerRequest:
@@ -71,8 +73,13 @@ async def _events(body: ChatCompletionRequest, prepared: PreparedAnswer, stream:
                     yield chunk({"content": delta.text})
                 if delta.finish_reason:
                     finish, completion_tokens = delta.finish_reason, delta.completion_tokens
-        except OwnLLMError as exc:  # after the stream started, an error is an event, then [DONE]
-            yield _sse(error_body(exc.message, exc.type, exc.param, exc.code))
+        except Exception as exc:  # after the stream started, an error is an event, then [DONE]
+            if isinstance(exc, OwnLLMError):
+                yield _sse(error_body(exc.message, exc.type, exc.param, exc.code))
+            else:
+                log.exception("generation failed mid-stream")
+                yield _sse(error_body("The server had an error while generating.", "server_error", None,
+                                      "internal_error"))
             yield _sse("[DONE]")
             return
         yield chunk({}, finish)
