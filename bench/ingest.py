@@ -37,7 +37,7 @@ def _alarm(*_: object) -> None:
 
 
 def extract_ownllm(path: Path) -> str:
-    from ownllm.ingest.cleaning.config import CleaningConfig
+    from ownllm.store.tenant_settings import CleaningConfig
 
     from ownllm.ingest.chunk import layout
     from ownllm.ingest.cleaning.run import clean_document
