@@ -29,7 +29,7 @@ class FakeEngine:
     def count_tokens(self, text: str) -> int:
         return len(text)
 
-    def chat_prompt(self, messages: list[dict[str, Any]]) -> list[int]:
+    def chat_prompt(self, messages: list[dict[str, Any]], **_: Any) -> list[int]:
         return [ord(c) for c in "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "]
 
     def text_prompt(self, text: str) -> list[int]:

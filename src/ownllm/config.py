@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     # --- inference: loaded engines are bounded by memory, requests by a queue per engine
     engine_memory_mb: int = Field(4096, ge=64)  # all loaded models and adapters together
     engine_queue: int = Field(32, ge=1)  # waiting requests per engine; one more gets 503
+    engine_slots: int = Field(4, ge=1, le=64)  # requests decoded together per model (continuous batching)
     engine_idle_wait_s: float = Field(5.0, ge=0.0)  # how long a load waits for a busy engine to free memory
 
     # --- input caps (characters unless named bytes); over a cap is a 400/413 naming the field
@@ -61,6 +62,17 @@ class Settings(BaseSettings):
 
     # --- API surface
     public_openapi: bool = True  # /openapi.json without a key (it lists routes, never data)
+    public_metrics: bool = False  # /metrics without the admin key (off: labels name models and endpoints)
+    admin_key: str | None = Field(None, min_length=32)  # manages tenants and keys over /v1/admin
+    log_format: Literal["text", "json"] = "text"
+
+    # --- limits and quotas every tenant gets unless its settings say otherwise (None: unlimited)
+    default_requests_per_minute: int | None = Field(None, ge=1)
+    default_tokens_per_minute: int | None = Field(None, ge=1)
+    default_monthly_tokens: int | None = Field(None, ge=0)
+    # the cost report's price table: {"model or job kind": {"prompt": per 1k, "completion": per 1k,
+    # "cpu_second": per second}}; "*" applies to anything not named
+    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
 
     @property
     def model_cache(self) -> Path:

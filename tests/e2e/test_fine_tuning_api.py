@@ -37,7 +37,9 @@ def finished(server):
         return created, _wait(client, created["id"], {"succeeded", "failed", "cancelled"})
 
 
-def test_job_runs_to_a_served_model_with_events_and_checkpoints(server, finished):
+def test_job_runs_to_a_served_model_with_events_and_checkpoints(server, finished, acme):
+    import json
+
     created, job = finished
     assert job["status"] == "succeeded", job["error"]
     model = job["fine_tuned_model"]
@@ -50,6 +52,8 @@ def test_job_runs_to_a_served_model_with_events_and_checkpoints(server, finished
         assert messages.index("status: queued") < messages.index("job started") < messages.index("job succeeded")
         checkpoints = client.get(f"/fine_tuning/jobs/{job['id']}/checkpoints").json()["data"]
         assert [c["step_number"] for c in checkpoints] == [2, 1]
+        shown = json.dumps([job, events, checkpoints])
+        assert str(acme.home.root) not in shown and "/tmp/" not in shown  # no server paths reach a tenant
         assert checkpoints[0]["metrics"]["train_loss"] is not None
         assert model in {m["id"] for m in client.get("/models").json()["data"]}
         reply = client.post("/chat/completions", json={

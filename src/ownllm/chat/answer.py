@@ -9,10 +9,21 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from ownllm.chat.policy import KNOWLEDGE_STOP, not_found_answer
+from ownllm.chat.policy import KNOWLEDGE_STOP, answer_in_the_question_language, not_found_answer
+from ownllm.chat.structured import (
+    OutputConstraint,
+    ToolCall,
+    check_json,
+    parse_tool_call,
+    parse_tools,
+    response_format_constraint,
+    tool_constraint,
+    tool_messages,
+    tools_system_turn,
+)
 from ownllm.config import Settings
 from ownllm.errors import InvalidInput
-from ownllm.inference.engine import Completion, Message, SamplingParams, TokenDelta
+from ownllm.inference.engine import Completion, Message, SamplingParams, TokenDelta, TokenLogprob
 from ownllm.inference.pool import EngineHandle, EnginePool, TokenStream
 from ownllm.models.registry import ModelEntry, resolve_model
 from ownllm.retrieval.rag import Evidence, cited_chunks, last_user_text, retrieve_for_chat
@@ -39,6 +50,11 @@ class AnswerRequest:
     stop: tuple[str, ...] | None = None  # None: the policy's default (one paragraph for grounded answers)
     seed: int | None = None
     knowledge: Knowledge | None = None
+    response_format: dict[str, Any] | None = None  # {"type": "json_object"} or a json_schema
+    tools: list[dict[str, Any]] | None = None  # OpenAI function tools
+    tool_choice: Any = None  # none | auto | required | {"type": "function", "function": {"name": ...}}
+    logprobs: bool = False
+    top_logprobs: int = 0
 
 
 @dataclass
@@ -50,6 +66,10 @@ class Answer:
     citations: list[dict] | None = None  # None when no knowledge was asked for
     not_found: bool = False
     model: str = ""
+    tool_calls: list[ToolCall] | None = None
+    logprobs: list[TokenLogprob] | None = None
+    first_token_at: float | None = None
+    cpu_seconds: float = 0.0
 
     @property
     def usage(self) -> dict[str, int]:
@@ -66,6 +86,7 @@ class PreparedAnswer:
     citations: list[dict] | None
     evidence: list[Evidence] = field(default_factory=list)
     fixed_text: str | None = None  # said without generating (nothing to ground on)
+    constraint: OutputConstraint | None = None
 
     def stream(self, loop: asyncio.AbstractEventLoop | None = None) -> TokenStream:
         """Start generating; a fixed answer comes back as one delta with its exact token count."""
@@ -79,8 +100,18 @@ class PreparedAnswer:
 
     def finish(self, completion: Completion) -> Answer:
         text = completion.text.strip() if self.citations is not None else completion.text
-        return Answer(text, completion.finish_reason, completion.prompt_tokens, completion.completion_tokens,
-                      self.citations, self.fixed_text is not None, self.model.id)
+        answer = Answer(text, completion.finish_reason, completion.prompt_tokens, completion.completion_tokens,
+                        self.citations, self.fixed_text is not None, self.model.id, logprobs=completion.logprobs,
+                        first_token_at=completion.first_token_at, cpu_seconds=completion.cpu_seconds)
+        constraint = self.constraint
+        if constraint is not None and completion.finish_reason == "stop":
+            if constraint.tools:
+                call = parse_tool_call(text, constraint)
+                if call is not None:
+                    answer.tool_calls, answer.text, answer.finish_reason = [call], "", "tool_calls"
+            else:
+                check_json(text, constraint)
+        return answer
 
     def complete(self) -> Answer:
         return self.finish(self.stream().collect())
@@ -103,7 +134,7 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
     settings = home.settings
     _check_messages(request.messages, settings)
     entry = resolve_model(home, tenant_id, request.model)
-    handle = pool.handle(entry.spec(settings.n_ctx, settings.n_threads))
+    handle = pool.handle(entry.spec(settings.n_ctx, settings.n_threads, slots=settings.engine_slots))
     messages = request.messages
     citations: list[dict] | None = None
     evidence: list[Evidence] = []
@@ -123,10 +154,32 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
         else:
             fixed_text = not_found_answer(question)
         stop = KNOWLEDGE_STOP if stop is None else stop
-    prompt = handle.chat_prompt(messages)
+    if "zh" in entry.languages:  # only models that follow the instruction get it (see models/hub.py)
+        messages = answer_in_the_question_language(messages)
+    messages, template_vars, constraint = _structure(handle, messages, request)
+    prompt = handle.chat_prompt(messages, **template_vars)
     max_tokens = _token_budget(request.max_tokens, len(prompt), handle.n_ctx)
-    params = SamplingParams(max_tokens, request.temperature, request.top_p, tuple(stop or ()), request.seed)
-    return PreparedAnswer(entry, handle, prompt, params, citations, evidence, fixed_text)
+    params = SamplingParams(max_tokens, request.temperature, request.top_p, tuple(stop or ()), request.seed,
+                            constraint.grammar if constraint else None, request.logprobs, request.top_logprobs)
+    return PreparedAnswer(entry, handle, prompt, params, citations, evidence, fixed_text, constraint)
+
+
+def _structure(handle: EngineHandle, messages: list[Message],
+               request: AnswerRequest) -> tuple[list[Message], dict[str, Any], OutputConstraint | None]:
+    """Tools (through the template when it formats them, else a system turn) or a response format."""
+    tools = parse_tools(request.tools)
+    template = getattr(handle.engine, "template", None)
+    native = template is not None and template.mentions("tools")
+    has_tool_turns = any(m.get("role") == "tool" or m.get("tool_calls") for m in messages)
+    if not native and (tools or has_tool_turns):
+        messages = tool_messages(messages)
+    constraint = tool_constraint(tools, request.tool_choice,
+                                 tagged=native and template is not None and "<tool_call>" in template.source)
+    if constraint is not None:
+        if native:
+            return messages, {"tools": request.tools}, constraint
+        return [tools_system_turn(constraint.tools or []), *messages], {}, constraint
+    return messages, {}, response_format_constraint(request.response_format)
 
 
 def _token_budget(asked: int | None, prompt_tokens: int, n_ctx: int) -> int:
@@ -146,12 +199,3 @@ def _token_budget(asked: int | None, prompt_tokens: int, n_ctx: int) -> int:
 def answer(home: Home, pool: EnginePool, tenant_id: str, request: AnswerRequest) -> Answer:
     """The answer the API, `ownllm ask` and evaluation all give to the same request."""
     return prepare_answer(home, pool, tenant_id, request).complete()
-
-
-def plain_messages(items: list[dict[str, Any]]) -> list[Message]:
-    """Role and text only, as chat templates want them (`developer` is a system turn)."""
-    out = []
-    for item in items:
-        role = "system" if item.get("role") == "developer" else item.get("role")
-        out.append({"role": role, "content": item.get("content") or ""})
-    return out

@@ -3,6 +3,8 @@ and how it is cut."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ownllm.text import question_lang
 
 NOT_FOUND_ANSWERS = {"en": "Not found in the knowledge base.", "zh": "知识库中没有找到相关内容。"}
@@ -15,3 +17,21 @@ CLOSED_BOOK_SYSTEM = "Answer the question with the exact fact, in a few words."
 def not_found_answer(question: str) -> str:
     """Said instead of generating when the corpus holds nothing to ground on, in the question's language."""
     return NOT_FOUND_ANSWERS[question_lang(question)]
+
+
+ANSWER_IN_CHINESE = "请用中文回答。"
+
+
+def answer_in_the_question_language(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A Chinese question gets a Chinese instruction to answer in Chinese (English is the models' default).
+
+    It joins the caller's (or the grounding) system turn, or becomes one.
+    """
+    question = next((str(m.get("content") or "") for m in reversed(messages) if m.get("role") == "user"), "")
+    if question_lang(question) != "zh":
+        return messages
+    if messages and messages[0].get("role") == "system":
+        first = dict(messages[0])
+        first["content"] = f"{first.get('content') or ''}\n{ANSWER_IN_CHINESE}".strip()
+        return [first, *messages[1:]]
+    return [{"role": "system", "content": ANSWER_IN_CHINESE}, *messages]

@@ -67,11 +67,13 @@ class ChatTemplate:
             raise TemplateRefused(f"the model's chat template does not compile: {exc}", param="model") from exc
         self.bos_token = bos_token
         self.eos_token = eos_token
+        self.source = source or CHATML
 
-    def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True) -> str:
+    def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True, **variables: Any) -> str:
+        """The prompt text; `variables` are what a template may read besides messages (e.g. `tools`)."""
         try:
             return self._template.render(messages=messages, add_generation_prompt=add_generation_prompt,
-                                         bos_token=self.bos_token, eos_token=self.eos_token)
+                                         bos_token=self.bos_token, eos_token=self.eos_token, **variables)
         except SecurityError as exc:
             raise TemplateRefused(f"the model's chat template was refused by the sandbox: {exc}",
                                   param="model") from exc
@@ -79,14 +81,14 @@ class ChatTemplate:
             raise InvalidInput(f"the chat template rejected these messages: {exc}", param="messages") from exc
 
     def segments(self, messages: list[dict[str, Any]], neutralize: Callable[[str], str],
-                 add_generation_prompt: bool = True) -> list[Segment]:
+                 add_generation_prompt: bool = True, **variables: Any) -> list[Segment]:
         """The rendered prompt as template text and message contents, in order.
 
         `neutralize` breaks control-token strings in a text; it is used only for a template that
         rewrites contents (trims or repeats them), where the placeholders cannot be found again.
         """
         marked = [{**m, "content": f"{_OPEN}{i}{_CLOSE}"} for i, m in enumerate(messages)]
-        rendered = self.render(marked, add_generation_prompt)
+        rendered = self.render(marked, add_generation_prompt, **variables)
         out: list[Segment] = []
         cursor = 0
         for index, message in enumerate(messages):
@@ -94,7 +96,7 @@ class ChatTemplate:
             found = rendered.find(marker, cursor)
             if found < 0 or rendered.count(marker) != 1:
                 safe = [{**m, "content": neutralize(str(m.get("content") or ""))} for m in messages]
-                return [Segment(self.render(safe, add_generation_prompt), False)]
+                return [Segment(self.render(safe, add_generation_prompt, **variables), False)]
             if found > cursor:
                 out.append(Segment(rendered[cursor:found], False))
             out.append(Segment(str(message.get("content") or ""), True))
@@ -102,3 +104,7 @@ class ChatTemplate:
         if cursor < len(rendered):
             out.append(Segment(rendered[cursor:], False))
         return out
+
+    def mentions(self, variable: str) -> bool:
+        """Whether the template reads a variable (e.g. `tools`: it formats tool definitions itself)."""
+        return variable in self.source

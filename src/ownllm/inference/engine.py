@@ -10,7 +10,7 @@ the usage numbers count exactly what the model reads.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +30,8 @@ class EngineSpec:
     n_ctx: int = 4096
     logits_all: bool = False  # keep every position's logits (perplexity, export checks)
     n_threads: int | None = None
+    slots: int = 1  # sequences decoded together (continuous batching); each may use all of n_ctx
+    backend: str = "llama.cpp"  # llama.cpp (GGUF) | transformers (HF folder, reference) | vllm (HF folder, GPU)
 
     @property
     def label(self) -> str:
@@ -44,6 +46,16 @@ class SamplingParams:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    grammar: str | None = None  # GBNF the output must follow (JSON schemas, tool calls)
+    logprobs: bool = False
+    top_logprobs: int = 0
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    token: str
+    logprob: float
+    top: list[tuple[str, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ class TokenDelta:
     text: str
     finish_reason: str | None = None
     completion_tokens: int = 0
+    logprobs: list[TokenLogprob] | None = None
 
 
 @dataclass
@@ -61,6 +74,9 @@ class Completion:
     finish_reason: str
     prompt_tokens: int
     completion_tokens: int
+    logprobs: list[TokenLogprob] | None = None
+    first_token_at: float | None = None  # time.monotonic() of the first generated text
+    cpu_seconds: float = 0.0
 
     @property
     def usage(self) -> dict[str, int]:
@@ -72,6 +88,10 @@ Message = dict[str, Any]  # {"role": ..., "content": str}
 
 
 class Engine(Protocol):
+    """A loaded model. Engines that decode one sequence at a time implement `generate`; engines that
+    batch (llama.cpp here) also have `slots`, and the pool's worker drives them through a
+    `BatchingEngine`'s `start`/`step`/`release` instead."""
+
     spec: EngineSpec
     n_ctx: int
 
@@ -102,3 +122,21 @@ class Engine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class BatchingEngine(Engine, Protocol):
+    slots: int
+
+    @property
+    def free_slots(self) -> int: ...
+
+    def start(self, prompt: list[int], params: SamplingParams, emit: Callable[[TokenDelta], None],
+              should_stop: Callable[[], bool]) -> Any:
+        """Admit a sequence into a free slot (its prompt is read in the next steps)."""
+        ...
+
+    def step(self, sequences: list[Any]) -> None:
+        """Decode one batch for the active sequences; finished ones have `done` set."""
+        ...
+
+    def release(self, sequence: Any) -> None: ...

@@ -8,27 +8,18 @@ and exact token counts are handled the same way for every caller.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import os
-import random
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ownllm.errors import InvalidInput
 from ownllm.inference.chat_template import ChatTemplate, Segment
-from ownllm.inference.engine import (
-    FINISH_CANCELLED,
-    FINISH_LENGTH,
-    FINISH_STOP,
-    EngineSpec,
-    Message,
-    SamplingParams,
-    TokenDelta,
-)
+from ownllm.inference.engine import EngineSpec, Message, SamplingParams, TokenDelta
 
 _ZERO_WIDTH = "\u200b"
 
@@ -55,29 +46,33 @@ def _metadata_int(metadata: dict[str, str], suffix: str, default: int) -> int:
 
 
 class LlamaCppEngine:
+    """A GGUF model on llama.cpp: shared weights, one batching context (see batching.py)."""
+
     def __init__(self, spec: EngineSpec) -> None:
-        from llama_cpp import Llama
+        from ownllm.inference.batching import BatchedContext, SharedWeights
 
         self.spec = spec
-        with quiet_native_stderr():
-            self._llama = Llama(
-                model_path=str(spec.model_path), lora_path=str(spec.lora_path) if spec.lora_path else None,
-                n_ctx=spec.n_ctx, n_threads=spec.n_threads or max(1, os.cpu_count() or 1),
-                logits_all=spec.logits_all, seed=0, verbose=False,
-            )
-        self.n_ctx = self._llama.n_ctx()
-        metadata = dict(self._llama.metadata)
-        model = self._llama._model
-        self._bos_text = model.token_get_text(self._llama.token_bos()) if self._llama.token_bos() >= 0 else ""
-        eos_text = model.token_get_text(self._llama.token_eos()) if self._llama.token_eos() >= 0 else ""
-        self.template = ChatTemplate(metadata.get("tokenizer.chat_template"), self._bos_text, eos_text)
-        self._metadata = metadata
+        self.weights = SharedWeights.acquire(spec.model_path)
+        self.slots = 1 if spec.logits_all else max(1, spec.slots)
+        try:
+            with quiet_native_stderr():
+                self.context = BatchedContext(self.weights, spec.n_ctx, self.slots,
+                                              spec.n_threads or max(1, os.cpu_count() or 1), spec.lora_path,
+                                              spec.logits_all)
+        except BaseException:
+            self.weights.release()
+            raise
+        self.n_ctx = spec.n_ctx
+        model = self.weights.model
+        self._bos_text = model.token_get_text(model.token_bos()) if model.token_bos() >= 0 else ""
+        eos_text = model.token_get_text(model.token_eos()) if model.token_eos() >= 0 else ""
+        self.template = ChatTemplate(self.weights.metadata.get("tokenizer.chat_template"), self._bos_text, eos_text)
         self._control_texts: list[str] | None = None
         self._control_lock = threading.Lock()
 
     # ------------------------------------------------------------------ tokens (any thread)
     def _tokenize(self, text: str, *, bos: bool = False, special: bool = False) -> list[int]:
-        return self._llama.tokenize(text.encode("utf-8"), add_bos=bos, special=special)
+        return self.weights.model.tokenize(text.encode("utf-8"), add_bos=bos, special=special)
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
@@ -88,8 +83,8 @@ class LlamaCppEngine:
             if self._control_texts is None:
                 import llama_cpp
 
-                vocab = self._llama._model.vocab
-                found = {self._llama._model.token_get_text(token) for token in range(self._llama.n_vocab())
+                model, vocab = self.weights.model, self.weights.vocab
+                found = {model.token_get_text(token) for token in range(self.weights.n_vocab)
                          if llama_cpp.llama_vocab_is_control(vocab, token)}
                 self._control_texts = sorted((t for t in found if t), key=len, reverse=True)
             return self._control_texts
@@ -101,8 +96,8 @@ class LlamaCppEngine:
                 text = text.replace(token_text, token_text[:1] + _ZERO_WIDTH + token_text[1:])
         return text
 
-    def chat_prompt(self, messages: list[Message]) -> list[int]:
-        segments = self.template.segments(messages, self.neutralize)
+    def chat_prompt(self, messages: list[Message], **template_vars: Any) -> list[int]:
+        segments = self.template.segments(messages, self.neutralize, **template_vars)
         return self._tokens_of(segments)
 
     def _tokens_of(self, segments: list[Segment]) -> list[int]:
@@ -118,64 +113,46 @@ class LlamaCppEngine:
         return self._tokenize(text, bos=True)
 
     # ------------------------------------------------------------------ decoding (worker thread only)
+    @property
+    def free_slots(self) -> int:
+        return self.context.free_slots
+
+    def start(self, prompt: list[int], params: SamplingParams, emit: Callable[[TokenDelta], None],
+              should_stop: Callable[[], bool]) -> Any:
+        return self.context.start(prompt, params, emit, should_stop)
+
+    def step(self, sequences: list[Any]) -> None:
+        self.context.step(sequences)
+
+    def release(self, sequence: Any) -> None:
+        self.context.release(sequence)
+
     def generate(self, prompt: list[int], params: SamplingParams,
                  should_stop: Callable[[], bool]) -> Iterator[TokenDelta]:
-        import llama_cpp
-
-        if len(prompt) >= self.n_ctx:
-            raise InvalidInput(f"the prompt has {len(prompt)} tokens; this model's context is {self.n_ctx}",
-                               param="messages", code="context_length_exceeded")
-        llama = self._llama
-        llama.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
-        vocab = llama._model.vocab
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stops = [s for s in params.stop if s]
-        hold = max((len(s) for s in stops), default=1) - 1
-        text, sent, generated = "", 0, 0
-        budget = min(params.max_tokens, self.n_ctx - len(prompt))
-        finish = FINISH_LENGTH
-        for token in llama.generate(prompt, top_k=40, top_p=params.top_p, min_p=0.05, temp=params.temperature,
-                                    repeat_penalty=1.0):
-            if llama_cpp.llama_vocab_is_eog(vocab, token):
-                finish = FINISH_STOP
-                break
-            generated += 1
-            text += decoder.decode(llama.detokenize([token]))
-            cut = _first_stop(text, stops, max(0, sent - hold))
-            if cut is not None:
-                text, finish = text[:cut], FINISH_STOP
-                break
-            safe = len(text) - hold if stops else len(text)
-            if safe > sent:
-                yield TokenDelta(text[sent:safe])
-                sent = safe
-            if generated >= budget:
-                break
-            if should_stop():
-                finish = FINISH_CANCELLED
-                break
-        text += decoder.decode(b"", final=True) if finish != FINISH_STOP or not stops else ""
-        yield TokenDelta(text[sent:], finish, generated)
+        """One sequence on its own (callers outside the pool): step until it is done."""
+        deltas: list[TokenDelta] = []
+        sequence = self.start(prompt, params, deltas.append, should_stop)
+        try:
+            while not sequence.done:
+                self.step([sequence])
+                yield from deltas
+                deltas.clear()
+        finally:
+            self.release(sequence)
 
     def logits(self, tokens: list[int]) -> np.ndarray:
         if not self.spec.logits_all:
             raise RuntimeError("logits() needs an engine loaded with logits_all=True")
-        self._llama.reset()
-        self._llama.eval(tokens)
-        return np.array(self._llama.scores[: len(tokens)])
+        return self.context.logits(tokens)
 
     # ------------------------------------------------------------------ memory
     def memory_bytes(self) -> tuple[int, int]:
-        return estimate_memory(self.spec, self._metadata)
+        return estimate_memory(self.spec, self.weights.metadata)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._llama.close()
-
-
-def _first_stop(text: str, stops: list[str], start: int) -> int | None:
-    found = [i for i in (text.find(s, start) for s in stops) if i >= 0]
-    return min(found) if found else None
+            self.context.close()
+        self.weights.release()
 
 
 def read_metadata(model_path: Path) -> dict[str, str]:
@@ -202,7 +179,7 @@ def estimate_memory(spec: EngineSpec, metadata: dict[str, str]) -> tuple[int, in
     heads = max(1, _metadata_int(metadata, ".attention.head_count", 16))
     kv_heads = _metadata_int(metadata, ".attention.head_count_kv", heads)
     vocab = _metadata_int(metadata, ".vocab_size", 50_000)
-    kv = 2 * layers * spec.n_ctx * (width * kv_heads // heads) * 2
+    kv = 2 * layers * spec.n_ctx * max(1, spec.slots) * (width * kv_heads // heads) * 2
     logits = spec.n_ctx * vocab * 4 if spec.logits_all else vocab * 4
     adapter = spec.lora_path.stat().st_size if spec.lora_path and spec.lora_path.exists() else 0
     scratch = 32 * (1 << 20) + width * spec.n_ctx * 16

@@ -53,6 +53,8 @@ class TokenStream:
 
     def __init__(self, prompt_tokens: int, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.prompt_tokens = prompt_tokens
+        self.first_token_at: float | None = None  # when the first text was ready (time to first token)
+        self.cpu_seconds = 0.0  # the worker's CPU time for this request (its share of batched steps)
         self._loop = loop
         self._sync: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._async: asyncio.Queue[Any] | None = asyncio.Queue() if loop is not None else None
@@ -60,6 +62,8 @@ class TokenStream:
 
     # worker side
     def put(self, item: TokenDelta | BaseException | object) -> None:
+        if self.first_token_at is None and isinstance(item, TokenDelta) and (item.text or item.finish_reason):
+            self.first_token_at = time.monotonic()
         if self._async is not None and self._loop is not None:
             try:
                 self._loop.call_soon_threadsafe(self._async.put_nowait, item)
@@ -101,16 +105,16 @@ class TokenStream:
             yield item
 
     def collect(self) -> Completion:
-        return _collect(self.prompt_tokens, list(self))
+        return self._collect(list(self))
 
     async def collect_async(self) -> Completion:
-        return _collect(self.prompt_tokens, [delta async for delta in self])
+        return self._collect([delta async for delta in self])
 
-
-def _collect(prompt_tokens: int, deltas: list[TokenDelta]) -> Completion:
-    last = deltas[-1] if deltas else TokenDelta("", "stop", 0)
-    return Completion("".join(d.text for d in deltas), last.finish_reason or "stop", prompt_tokens,
-                      last.completion_tokens)
+    def _collect(self, deltas: list[TokenDelta]) -> Completion:
+        last = deltas[-1] if deltas else TokenDelta("", "stop", 0)
+        logprobs = [item for d in deltas for item in (d.logprobs or [])] if any(d.logprobs for d in deltas) else None
+        return Completion("".join(d.text for d in deltas), last.finish_reason or "stop", self.prompt_tokens,
+                          last.completion_tokens, logprobs, self.first_token_at, self.cpu_seconds)
 
 
 @dataclass
@@ -120,14 +124,38 @@ class _Generate:
     stream: TokenStream
 
     def run(self, engine: Engine) -> None:
+        """One request on an engine without batching."""
         try:
             if self.stream.cancelled:
                 self.stream.put(TokenDelta("", FINISH_CANCELLED, 0))
             else:
+                started = time.thread_time()
                 for delta in engine.generate(self.prompt, self.params, lambda: self.stream.cancelled):
                     self.stream.put(delta)
+                self.stream.cpu_seconds = time.thread_time() - started
         except BaseException as exc:  # the consumer re-raises it; the worker lives on
             self.stream.put(exc)
+        self.stream.end()
+
+    def start(self, engine: Any) -> Any:
+        """Admit into a batching engine; None when it ended at once (cancelled, or refused)."""
+        if self.stream.cancelled:
+            self.stream.put(TokenDelta("", FINISH_CANCELLED, 0))
+            self.stream.end()
+            return None
+        try:
+            return engine.start(self.prompt, self.params, self.stream.put, lambda: self.stream.cancelled)
+        except BaseException as exc:
+            self.stream.put(exc)
+            self.stream.end()
+            return None
+
+    def finish(self, sequence: Any, engine: Any, error: BaseException | None = None) -> None:
+        if error is not None:
+            self.stream.put(error)
+        self.stream.cpu_seconds = getattr(sequence, "cpu_seconds", 0.0)
+        with contextlib.suppress(Exception):
+            engine.release(sequence)
         self.stream.end()
 
 
@@ -146,7 +174,12 @@ class _Call:
 
 
 class EngineWorker:
-    """One loaded engine and the thread that runs everything it decodes, in arrival order."""
+    """One loaded engine and the thread that runs everything it decodes.
+
+    A batching engine (llama.cpp) decodes up to `slots` requests together, admitting queued ones
+    as slots free up (continuous batching); other engines run one request at a time. Calls that
+    need the whole context (logits) wait until no sequence is active.
+    """
 
     def __init__(self, engine: Engine, queue_size: int) -> None:
         self.engine = engine
@@ -154,10 +187,13 @@ class EngineWorker:
         self.weights_bytes, self.own_bytes = engine.memory_bytes()
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._busy = 0  # queued + running tasks
+        self.running = 0
         self._busy_lock = threading.Lock()
         self.closed = False
         self.last_used = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name=f"engine {self.spec.label}", daemon=True)
+        batching = hasattr(engine, "start") and getattr(engine, "slots", 1) >= 1
+        target = self._run_batched if batching else self._run_serial
+        self._thread = threading.Thread(target=target, name=f"engine {self.spec.label}", daemon=True)
         self._thread.start()
 
     @property
@@ -182,17 +218,69 @@ class EngineWorker:
             self._busy += 1
             self.last_used = time.monotonic()
 
-    def _run(self) -> None:
+    def _done(self) -> None:
+        with self._busy_lock:
+            self._busy -= 1
+            self.last_used = time.monotonic()
+
+    def _run_serial(self) -> None:
         while True:
             task = self._queue.get()
             if task is None:
                 return
+            self.running = 1
             try:
                 task.run(self.engine)
             finally:
-                with self._busy_lock:
-                    self._busy -= 1
-                    self.last_used = time.monotonic()
+                self.running = 0
+                self._done()
+
+    def _run_batched(self) -> None:
+        engine: Any = self.engine
+        active: list[tuple[_Generate, Any]] = []
+        deferred: list[_Call] = []
+        while True:
+            while engine.free_slots > 0:
+                try:
+                    task = self._queue.get(block=not active and not deferred)
+                except queue.Empty:
+                    break
+                if task is None:
+                    for waiting, sequence in active:
+                        waiting.finish(sequence, engine, RuntimeError("the engine was unloaded"))
+                    return
+                if isinstance(task, _Call):
+                    deferred.append(task)
+                    break
+                started = task.start(engine)
+                if started is None:
+                    self._done()
+                else:
+                    active.append((task, started))
+            if not active:
+                for call in deferred:
+                    call.run(engine)
+                    self._done()
+                deferred.clear()
+                continue
+            self.running = len(active)
+            try:
+                engine.step([sequence for _, sequence in active])
+            except BaseException as exc:  # the engine failed this batch: every sequence in it gets the error
+                for task, sequence in active:
+                    task.finish(sequence, engine, exc)
+                    self._done()
+                active = []
+                continue
+            still = []
+            for task, sequence in active:
+                if sequence.done:
+                    task.finish(sequence, engine)
+                    self._done()
+                else:
+                    still.append((task, sequence))
+            active = still
+            self.running = len(active)
 
     def close(self) -> None:
         with self._busy_lock:
@@ -223,8 +311,8 @@ class EngineHandle:
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)
 
-    def chat_prompt(self, messages: list[Message]) -> list[int]:
-        return self.engine.chat_prompt(messages)
+    def chat_prompt(self, messages: list[Message], **template_vars: Any) -> list[int]:
+        return self.engine.chat_prompt(messages, **template_vars)
 
     def text_prompt(self, text: str) -> list[int]:
         return self.engine.text_prompt(text)
@@ -335,8 +423,10 @@ class EnginePool:
 
     def loaded(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"engine": spec.label, "queue": w.depth, "own_mb": w.own_bytes >> 20,
-                     "weights_mb": w.weights_bytes >> 20} for spec, w in self._workers.items()]
+            return [{"engine": spec.label, "queue": w.depth, "running": w.running,
+                     "adapter": spec.lora_path is not None, "own_mb": w.own_bytes >> 20,
+                     "weights_mb": w.weights_bytes >> 20}
+                    for spec, w in self._workers.items()]
 
     def used_bytes(self) -> int:
         with self._lock:
@@ -366,6 +456,15 @@ def estimate_gguf(spec: EngineSpec) -> tuple[int, int]:
 
 
 def _llamacpp_factory(spec: EngineSpec) -> Engine:
+    """The engine for a spec's backend: llama.cpp by default, transformers or vLLM when asked for."""
+    if spec.backend == "transformers":
+        from ownllm.inference.transformers_engine import TransformersEngine
+
+        return TransformersEngine(spec)
+    if spec.backend == "vllm":
+        from ownllm.inference.vllm_engine import VllmEngine
+
+        return VllmEngine(spec)
     from ownllm.inference.llamacpp import LlamaCppEngine
 
     return LlamaCppEngine(spec)

@@ -57,6 +57,20 @@ def apply_failure_policy(tracker: JobTracker, work: Callable[[], T]) -> T:
         raise
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (parser workers) so far."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def record_cpu(home: Home, job_id: str, seconds: float) -> None:
+    """What the job cost in CPU time, for `ownllm usage --cost` (added to, for a resumed job)."""
+    with contextlib.suppress(Exception), home.catalog.session() as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            job.cpu_seconds = round((job.cpu_seconds or 0.0) + max(0.0, seconds), 3)
+
+
 def run_inline(home: Home, kind: str, tenant_id: str | None, work: Callable[[JobTracker], T], *,
                params: dict[str, Any] | None = None, tracker: JobTracker | None = None,
                on_progress: ProgressCallback | None = None) -> T:
@@ -64,7 +78,11 @@ def run_inline(home: Home, kind: str, tenant_id: str | None, work: Callable[[Job
     tracker = tracker or JobTracker.create(home, kind, tenant_id, params, on_progress)
     if on_progress is not None:
         tracker.on_progress = on_progress
-    return apply_failure_policy(tracker, lambda: work(tracker))
+    started = cpu_seconds()
+    try:
+        return apply_failure_policy(tracker, lambda: work(tracker))
+    finally:
+        record_cpu(home, tracker.job_id, cpu_seconds() - started)
 
 
 def resolve_target(target: JobTarget) -> Callable[..., Any]:
@@ -79,10 +97,12 @@ def execute(home: Home, job_id: str, tenant_id: str | None, target: JobTarget, p
     """Run a submitted job to its end in this process; a success without a result records {}."""
     tracker = JobTracker(home, job_id)
     fn = resolve_target(target)
+    started = cpu_seconds()
     with contextlib.suppress(Exception):
         apply_failure_policy(tracker, lambda: fn(home, tenant_id, tracker, **params))
     if not tracker.finished:
         tracker.succeed({})
+    record_cpu(home, job_id, cpu_seconds() - started)
 
 
 def _limit_process(memory_mb: int) -> None:
@@ -247,6 +267,10 @@ class JobRunner:
             job.status, job.finished_at = JobStatus.FAILED, utcnow()
             job.error = (f"{INTERRUPTED}: {why} before the job finished; the job memory cap is "
                          f"{self.settings.job_memory_mb} MB (OWNLLM_JOB_MEMORY_MB)")
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self._stopped
 
     def running_jobs(self) -> list[str]:
         return [r.pending.job_id for r in self._running]

@@ -29,10 +29,12 @@ class ModelEntry:
     source: str
     lora: Path | None = None
     status: str = "ready"
+    languages: tuple[str, ...] = ("en",)  # languages the model can be told to answer in
 
-    def spec(self, n_ctx: int = 4096, n_threads: int | None = None, *, logits_all: bool = False) -> EngineSpec:
+    def spec(self, n_ctx: int = 4096, n_threads: int | None = None, *, logits_all: bool = False,
+             slots: int = 1) -> EngineSpec:
         """How the pool loads this model: the GGUF, plus the run's GGUF LoRA for a tuned model."""
-        return EngineSpec(self.path, self.lora, n_ctx, logits_all, n_threads)
+        return EngineSpec(self.path, self.lora, n_ctx, logits_all, n_threads, 1 if logits_all else slots)
 
 
 def _tuned(home: Home, tenant_id: str) -> list[ModelEntry]:
@@ -51,14 +53,16 @@ def _tuned(home: Home, tenant_id: str) -> list[ModelEntry]:
                 path, lora = Path(exports["model"]), None
             else:
                 continue  # trained but not exported to GGUF: nothing llama.cpp can load yet
-            entries.append(ModelEntry(row.id, tenant_id, path, "tuned", f"job:{row.job_id}", lora, row.status))
+            languages = base.languages if base is not None else ("en",)
+            entries.append(ModelEntry(row.id, tenant_id, path, "tuned", f"job:{row.job_id}", lora, row.status,
+                                      languages))
     return entries
 
 
 def list_models(home: Home | None = None, tenant_id: str | None = None) -> list[ModelEntry]:
     """Installed base models, plus the tenant's servable tuned models when a home and tenant are given."""
     entries = [
-        ModelEntry(m.id, "ownllm", m.locate(), "base", f"pypi:{m.package}")
+        ModelEntry(m.id, "ownllm", m.locate(), "base", f"pypi:{m.package}", languages=m.languages)
         for m in SHIPPED_MODELS.values()
         if m.installed
     ]
@@ -68,9 +72,20 @@ def list_models(home: Home | None = None, tenant_id: str | None = None) -> list[
 
 
 def resolve_model(home: Home | None, tenant_id: str | None, model_id: str) -> ModelEntry:
-    """A model the tenant may use, or `NotFound` (another tenant's tuned model is simply not there)."""
-    for entry in list_models(home, tenant_id):
+    """A model the tenant may use, or `NotFound` (another tenant's tuned model is simply not there).
+
+    Besides `ft:<base>:<tenant>:<suffix>:<run>`, a tuned model answers to `<base>:<suffix>` (the newest run
+    with that suffix) and `<base>:<run>`.
+    """
+    entries = list_models(home, tenant_id)
+    for entry in entries:
         if entry.id == model_id:
             return entry
+    base, _, adapter = model_id.partition(":")
+    if adapter and not model_id.startswith("ft:"):
+        matches = [e for e in entries if e.kind == "tuned" and e.id.startswith(f"ft:{base}:")
+                   and adapter in e.id.split(":")[3:]]
+        if matches:
+            return matches[-1]  # entries are oldest first
     raise NotFound(f"The model `{model_id}` does not exist or you do not have access to it.", param="model",
                    code="model_not_found")

@@ -10,15 +10,16 @@ and throttling is per address, so nobody can lock a tenant out by failing on its
 from __future__ import annotations
 
 import contextlib
+import hmac
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ownllm.errors import RateLimited, Unauthenticated
+from ownllm.errors import Forbidden, RateLimited, Unauthenticated
 from ownllm.store.keys import KeyOwner, authenticate
 
 WINDOW_S = 60.0
@@ -68,6 +69,14 @@ def _key_id(token: str) -> str:
     return parts[1] if len(parts) == 3 else "malformed"
 
 
+def _admin(request: Request, token: str) -> KeyOwner | None:
+    """The operator's admin key from the environment (OWNLLM_ADMIN_KEY): admin scope, no tenant."""
+    admin_key = request.app.state.runtime.home.settings.admin_key
+    if admin_key and hmac.compare_digest(token.encode(), admin_key.encode()):
+        return KeyOwner(key_id="admin", tenant_id="", tenant_name="", scopes=("admin",))
+    return None
+
+
 def require_key(request: Request) -> KeyOwner:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -76,6 +85,9 @@ def require_key(request: Request) -> KeyOwner:
         raise Unauthenticated(
             "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", code="missing_api_key"
         )
+    admin = _admin(request, token)
+    if admin is not None:
+        return admin
     runtime = request.app.state.runtime
     throttle: AuthThrottle = request.app.state.auth_throttle
     address = request.client.host if request.client else "unknown"
@@ -87,4 +99,26 @@ def require_key(request: Request) -> KeyOwner:
         raise
 
 
-Owner = Annotated[KeyOwner, Depends(require_key)]
+def access(scope: str | None) -> Callable[[Request], KeyOwner]:
+    """A dependency: the caller's key, which must carry `scope`; a request that changes something
+    (any method but GET) is also admitted under the rate limits (see serve/metering.py)."""
+
+    def dependency(request: Request) -> KeyOwner:
+        owner = require_key(request)
+        if scope is not None and scope not in owner.scopes and not owner.is_admin:
+            raise Forbidden(f"this API key lacks the {scope!r} scope", code="missing_scope")
+        request.state.owner = owner
+        if request.method != "GET" and owner.tenant_id:
+            from ownllm.serve.metering import admit
+
+            admit(request, owner)
+        return owner
+
+    return dependency
+
+
+Owner = Annotated[KeyOwner, Depends(access("inference"))]
+FilesOwner = Annotated[KeyOwner, Depends(access("files"))]
+TuningOwner = Annotated[KeyOwner, Depends(access("fine_tune"))]
+AnyOwner = Annotated[KeyOwner, Depends(access(None))]
+AdminOwner = Annotated[KeyOwner, Depends(access("admin"))]

@@ -1,177 +1,31 @@
 """The API's wire format: one pydantic model per request and response body, in OpenAI's shapes with
-ownllm's extensions under the same conventions.
-
-Every request model refuses what would otherwise become a 500 deeper down: a string holding a lone
-UTF-16 surrogate (valid JSON, unencodable as UTF-8), a content part whose text is not a string,
-values out of range. The error is a 400 naming the field.
-"""
+ownllm's extensions under the same conventions. Chat, completions and embeddings come from
+`ownllm.openai_schema` (the batch job parses them too); the rest is defined here."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ownllm.text import has_lone_surrogate
-
-
-def _surrogate_path(value: Any, path: str) -> str | None:
-    if isinstance(value, str):
-        return path if has_lone_surrogate(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _surrogate_path(item, f"{path}.{key}" if path else str(key))
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _surrogate_path(item, f"{path}[{index}]")
-            if found:
-                return found
-    return None
-
-
-class Body(BaseModel):
-    """A request body: unknown keys refused unless a model allows them; no unencodable text anywhere."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_lone_surrogates(cls, data: Any) -> Any:
-        found = _surrogate_path(data, "")
-        if found:
-            raise ValueError(f"{found} holds a lone UTF-16 surrogate, which is not valid Unicode text")
-        return data
-
-
-# ---------------------------------------------------------------- chat and completions
-class TextPart(Body):
-    type: Literal["text"]
-    text: str
-
-
-class ChatMessage(Body):
-    model_config = ConfigDict(extra="allow")
-    role: Literal["system", "user", "assistant", "developer", "tool"]
-    content: str | list[TextPart] | None = None
-    name: str | None = Field(None, max_length=64)
-
-    @field_validator("content", mode="before")
-    @classmethod
-    def _text_parts_only(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            for index, part in enumerate(value):
-                if isinstance(part, dict) and part.get("type") not in ("text", None):
-                    raise ValueError(f"content[{index}]: only text parts are supported, not {part.get('type')!r}")
-        return value
-
-    def plain(self) -> dict[str, Any]:
-        """Role and text only, as chat templates want them (`developer` is a system turn)."""
-        content = self.content
-        if isinstance(content, list):
-            content = "\n".join(part.text for part in content)
-        return {"role": "system" if self.role == "developer" else self.role, "content": content or ""}
-
-
-class Knowledge(Body):
-    """ownllm extension: answer from the tenant's corpus and return citations."""
-
-    corpus: str = Field("latest", max_length=64)
-    top_k: int = Field(default=5, ge=1, le=50)
-
-
-class StreamOptions(Body):
-    include_usage: bool = False
-
-
-class ChatCompletionRequest(Body):
-    model_config = ConfigDict(extra="allow")  # OpenAI clients send fields we ignore (user, metadata…)
-    model: str = Field(max_length=256)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=1024)
-    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
-    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    n: int = Field(default=1, ge=1)
-    stop: str | list[str] | None = None
-    seed: int | None = None
-    stream: bool = False
-    stream_options: StreamOptions | None = None
-    knowledge: Knowledge | None = None
-
-    @field_validator("n")
-    @classmethod
-    def _one_choice(cls, value: int) -> int:
-        if value != 1:
-            raise ValueError("only n=1 is supported: send separate requests for more choices")
-        return value
-
-    @field_validator("stop")
-    @classmethod
-    def _few_stops(cls, value: str | list[str] | None) -> str | list[str] | None:
-        if isinstance(value, list) and (len(value) > 4 or any(not s or len(s) > 200 for s in value)):
-            raise ValueError("at most 4 stop sequences of 1 to 200 characters")
-        return value
-
-    @property
-    def token_limit(self) -> int | None:
-        return self.max_completion_tokens or self.max_tokens
-
-    @property
-    def stop_tuple(self) -> tuple[str, ...] | None:
-        if self.stop is None:
-            return None
-        return (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
-
-
-class Usage(BaseModel):
-    prompt_tokens: int
-    completion_tokens: int = 0
-    total_tokens: int
-
-
-class AssistantMessage(BaseModel):
-    role: Literal["assistant"] = "assistant"
-    content: str
-
-
-class Choice(BaseModel):
-    index: int = 0
-    message: AssistantMessage
-    finish_reason: str
-    logprobs: None = None
-
-
-class ChatCompletion(BaseModel):
-    id: str
-    object: Literal["chat.completion"] = "chat.completion"
-    created: int
-    model: str
-    choices: list[Choice]
-    usage: Usage
-    citations: list[dict[str, Any]] | None = None  # ownllm extension, with `knowledge`
-
-
-class Delta(BaseModel):
-    role: Literal["assistant"] | None = None
-    content: str | None = None
-
-
-class ChunkChoice(BaseModel):
-    index: int = 0
-    delta: dict[str, Any]
-    finish_reason: str | None = None
-
-
-class ChatCompletionChunk(BaseModel):
-    id: str
-    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
-    created: int
-    model: str
-    choices: list[ChunkChoice]
-    usage: Usage | None = None
-    citations: list[dict[str, Any]] | None = None
+from ownllm.openai_schema import (  # noqa: F401 - re-exported for the routes
+    AssistantMessage,
+    Body,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatMessage,
+    Choice,
+    ChunkChoice,
+    CompletionRequest,
+    Embedding,
+    EmbeddingList,
+    EmbeddingRequest,
+    Knowledge,
+    StreamOptions,
+    TextPart,
+    Usage,
+)
 
 
 # ---------------------------------------------------------------- models
@@ -188,27 +42,6 @@ class ModelList(BaseModel):
 
 
 # ---------------------------------------------------------------- embeddings and search
-class EmbeddingRequest(Body):
-    model_config = ConfigDict(extra="allow")
-    model: str = Field(max_length=256)
-    input: str | list[str]
-    encoding_format: Literal["float", "base64"] = "float"
-    input_type: Literal["query", "passage"] = "passage"  # ownllm extension: E5's two sides
-
-
-class Embedding(BaseModel):
-    object: Literal["embedding"] = "embedding"
-    index: int
-    embedding: list[float] | str
-
-
-class EmbeddingList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[Embedding]
-    model: str
-    usage: Usage
-
-
 class SearchFilterBody(Body):
     types: list[str] = Field(default_factory=list, max_length=32)
     file_glob: str | None = Field(None, max_length=256)
@@ -405,3 +238,11 @@ class EvalObject(BaseModel):
     gate: list[dict[str, Any]] | None
     report_url: str | None
     error: str | None
+
+
+class BatchCreate(Body):
+    model_config = ConfigDict(extra="allow")
+    input_file_id: str = Field(max_length=64)
+    endpoint: Literal["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]
+    completion_window: Literal["24h"] = "24h"
+    metadata: dict[str, str] | None = Field(None, max_length=16)

@@ -14,6 +14,7 @@ from ownllm.inference.pool import shared_pool
 from ownllm.jobs.tracker import JobTracker
 from ownllm.models.hub import SHIPPED_MODELS
 from ownllm.outbound import check_outbound_url
+from ownllm.services.datafiles import own_file
 from ownllm.services.runtime import Runtime
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobKind, JobStatus
@@ -33,7 +34,7 @@ class FineTuningSpec:
     """A fine-tuning request as OpenAI's API shapes it, plus ownllm's extensions."""
 
     model: str
-    training_file: str | None = None  # a synth dataset id
+    training_file: str | None = None  # a synth dataset id (ds_…) or an uploaded fine-tune JSONL (file-…)
     corpus_version: str | None = None  # or: synthesize from this version first
     method: str = "supervised"
     n_epochs: float | None = None
@@ -98,40 +99,51 @@ def create_fine_tuning_job(runtime: Runtime, tenant_id: str, spec: FineTuningSpe
                          home.settings.max_tune_steps)
     recipe = load_recipe(recipe_name, overrides)  # a bad override is a 400 now, not a failed job later
     synth = _synth_config(home, spec.synth)
-    dataset_id = None
-    if spec.training_file:
+    dataset_id = file_id = None
+    if spec.training_file and spec.training_file.startswith("file-"):
+        file_id = own_file(home, tenant_id, spec.training_file, "fine-tune").id
+    elif spec.training_file:
         dataset_id = get_dataset(home, tenant_id, spec.training_file).id
     elif spec.corpus_version:
         get_version(home, tenant_id, spec.corpus_version)
     else:
-        raise InvalidInput("give training_file (a dataset id from `ownllm synth`) or corpus_version",
-                           param="training_file")
-    request = TuneRequest(recipe=recipe_name, base_model=spec.model, dataset=dataset_id, overrides=overrides,
-                          suffix=spec.suffix or "company")
-    if dataset_id is not None:
-        plan_tune(home, tenant_id, request)  # the dataset's files exist and fit the recipe
-    params = {"base_model": spec.model, "dataset_id": dataset_id, "recipe_name": recipe.name, "method": spec.method,
+        raise InvalidInput("give training_file (an uploaded fine-tune file or a dataset id from `ownllm synth`) or "
+                           "corpus_version", param="training_file")
+    request = _tune_request(home, tenant_id, recipe_name, spec.model, dataset_id, file_id, overrides,
+                            spec.suffix or "company")
+    if dataset_id is not None or file_id is not None:
+        plan_tune(home, tenant_id, request)  # the files exist and fit the recipe
+    params = {"base_model": spec.model, "dataset_id": dataset_id or file_id, "recipe_name": recipe.name,
+              "method": spec.method,
               "hyperparameters": {k: v for k, v in asdict(spec).items() if v is not None and k in
                                   ("n_epochs", "learning_rate_multiplier", "batch_size", "max_steps")},
               "seed": recipe.training.seed, "suffix": request.suffix}
     runner = runtime.require_runner()
     tracker = JobTracker.create(home, JobKind.FINE_TUNE, tenant_id, params=params)
     tracker.set_status(JobStatus.VALIDATING_FILES)
-    runner_params = {"recipe": recipe_name, "model": spec.model, "dataset": dataset_id, "overrides": overrides,
-                     "suffix": request.suffix, "corpus_version": spec.corpus_version,
+    runner_params = {"recipe": recipe_name, "model": spec.model, "dataset": dataset_id, "file_id": file_id,
+                     "overrides": overrides, "suffix": request.suffix, "corpus_version": spec.corpus_version,
                      "synth": synth.model_dump()}
     return runner.submit(JobKind.FINE_TUNE, tenant_id, JOB, runner_params, tracker=tracker)
 
 
+def _tune_request(home: Home, tenant_id: str, recipe: str, model: str, dataset: str | None, file_id: str | None,
+                  overrides: dict[str, Any], suffix: str) -> TuneRequest:
+    """A tuning request on a synth dataset, or on an uploaded file (every stage trains on that file)."""
+    training_file = home.blobs.path_for(own_file(home, tenant_id, file_id).sha256) if file_id else None
+    return TuneRequest(recipe=recipe, base_model=model, dataset=dataset if training_file is None else None,
+                       training_file=training_file, overrides=overrides, suffix=suffix)
+
+
 def fine_tuning_job(home: Home, tenant_id: str, tracker: JobTracker, *, recipe: str, model: str, dataset: str | None,
                     overrides: dict[str, Any], suffix: str, corpus_version: str | None,
-                    synth: dict[str, Any]) -> None:
+                    synth: dict[str, Any], file_id: str | None = None) -> None:
     """Job body: synthesize first when asked to tune on a corpus version, then tune."""
-    if dataset is None:
+    if dataset is None and file_id is None:
         tracker.event("synthesizing a dataset from the corpus version", corpus=corpus_version)
         pool = shared_pool(home.settings.engine_memory_mb)
         made = synthesize(home, tenant_id, SynthConfig(**synth), corpus_version or "latest", pool=pool,
                           tracker=JobTracker.create(home, JobKind.SYNTH, tenant_id, params={"for_job": tracker.job_id}))
         dataset = made.id
-    request = TuneRequest(recipe=recipe, base_model=model, dataset=dataset, overrides=overrides, suffix=suffix)
+    request = _tune_request(home, tenant_id, recipe, model, dataset, file_id, overrides, suffix)
     tune_into(home, tenant_id, plan_tune(home, tenant_id, request), tracker)

@@ -66,6 +66,14 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # what the key may do: inference, files, fine_tune, admin (see store/keys.py)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(DEFAULT_SCOPES))
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer, default=None)  # None: the tenant's limit
+    tokens_per_minute: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+DEFAULT_SCOPES = ("inference", "files", "fine_tune")
 
 
 class File(Base):
@@ -84,6 +92,8 @@ class File(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("file-"))
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(1024), default="upload")
+    # knowledge (ingested into the corpus), fine-tune or batch (JSONL inputs), batch_output (results)
+    purpose: Mapped[str] = mapped_column(String(16), default="knowledge", server_default="knowledge")
     original_name: Mapped[str] = mapped_column(String(1024))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
@@ -200,6 +210,7 @@ class Job(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
     pid: Mapped[int | None] = mapped_column(Integer, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    cpu_seconds: Mapped[float | None] = mapped_column(default=None)  # for the cost report
 
 
 class JobEvent(Base):
@@ -211,6 +222,25 @@ class JobEvent(Base):
     type: Mapped[str] = mapped_column(String(16), default=EventType.MESSAGE, server_default="message")
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class UsageRecord(Base):
+    """One metered API request: who, which key and model, tokens, time to first token, latency, outcome."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_tenant_time", "tenant_id", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    key_id: Mapped[str | None] = mapped_column(String(40), default=None)
+    model: Mapped[str | None] = mapped_column(String(200), default=None)
+    endpoint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[float] = mapped_column(default=0.0)
+    ttft_ms: Mapped[float | None] = mapped_column(default=None)
+    cpu_seconds: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Dataset(Base):

@@ -28,6 +28,7 @@ class JobKind(StrEnum):
     SYNTH = "synth"
     FINE_TUNE = "fine_tune"
     EVAL = "eval"
+    BATCH = "batch"
 
 
 class FileStatus(StrEnum):

@@ -59,8 +59,17 @@ class IngestLimits(_Strict):
     parse_memory_mb: int = Field(6144, ge=64)
 
 
+class RateLimits(_Strict):
+    """The tenant's limits on the API; None falls back to the server's defaults (OWNLLM_DEFAULT_*)."""
+
+    requests_per_minute: int | None = Field(None, ge=1)
+    tokens_per_minute: int | None = Field(None, ge=1)
+    monthly_tokens: int | None = Field(None, ge=0)
+
+
 class TenantSettings(_Strict):
     cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
     limits: IngestLimits = Field(default_factory=IngestLimits)
     speech_language: str | None = Field(None, min_length=2, max_length=8)  # None: detect per file
     chinese_script: ChineseScript = "simplified"  # Chinese transcripts are written in this script

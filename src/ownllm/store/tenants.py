@@ -78,3 +78,24 @@ def update_tenant_settings(home: Home, tenant_id: str, changes: dict[str, Any], 
         parsed = parse_tenant_settings(merged)
         tenant.settings = parsed.model_dump(exclude_unset=True)
         return parsed
+
+
+def delete_tenant(home: Home, tenant_id: str) -> None:
+    """Delete a tenant and everything it owns in the catalog (its keys stop working at once) and on disk;
+    shared blobs that no other tenant's file uses are removed too."""
+    import shutil
+
+    from ownllm.store.catalog import File
+
+    with home.catalog.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_id!r} does not exist", param="tenant")
+        shas = set(session.scalars(select(File.sha256).where(File.tenant_id == tenant_id)))
+        session.delete(tenant)
+    with home.catalog.session() as session:
+        still_used = set(session.scalars(select(File.sha256).where(File.sha256.in_(shas))))
+    for sha in shas - still_used:
+        home.blobs.delete(sha)
+    for folder in ("runs", "datasets", "evals", "indexes", "uploads"):
+        shutil.rmtree(home.root / folder / tenant_id, ignore_errors=True)

@@ -21,7 +21,9 @@ def base_model_teacher(home: Home, pool: EnginePool, model_id: str | None = None
     """A shipped base model in-process, through the engine pool `ownllm serve` uses."""
     model_id = model_id if model_id in SHIPPED_MODELS else DEFAULT_MODEL_ID
     entry = resolve_model(home, None, model_id)
-    return LocalTeacher(pool.handle(entry.spec(home.settings.n_ctx, home.settings.n_threads)), model_id, max_tokens)
+    settings = home.settings
+    return LocalTeacher(pool.handle(entry.spec(settings.n_ctx, settings.n_threads, slots=settings.engine_slots)),
+                        model_id, max_tokens)
 
 
 def make_teacher(home: Home, pool: EnginePool, config: SynthConfig) -> Teacher:

@@ -71,9 +71,12 @@ def record_example(tokenizer: Any, record: dict[str, Any], where: str) -> Exampl
             if m.get("role") not in ("system", "user", "assistant") or not isinstance(m.get("content"), str):
                 raise InvalidInput(f"{where}: each message needs a role (system/user/assistant) and string content")
         return chat_example(tokenizer, messages)
+    if isinstance(record.get("prompt"), str) and isinstance(record.get("completion"), str):
+        return chat_example(tokenizer, [{"role": "user", "content": record["prompt"]},
+                                        {"role": "assistant", "content": record["completion"]}])
     if isinstance(record.get("text"), str):
         return text_example(tokenizer, record["text"])
-    raise InvalidInput(f"{where}: a record needs `messages` (chat) or `text` (raw text)")
+    raise InvalidInput(f"{where}: a record needs `messages` (chat), `prompt` and `completion`, or `text` (raw text)")
 
 
 @dataclass

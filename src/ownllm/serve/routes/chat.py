@@ -16,35 +16,23 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from ownllm.chat.answer import AnswerRequest, Knowledge, PreparedAnswer, prepare_answer
+from ownllm.chat.answer import PreparedAnswer, prepare_answer
 from ownllm.errors import OwnLLMError
+from ownllm.inference.engine import Completion
 from ownllm.inference.pool import TokenStream
 from ownllm.serve.auth import Owner
 from ownllm.serve.deps import RuntimeDep
 from ownllm.serve.errors import error_body
-from ownllm.serve.protocol import (
-    AssistantMessage,
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatCompletionRequest,
-    Choice,
-    ChunkChoice,
-    Usage,
-)
+from ownllm.serve.metering import spent
+from ownllm.serve.protocol import ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkChoice, Usage
+from ownllm.services.openai_calls import answer_request, chat_completion_object, logprobs_object
 
 router = APIRouter(prefix="/v1")
 log = logging.getLogger("ownllm.serve")
-
-
-def to_answer_request(body: ChatCompletionRequest) -> AnswerRequest:
-    knowledge = Knowledge(body.knowledge.corpus, body.knowledge.top_k) if body.knowledge else None
-    return AnswerRequest(model=body.model, messages=[m.plain() for m in body.messages], max_tokens=body.token_limit,
-                         temperature=body.temperature, top_p=body.top_p, stop=body.stop_tuple, seed=body.seed,
-                         knowledge=knowledge)
 
 
 def _sse(payload: dict[str, Any] | str) -> str:
@@ -52,25 +40,40 @@ def _sse(payload: dict[str, Any] | str) -> str:
     return f"data: {data}\n\n"
 
 
-async def _events(body: ChatCompletionRequest, prepared: PreparedAnswer, stream: TokenStream) -> AsyncIterator[str]:
-    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+class _Chunks:
+    def __init__(self, body: ChatCompletionRequest) -> None:
+        self.body = body
+        self.id, self.created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        model = ChatCompletionChunk(id=completion_id, created=created, model=body.model,
-                                    choices=[ChunkChoice(delta=delta, finish_reason=finish)], **extra)
+    def __call__(self, delta: dict[str, Any], finish: str | None = None, logprobs: dict | None = None,
+                 **extra: Any) -> str:
+        model = ChatCompletionChunk(id=self.id, created=self.created, model=self.body.model,
+                                    choices=[ChunkChoice(delta=delta, finish_reason=finish, logprobs=logprobs)],
+                                    **extra)
         return _sse(model.model_dump(exclude_none=True, exclude={"choices"}) |
                     {"choices": [c.model_dump() for c in model.choices]})
 
+    def usage(self, usage: Usage) -> str:
+        return _sse({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
+                     "model": self.body.model, "choices": [], "usage": usage.model_dump()})
+
+
+async def _events(request: Request, body: ChatCompletionRequest, prepared: PreparedAnswer,
+                  stream: TokenStream) -> AsyncIterator[str]:
+    chunk = _Chunks(body)
+    structured = prepared.constraint is not None and prepared.constraint.tools is not None
+    completion_tokens = 0
     try:
         first: dict[str, Any] = {}
         if prepared.citations is not None:
             first["citations"] = prepared.citations
         yield chunk({"role": "assistant", "content": ""}, **first)
-        finish, completion_tokens = "stop", 0
+        finish, text = "stop", []
         try:
             async for delta in stream:
-                if delta.text:
-                    yield chunk({"content": delta.text})
+                text.append(delta.text)
+                if (delta.text or delta.logprobs) and not structured:  # a tool call is sent whole, at the end
+                    yield chunk({"content": delta.text}, logprobs=logprobs_object(delta.logprobs))
                 if delta.finish_reason:
                     finish, completion_tokens = delta.finish_reason, delta.completion_tokens
         except Exception as exc:  # after the stream started, an error is an event, then [DONE]
@@ -82,28 +85,36 @@ async def _events(body: ChatCompletionRequest, prepared: PreparedAnswer, stream:
                                       "internal_error"))
             yield _sse("[DONE]")
             return
+        if structured:
+            answer = prepared.finish(Completion("".join(text), finish, stream.prompt_tokens, completion_tokens))
+            if answer.tool_calls:
+                calls = [{"index": i, **call.as_dict()} for i, call in enumerate(answer.tool_calls)]
+                yield chunk({"tool_calls": calls})
+            elif answer.text:
+                yield chunk({"content": answer.text})
+            finish = answer.finish_reason
         yield chunk({}, finish)
+        usage = Usage(prompt_tokens=stream.prompt_tokens, completion_tokens=completion_tokens,
+                      total_tokens=stream.prompt_tokens + completion_tokens)
         if body.stream_options and body.stream_options.include_usage:
-            usage = Usage(prompt_tokens=stream.prompt_tokens, completion_tokens=completion_tokens,
-                          total_tokens=stream.prompt_tokens + completion_tokens)
-            yield _sse({"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                        "model": body.model, "choices": [], "usage": usage.model_dump()})
+            yield chunk.usage(usage)
         yield _sse("[DONE]")
     finally:
         stream.cancel()  # a client that went away stops the generation within a token
+        spent(request, body.model, stream.prompt_tokens, completion_tokens, stream.first_token_at,
+              stream.cpu_seconds)
 
 
 @router.post("/chat/completions", response_model=None)
-async def chat_completions(body: ChatCompletionRequest, owner: Owner,
+async def chat_completions(body: ChatCompletionRequest, request: Request, owner: Owner,
                            runtime: RuntimeDep) -> ChatCompletion | StreamingResponse:
-    request = to_answer_request(body)
-    prepared = await run_in_threadpool(prepare_answer, runtime.home, runtime.pool, owner.tenant_id, request)
+    prepared = await run_in_threadpool(prepare_answer, runtime.home, runtime.pool, owner.tenant_id,
+                                       answer_request(body))
     if body.stream:
         stream = prepared.stream(asyncio.get_running_loop())  # a full queue is a 503 now, before any 200
-        return StreamingResponse(_events(body, prepared, stream), media_type="text/event-stream",
+        return StreamingResponse(_events(request, body, prepared, stream), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
     answer = await prepared.complete_async()
-    return ChatCompletion(
-        id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()), model=body.model,
-        choices=[Choice(message=AssistantMessage(content=answer.text), finish_reason=answer.finish_reason)],
-        usage=Usage(**answer.usage), citations=answer.citations)
+    spent(request, body.model, answer.prompt_tokens, answer.completion_tokens, answer.first_token_at,
+          answer.cpu_seconds)
+    return chat_completion_object(body.model, answer)

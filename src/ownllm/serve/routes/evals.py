@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from ownllm.errors import NotFound
 from ownllm.jobs.tracker import get_job
-from ownllm.serve.auth import Owner
+from ownllm.serve.auth import TuningOwner
 from ownllm.serve.deps import HomeDep, RuntimeDep
 from ownllm.serve.protocol import EvalCreate, EvalObject
 from ownllm.services.evaluation import create_eval_job
@@ -27,19 +27,19 @@ def eval_object(job: Job) -> EvalObject:
 
 
 @router.post("")
-def create_eval(body: EvalCreate, owner: Owner, runtime: RuntimeDep) -> EvalObject:
+def create_eval(body: EvalCreate, owner: TuningOwner, runtime: RuntimeDep) -> EvalObject:
     job_id = create_eval_job(runtime, owner.tenant_id, body.models, body.dataset,
                              [q.model_dump() for q in body.questions], body.limit)
     return eval_object(get_job(runtime.home, job_id))
 
 
 @router.get("/{eval_id}")
-def retrieve_eval(eval_id: str, owner: Owner, home: HomeDep) -> EvalObject:
+def retrieve_eval(eval_id: str, owner: TuningOwner, home: HomeDep) -> EvalObject:
     return eval_object(get_job(home, eval_id, owner.tenant_id, KIND))
 
 
 @router.get("/{eval_id}/report", response_class=HTMLResponse)
-def eval_report(eval_id: str, owner: Owner, home: HomeDep) -> HTMLResponse:
+def eval_report(eval_id: str, owner: TuningOwner, home: HomeDep) -> HTMLResponse:
     job = get_job(home, eval_id, owner.tenant_id, KIND)
     relative = (job.result or {}).get("report")
     path = home.absolute(relative) if relative else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ownllm.jobs.tracker import cancel_job, get_job, job_events, list_jobs
-from ownllm.serve.auth import Owner
+from ownllm.serve.auth import TuningOwner
 from ownllm.serve.deps import HomeDep, RuntimeDep
 from ownllm.serve.protocol import (
     Checkpoint,
@@ -46,7 +46,7 @@ def job_object(job: Job) -> FineTuningJob:
 
 
 @router.post("/jobs")
-def create_job(body: FineTuningJobRequest, owner: Owner, runtime: RuntimeDep) -> FineTuningJob:
+def create_job(body: FineTuningJobRequest, owner: TuningOwner, runtime: RuntimeDep) -> FineTuningJob:
     hp = body.hyperparameters
     spec = FineTuningSpec(
         model=body.model, training_file=body.training_file, corpus_version=body.corpus_version,
@@ -59,22 +59,22 @@ def create_job(body: FineTuningJobRequest, owner: Owner, runtime: RuntimeDep) ->
 
 
 @router.get("/jobs")
-def list_fine_tuning_jobs(owner: Owner, home: HomeDep) -> FineTuningJobList:
+def list_fine_tuning_jobs(owner: TuningOwner, home: HomeDep) -> FineTuningJobList:
     return FineTuningJobList(data=[job_object(j) for j in list_jobs(home, owner.tenant_id, KIND)])
 
 
 @router.get("/jobs/{job_id}")
-def retrieve_job(job_id: str, owner: Owner, home: HomeDep) -> FineTuningJob:
+def retrieve_job(job_id: str, owner: TuningOwner, home: HomeDep) -> FineTuningJob:
     return job_object(get_job(home, job_id, owner.tenant_id, KIND))
 
 
 @router.post("/jobs/{job_id}/cancel")
-def cancel(job_id: str, owner: Owner, home: HomeDep) -> FineTuningJob:
+def cancel(job_id: str, owner: TuningOwner, home: HomeDep) -> FineTuningJob:
     return job_object(cancel_job(home, job_id, owner.tenant_id, KIND))
 
 
 @router.get("/jobs/{job_id}/events")
-def events(job_id: str, owner: Owner, home: HomeDep) -> EventList:
+def events(job_id: str, owner: TuningOwner, home: HomeDep) -> EventList:
     get_job(home, job_id, owner.tenant_id, KIND)
     data = [JobEventObject(object="fine_tuning.job.event", id=str(e.id), created_at=int(e.created_at.timestamp()),
                            level=e.level, type="metrics" if e.type == EventType.STEP else "message",
@@ -84,7 +84,7 @@ def events(job_id: str, owner: Owner, home: HomeDep) -> EventList:
 
 
 @router.get("/jobs/{job_id}/checkpoints")
-def checkpoints(job_id: str, owner: Owner, home: HomeDep) -> CheckpointList:
+def checkpoints(job_id: str, owner: TuningOwner, home: HomeDep) -> CheckpointList:
     job = get_job(home, job_id, owner.tenant_id, KIND)
     losses = {e.data.get("step"): e.data.get("loss") for e in job_events(home, job_id, EventType.STEP)}
     model = (job.result or {}).get("fine_tuned_model") or f"ft:{(job.params or {}).get('base_model')}:{job.id}"

@@ -2,59 +2,32 @@
 
 from __future__ import annotations
 
-import base64
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter
-
-from ownllm.config import Settings
 from ownllm.corpus.versions import list_versions
-from ownllm.errors import InvalidInput
-from ownllm.retrieval.embeddings import get_embedder
 from ownllm.retrieval.hybrid import FusionConfig
 from ownllm.retrieval.search import SearchFilters, search
 from ownllm.serve.auth import Owner
 from ownllm.serve.deps import HomeDep
+from ownllm.serve.metering import spent
 from ownllm.serve.protocol import (
     CorpusVersionList,
     CorpusVersionObject,
-    Embedding,
     EmbeddingList,
     EmbeddingRequest,
     SearchList,
     SearchRequest,
-    Usage,
 )
+from ownllm.services.openai_calls import embeddings
 
 router = APIRouter(prefix="/v1")
 
 
-def _check_inputs(texts: list[str], settings: Settings) -> None:
-    if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
-        raise InvalidInput("input must be a non-empty string or list of non-empty strings", param="input")
-    if len(texts) > settings.max_embedding_inputs:
-        raise InvalidInput(f"at most {settings.max_embedding_inputs} inputs per request", param="input")
-    longest = max(len(t) for t in texts)
-    if longest > settings.max_embedding_input_chars:
-        raise InvalidInput(f"an input has {longest} characters; the limit is {settings.max_embedding_input_chars} "
-                           "(setting OWNLLM_MAX_EMBEDDING_INPUT_CHARS)", param="input",
-                           code="string_above_max_length")
-
-
 @router.post("/embeddings")
-def create_embeddings(body: EmbeddingRequest, owner: Owner, home: HomeDep) -> EmbeddingList:
-    texts = [body.input] if isinstance(body.input, str) else body.input
-    _check_inputs(texts, home.settings)
-    embedder = get_embedder(body.model)
-    is_query = body.input_type == "query"
-    vectors = embedder.embed_queries(texts) if is_query else embedder.embed_passages(texts)
-    data = []
-    for index, vector in enumerate(vectors):
-        value: list[float] | str = vector.tolist()
-        if body.encoding_format == "base64":
-            value = base64.b64encode(vector.astype("<f4").tobytes()).decode()
-        data.append(Embedding(index=index, embedding=value))
-    tokens = sum(embedder.count_tokens(t, is_query) for t in texts)
-    return EmbeddingList(data=data, model=embedder.name, usage=Usage(prompt_tokens=tokens, total_tokens=tokens))
+def create_embeddings(body: EmbeddingRequest, request: Request, owner: Owner, home: HomeDep) -> EmbeddingList:
+    result = embeddings(home.settings, body)
+    spent(request, result.model, result.usage.prompt_tokens)
+    return result
 
 
 @router.post("/search")
