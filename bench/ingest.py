@@ -37,12 +37,11 @@ def _alarm(*_: object) -> None:
 
 
 def extract_ownllm(path: Path) -> str:
-    from ownllm.store.tenant_settings import CleaningConfig
-
     from ownllm.ingest.chunk import layout
     from ownllm.ingest.cleaning.run import clean_document
     from ownllm.ingest.detect import detect_type
     from ownllm.ingest.parsers import parse
+    from ownllm.store.tenant_settings import CleaningConfig
 
     data = path.read_bytes()
     document = parse(data, detect_type(data, path.name).type, path.name)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     engine_memory_mb: int = Field(4096, ge=64)  # all loaded models and adapters together
     engine_queue: int = Field(32, ge=1)  # waiting requests per engine; one more gets 503
     engine_slots: int = Field(4, ge=1, le=64)  # requests decoded together per model (continuous batching)
+    # a tuned model's context: fewer slots, since each slot's KV cache is what an extra adapter costs
+    engine_adapter_slots: int = Field(1, ge=1, le=64)
     engine_idle_wait_s: float = Field(5.0, ge=0.0)  # how long a load waits for a busy engine to free memory
 
     # --- input caps (characters unless named bytes); over a cap is a 400/413 naming the field

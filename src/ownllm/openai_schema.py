@@ -169,28 +169,6 @@ class ChatCompletion(BaseModel):
     citations: list[dict[str, Any]] | None = None  # ownllm extension, with `knowledge`
 
 
-class Delta(BaseModel):
-    role: Literal["assistant"] | None = None
-    content: str | None = None
-
-
-class ChunkChoice(BaseModel):
-    index: int = 0
-    delta: dict[str, Any]
-    finish_reason: str | None = None
-    logprobs: dict[str, Any] | None = None
-
-
-class ChatCompletionChunk(BaseModel):
-    id: str
-    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
-    created: int
-    model: str
-    choices: list[ChunkChoice]
-    usage: Usage | None = None
-    citations: list[dict[str, Any]] | None = None
-
-
 class EmbeddingRequest(Body):
     model_config = ConfigDict(extra="allow")
     model: str = Field(max_length=256)

@@ -134,3 +134,31 @@ def test_api_cli_and_evaluation_give_the_same_answer_and_citations(server, finis
     assert asked["answer"] == api_text == evaluated.answer
     assert [c["chunk_id"] for c in asked["citations"]] == api_cited
     assert evaluated.cited_sources == [c["document"] for c in reply["citations"]]
+
+
+def test_an_uploaded_jsonl_trains_a_model_addressed_as_base_colon_adapter(server, finished):
+    import json
+
+    records = [{"messages": [{"role": "user", "content": f"What is the code of part {i}?"},
+                             {"role": "assistant", "content": f"Part {i} has code VM-{1000 + 7 * i}."}]}
+               for i in range(8)]
+    with _client(server, server.acme_key) as client:
+        upload = client.post("/files", data={"purpose": "fine-tune"}, files={
+            "file": ("parts.jsonl", "\n".join(json.dumps(r) for r in records).encode())}).json()
+        assert upload["purpose"] == "fine-tune" and upload["status"] == "processed"
+        created = client.post("/fine_tuning/jobs", json={
+            "model": "smollm2-135m-instruct", "training_file": upload["id"], "suffix": "parts",
+            "hyperparameters": {"max_steps": 1}, "recipe_overrides": SHORT})
+        assert created.status_code == 200, created.text
+        job = _wait(client, created.json()["id"], {"succeeded", "failed", "cancelled"})
+        assert job["status"] == "succeeded", job["error"]
+        assert job["training_file"] == upload["id"] and ":acme:parts:" in job["fine_tuned_model"]
+        for alias in ("smollm2-135m-instruct:parts", f"smollm2-135m-instruct:{job['fine_tuned_model'].split(':')[-1]}"):
+            reply = client.post("/chat/completions", json={"model": alias, "max_tokens": 6,
+                                                           "messages": [{"role": "user", "content": "Part 3?"}]})
+            assert reply.status_code == 200, reply.text
+        assert client.post("/chat/completions", json={"model": "smollm2-135m-instruct:nope", "messages": [
+            {"role": "user", "content": "x"}]}).status_code == 404
+    with _client(server, server.globex_key) as client:  # another tenant's adapter alias is not there
+        assert client.post("/chat/completions", json={"model": "smollm2-135m-instruct:parts", "messages": [
+            {"role": "user", "content": "x"}]}).status_code == 404

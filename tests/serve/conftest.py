@@ -15,11 +15,13 @@ import pytest
 import uvicorn
 
 from ownllm.config import Settings
-from ownllm.inference.pool import EnginePool
+from ownllm.inference.pool import EnginePool, set_shared_pool
 from ownllm.store.home import Home, open_home
 from ownllm.store.keys import create_key
 from ownllm.store.tenants import create_tenant
 from tests.fakes import fake_pool
+
+ADMIN_KEY = "admin-" + "s3cret" * 8
 
 
 @dataclass
@@ -31,9 +33,16 @@ class Live:
     globex: str
     acme_id: str
     globex_id: str
+    app: object = None
 
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {key or self.acme}"}
+
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+    def flush_usage(self) -> None:
+        self.app.state.usage_writer.flush()
 
 
 def _free_port() -> int:
@@ -51,6 +60,7 @@ def start_live(root: Path, delay_s: float = 0.0, **overrides: object) -> tuple[L
     _, acme_key = create_key(home, acme.id)
     _, globex_key = create_key(home, globex.id)
     pool = fake_pool(delay_s=delay_s, queue_size=settings.engine_queue)
+    set_shared_pool(pool)  # thread-mode jobs (batches) in this process use the fake engine too
     app = create_app(settings, pool=pool, job_runner="thread")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -60,16 +70,19 @@ def start_live(root: Path, delay_s: float = 0.0, **overrides: object) -> tuple[L
     while not server.started:
         assert time.monotonic() < deadline, "the in-process server did not start"
         time.sleep(0.05)
-    return Live(f"http://127.0.0.1:{port}", home, pool, acme_key, globex_key, acme.id, globex.id), server, thread
+    live = Live(f"http://127.0.0.1:{port}", home, pool, acme_key, globex_key, acme.id, globex.id, app)
+    return live, server, thread
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Live]:
     found, server, thread = start_live(tmp_path / "home", max_upload_bytes=64 * 1024, max_request_bytes=256 * 1024,
-                                       max_query_chars=500, max_message_chars=20_000, engine_queue=8)
+                                       max_query_chars=500, max_message_chars=20_000, engine_queue=8,
+                                       admin_key=ADMIN_KEY)
     yield found
     server.should_exit = True
     thread.join(10)
+    set_shared_pool(None)
 
 
 def wait_job(live: Live, job_id: str, key: str | None = None, timeout: float = 60) -> dict:

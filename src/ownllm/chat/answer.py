@@ -25,7 +25,7 @@ from ownllm.config import Settings
 from ownllm.errors import InvalidInput
 from ownllm.inference.engine import Completion, Message, SamplingParams, TokenDelta, TokenLogprob
 from ownllm.inference.pool import EngineHandle, EnginePool, TokenStream
-from ownllm.models.registry import ModelEntry, resolve_model
+from ownllm.models.registry import ModelEntry, resolve_model, serving_spec
 from ownllm.retrieval.rag import Evidence, cited_chunks, last_user_text, retrieve_for_chat
 from ownllm.store.home import Home
 
@@ -134,7 +134,7 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
     settings = home.settings
     _check_messages(request.messages, settings)
     entry = resolve_model(home, tenant_id, request.model)
-    handle = pool.handle(entry.spec(settings.n_ctx, settings.n_threads, slots=settings.engine_slots))
+    handle = pool.handle(serving_spec(entry, settings))
     messages = request.messages
     citations: list[dict] | None = None
     evidence: list[Evidence] = []

@@ -8,7 +8,7 @@ from ownllm.config import Settings
 from ownllm.errors import InvalidInput
 from ownllm.inference.engine import SamplingParams
 from ownllm.inference.pool import EngineHandle, EnginePool
-from ownllm.models.registry import ModelEntry, resolve_model
+from ownllm.models.registry import ModelEntry, resolve_model, serving_spec
 from ownllm.store.home import Home
 
 
@@ -27,7 +27,7 @@ def prepare_completion(home: Home, pool: EnginePool, tenant_id: str, model: str,
         raise InvalidInput(f"prompt has {len(prompt)} characters; the limit is {settings.max_message_chars}",
                            param="prompt", code="string_above_max_length")
     entry = resolve_model(home, tenant_id, model)
-    handle = pool.handle(entry.spec(settings.n_ctx, settings.n_threads, slots=settings.engine_slots))
+    handle = pool.handle(serving_spec(entry, settings))
     tokens = handle.text_prompt(prompt)
     if len(tokens) + params.max_tokens > handle.n_ctx:
         raise InvalidInput(f"This model's maximum context length is {handle.n_ctx} tokens; the prompt uses "

@@ -1,9 +1,12 @@
-"""Operating ownllm: `ownllm models`, `serve`, `sample`, `job`."""
+"""Operating ownllm: `ownllm models`, `serve`, `sample`, `job`, `usage`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.table import Table
 
 from ownllm.cli.app import app, console, home
@@ -55,3 +58,50 @@ def job(job_id: str) -> None:
     for event in job_events(opened, job_id):
         console.print(f"  {event.created_at.isoformat(timespec='seconds')} {event.level:7s} {event.message}",
                       highlight=False)
+
+
+@app.command()
+def usage(
+    tenant: Annotated[str | None, typer.Argument(help="a tenant (default: every tenant)")] = None,
+    group_by: Annotated[str, typer.Option("--group-by", help="day | model | key | endpoint | tenant")] = "day",
+    days: Annotated[int, typer.Option(help="how far back")] = 30,
+    cost: Annotated[bool, typer.Option("--cost", help="tokens and CPU-seconds per model and job kind, priced")]
+    = False,
+    chart: Annotated[Path | None, typer.Option(help="also draw tokens per day to this PNG")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """API usage (requests, tokens, latency, time to first token) and, with --cost, what it cost."""
+    from ownllm.services.usage import cost_report, draw_usage_chart
+    from ownllm.store.tenants import get_tenant
+    from ownllm.store.usage import GROUPS, usage_summary
+
+    if group_by not in GROUPS:
+        raise typer.BadParameter(f"--group-by must be one of {', '.join(GROUPS)}")
+    opened = home()
+    owner = get_tenant(opened, tenant).id if tenant else None
+    rows = usage_summary(opened, owner, group_by, days)
+    report = cost_report(opened, owner, days) if cost else None
+    if chart is not None:
+        draw_usage_chart(usage_summary(opened, owner, "day", days), chart)
+    if as_json:
+        print(json.dumps({"usage": rows, "cost": report}, ensure_ascii=False))
+        return
+    table = Table(group_by, "requests", "prompt tokens", "completion tokens", "mean latency ms", "mean TTFT ms",
+                  "CPU s", "errors", title=f"usage of {tenant or 'every tenant'}, last {days} days")
+    for row in rows:
+        ttft = "" if row["mean_ttft_ms"] is None else f"{row['mean_ttft_ms']:.0f}"
+        table.add_row(str(row["group"]), str(row["requests"]), str(row["prompt_tokens"]), str(row["completion_tokens"]),
+                      f"{row['mean_latency_ms']:.0f}", ttft, f"{row['cpu_seconds']:.2f}", str(row["errors"]))
+    console.print(table)
+    if report is not None:
+        costs = Table("serving model / job kind", "tokens", "CPU s", "cost", title="cost")
+        for item in report["serving"]:
+            costs.add_row(str(item["model"]), str(item["prompt_tokens"] + item["completion_tokens"]),
+                          f"{item['cpu_seconds']:.2f}", f"{item['cost']:.4f}")
+        for item in report["jobs"]:
+            costs.add_row(f"job: {item['kind']} ({item['jobs']})", "", f"{item['cpu_seconds']:.2f}",
+                          f"{item['cost']:.4f}")
+        costs.add_row("total", "", "", f"{report['total']:.4f}")
+        console.print(costs)
+    if chart is not None:
+        console.print(f"chart: {chart}")

@@ -51,7 +51,7 @@ class SharedWeights:
         import llama_cpp
         from llama_cpp import _internals, _logger
 
-        from ownllm.inference.llamacpp import quiet_native_stderr
+        from ownllm.inference.native import quiet_native_stderr
 
         _logger.set_verbose(False)  # llama.cpp's own log: errors only
         params = llama_cpp.llama_model_default_params()
@@ -177,7 +177,7 @@ class BatchedContext:
         params.n_seq_max = slots
         params.n_threads = params.n_threads_batch = n_threads
         if hasattr(params, "kv_unified"):
-            params.kv_unified = True
+            params.kv_unified = True  # measured: as fast as split streams sequentially, faster batched
         self.ctx = _internals.LlamaContext(model=weights.model, params=params, verbose=False)
         if lora is not None:
             adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(weights.adapter(lora))

@@ -20,21 +20,9 @@ import numpy as np
 from ownllm.errors import InvalidInput
 from ownllm.inference.chat_template import ChatTemplate, Segment
 from ownllm.inference.engine import EngineSpec, Message, SamplingParams, TokenDelta
+from ownllm.inference.native import quiet_native_stderr
 
 _ZERO_WIDTH = "\u200b"
-
-
-@contextlib.contextmanager
-def quiet_native_stderr() -> Iterator[None]:
-    """Silence native code writing straight to file descriptor 2 (llama.cpp's load chatter)."""
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _metadata_int(metadata: dict[str, str], suffix: str, default: int) -> int:

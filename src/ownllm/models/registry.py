@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from ownllm.config import Settings
 from ownllm.errors import NotFound
 from ownllm.inference.engine import EngineSpec
 from ownllm.models.hub import SHIPPED_MODELS
@@ -57,6 +58,12 @@ def _tuned(home: Home, tenant_id: str) -> list[ModelEntry]:
             entries.append(ModelEntry(row.id, tenant_id, path, "tuned", f"job:{row.job_id}", lora, row.status,
                                       languages))
     return entries
+
+
+def serving_spec(entry: ModelEntry, settings: Settings) -> EngineSpec:
+    """How a model is loaded to serve requests (base models get more decoding slots than adapters)."""
+    slots = settings.engine_adapter_slots if entry.lora is not None else settings.engine_slots
+    return entry.spec(settings.n_ctx, settings.n_threads, slots=slots)
 
 
 def list_models(home: Home | None = None, tenant_id: str | None = None) -> list[ModelEntry]:

@@ -1,6 +1,6 @@
-"""Metering: every request that changes something or spends tokens becomes a usage record (tenant,
-key, model, endpoint, tokens, latency, time to first token, status), is charged against the rate
-limits it was admitted under, and updates the Prometheus metrics.
+"""Metering: every authenticated request becomes a usage record (tenant, key, model, endpoint, tokens,
+latency, time to first token, status), is charged against the rate limits it was admitted under, and
+updates the Prometheus metrics.
 
 Routes say what they spent with `spent()`; the `Meter` middleware writes the record once the
 response (a stream too) has ended, off the request path.
@@ -103,7 +103,7 @@ class Meter:
         metrics = getattr(app.state, "metrics", None)
         if metrics is not None:
             metrics.observe_request(endpoint, status, latency, usage_spent, started)
-        if owner is None or not owner.tenant_id or (scope.get("method") == "GET" and usage_spent is None):
+        if owner is None or not owner.tenant_id:
             return
         usage_spent = usage_spent or Spent()
         ttft = (usage_spent.first_token_at - started) * 1000 if usage_spent.first_token_at else None

@@ -22,8 +22,8 @@ from ownllm.store.tenant_settings import describe
 from ownllm.synth.config import SynthConfig
 from ownllm.synth.dataset import get_dataset
 from ownllm.synth.run import synthesize
+from ownllm.tune.plan import TuneRequest, plan_tune
 from ownllm.tune.recipe import load_recipe
-from ownllm.tune.run import TuneRequest, plan_tune, tune_into
 
 JOB = "ownllm.services.fine_tuning:fine_tuning_job"
 METHOD_RECIPES = {"supervised": "sft-lora", "raft": "raft-lora", "continued_pretraining": "cpt-lora"}
@@ -113,7 +113,7 @@ def create_fine_tuning_job(runtime: Runtime, tenant_id: str, spec: FineTuningSpe
                             spec.suffix or "company")
     if dataset_id is not None or file_id is not None:
         plan_tune(home, tenant_id, request)  # the files exist and fit the recipe
-    params = {"base_model": spec.model, "dataset_id": dataset_id or file_id, "recipe_name": recipe.name,
+    params = {"base_model": spec.model, "training_file": dataset_id or file_id, "recipe_name": recipe.name,
               "method": spec.method,
               "hyperparameters": {k: v for k, v in asdict(spec).items() if v is not None and k in
                                   ("n_epochs", "learning_rate_multiplier", "batch_size", "max_steps")},
@@ -145,5 +145,7 @@ def fine_tuning_job(home: Home, tenant_id: str, tracker: JobTracker, *, recipe: 
         made = synthesize(home, tenant_id, SynthConfig(**synth), corpus_version or "latest", pool=pool,
                           tracker=JobTracker.create(home, JobKind.SYNTH, tenant_id, params={"for_job": tracker.job_id}))
         dataset = made.id
+    from ownllm.tune.run import tune_into  # PyTorch loads here, in the job process, not in the API server
+
     request = _tune_request(home, tenant_id, recipe, model, dataset, file_id, overrides, suffix)
     tune_into(home, tenant_id, plan_tune(home, tenant_id, request), tracker)

@@ -3,6 +3,7 @@ eval, batch), priced with the operator's table (`OWNLLM_PRICES`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ownllm.store.home import Home
@@ -31,3 +32,26 @@ def cost_report(home: Home, tenant_id: str | None, days: int = 30) -> dict[str, 
                      "cost": round(row["cpu_seconds"] * price.get("cpu_second", 0.0), 6)})
     total = sum(m["cost"] for m in models) + sum(j["cost"] for j in jobs)
     return {"days": days, "serving": models, "jobs": jobs, "total": round(total, 6)}
+
+
+def draw_usage_chart(days: list[dict[str, Any]], path: Path) -> Path:
+    """Prompt and completion tokens per day, stacked, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [str(row["group"]) for row in days]
+    prompt = [row["prompt_tokens"] for row in days]
+    completion = [row["completion_tokens"] for row in days]
+    fig, ax = plt.subplots(figsize=(8, 3.5), dpi=110)
+    ax.bar(labels, prompt, label="prompt tokens")
+    ax.bar(labels, completion, bottom=prompt, label="completion tokens")
+    ax.set_ylabel("tokens")
+    ax.set_title("tokens per day")
+    ax.legend(fontsize=8)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

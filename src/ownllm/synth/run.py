@@ -6,7 +6,7 @@ from ownllm.inference.pool import EnginePool
 from ownllm.jobs.runner import run_inline
 from ownllm.jobs.tracker import JobTracker, ProgressCallback
 from ownllm.models.hub import DEFAULT_MODEL_ID, SHIPPED_MODELS
-from ownllm.models.registry import resolve_model
+from ownllm.models.registry import resolve_model, serving_spec
 from ownllm.store.catalog import Dataset
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobKind
@@ -21,9 +21,7 @@ def base_model_teacher(home: Home, pool: EnginePool, model_id: str | None = None
     """A shipped base model in-process, through the engine pool `ownllm serve` uses."""
     model_id = model_id if model_id in SHIPPED_MODELS else DEFAULT_MODEL_ID
     entry = resolve_model(home, None, model_id)
-    settings = home.settings
-    return LocalTeacher(pool.handle(entry.spec(settings.n_ctx, settings.n_threads, slots=settings.engine_slots)),
-                        model_id, max_tokens)
+    return LocalTeacher(pool.handle(serving_spec(entry, home.settings)), model_id, max_tokens)
 
 
 def make_teacher(home: Home, pool: EnginePool, config: SynthConfig) -> Teacher:

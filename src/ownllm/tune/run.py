@@ -19,32 +19,19 @@ from sqlalchemy import select
 from ownllm.errors import Cancelled, InvalidInput
 from ownllm.jobs.runner import run_inline
 from ownllm.jobs.tracker import INTERRUPTED, CheckpointEvent, JobTracker, StepEvent, mark_interrupted
-from ownllm.models.hub import DEFAULT_MODEL_ID, SHIPPED_MODELS
 from ownllm.store.catalog import Job
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobKind, JobStatus
 from ownllm.store.tenants import get_tenant
-from ownllm.synth.dataset import get_dataset, read_jsonl
+from ownllm.synth.dataset import read_jsonl
 from ownllm.tune.data import Block, Example, pack, record_example, unpacked
-from ownllm.tune.lineage import file_sha256, run_key
-from ownllm.tune.recipe import Recipe, load_recipe, read_recipe_file
+from ownllm.tune.plan import TunePlan, TuneRequest, plan_tune, run_root
+from ownllm.tune.recipe import Recipe
 from ownllm.tune.register import model_name, register_tuned_model
 from ownllm.tune.train import LoraTrainer, StepInfo, TrainResult, add_lora, steps_in_stage
 
 JOB_KIND = JobKind.FINE_TUNE
-
-
-@dataclass
-class TuneRequest:
-    recipe: str = "sft-lora"  # a shipped recipe's name
-    recipe_file: Path | None = None  # or the operator's own YAML (CLI only; never from an API caller)
-    base_model: str = DEFAULT_MODEL_ID
-    dataset: str | None = "latest"  # a synth dataset; or:
-    training_file: Path | None = None  # a user JSONL (chat or text records) used for every stage
-    overrides: dict[str, Any] | None = None
-    suffix: str = "company"
-    merge: bool = False
-    export_adapter: bool = True  # GGUF LoRA + llama.cpp check, so the model is servable at once
+__all__ = ["JOB_KIND", "TuneOutcome", "TuneRequest", "plan_tune", "run_root", "tune", "tune_into"]
 
 
 @dataclass
@@ -54,20 +41,6 @@ class TuneOutcome:
     model_id: str | None
     run_dir: Path
     result: TrainResult | None
-
-
-def run_root(home: Home, tenant_id: str) -> Path:
-    return home.root / "runs" / tenant_id
-
-
-def _stage_files(request: TuneRequest, recipe: Recipe, dataset_path: Path | None) -> list[Path]:
-    files = []
-    for stage in recipe.stages:
-        path = request.training_file if request.training_file else dataset_path / f"{stage.method}.jsonl"
-        if path is None or not path.exists():
-            raise InvalidInput(f"stage {stage.method!r} needs {path}, which does not exist", param="training_file")
-        files.append(path)
-    return files
 
 
 def _examples(tokenizer: Any, path: Path) -> list[Example]:
@@ -94,37 +67,6 @@ def _find_resumable(home: Home, tenant_id: str, key: str) -> str | None:
             if job.params.get("run_key") == key and (job.error or "").startswith(INTERRUPTED):
                 return job.id
     return None
-
-
-@dataclass
-class TunePlan:
-    """A validated request: everything the run needs, and the parameters its job and lineage record."""
-
-    request: TuneRequest
-    recipe: Recipe
-    files: list[Path]
-    params: dict[str, Any]
-    key: str
-
-
-def plan_tune(home: Home, tenant_id: str, request: TuneRequest) -> TunePlan:
-    """Validate the inputs; errors here are the caller's (400s), raised before any job exists."""
-    recipe = read_recipe_file(request.recipe_file, request.overrides) if request.recipe_file \
-        else load_recipe(request.recipe, request.overrides)
-    if request.base_model not in SHIPPED_MODELS and not (Path(request.base_model) / "config.json").exists():
-        raise InvalidInput(f"unknown base model {request.base_model!r}", param="model")
-    dataset = None
-    if request.training_file is None:
-        dataset = get_dataset(home, tenant_id, request.dataset or "latest")
-    files = _stage_files(request, recipe, Path(dataset.path) if dataset else None)
-    params = {
-        "recipe": recipe.model_dump(), "recipe_name": recipe.name, "base_model": request.base_model,
-        "dataset_id": dataset.id if dataset else None,
-        "corpus_version_id": dataset.corpus_version_id if dataset else None,
-        "training_files": {home.relative(p): file_sha256(p) for p in files}, "suffix": request.suffix,
-        "merge": request.merge, "seed": recipe.training.seed,
-    }
-    return TunePlan(request, recipe, files, params, run_key(params))
 
 
 def tune(home: Home, tenant_id: str, request: TuneRequest, on_step: Callable[[StepInfo], None] | None = None,

@@ -28,7 +28,7 @@ from ownllm.serve.auth import Owner
 from ownllm.serve.deps import RuntimeDep
 from ownllm.serve.errors import error_body
 from ownllm.serve.metering import spent
-from ownllm.serve.protocol import ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkChoice, Usage
+from ownllm.serve.protocol import ChatCompletion, ChatCompletionRequest, Usage
 from ownllm.services.openai_calls import answer_request, chat_completion_object, logprobs_object
 
 router = APIRouter(prefix="/v1")
@@ -41,17 +41,18 @@ def _sse(payload: dict[str, Any] | str) -> str:
 
 
 class _Chunks:
+    """`chat.completion.chunk` events, built as plain dicts (one per token: the hot path of a stream).
+    Their shape is `ChatCompletionChunk`'s; tests parse them with the openai client."""
+
     def __init__(self, body: ChatCompletionRequest) -> None:
         self.body = body
         self.id, self.created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
     def __call__(self, delta: dict[str, Any], finish: str | None = None, logprobs: dict | None = None,
                  **extra: Any) -> str:
-        model = ChatCompletionChunk(id=self.id, created=self.created, model=self.body.model,
-                                    choices=[ChunkChoice(delta=delta, finish_reason=finish, logprobs=logprobs)],
-                                    **extra)
-        return _sse(model.model_dump(exclude_none=True, exclude={"choices"}) |
-                    {"choices": [c.model_dump() for c in model.choices]})
+        return _sse({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
+                     "model": self.body.model, **extra,
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": logprobs}]})
 
     def usage(self, usage: Usage) -> str:
         return _sse({"id": self.id, "object": "chat.completion.chunk", "created": self.created,

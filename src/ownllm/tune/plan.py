@@ -1,0 +1,76 @@
+"""Planning a tuning run: which recipe, base, data and files, validated before any job exists.
+
+Kept apart from the run itself so that the API server can check a request without importing
+PyTorch; only the job process that trains loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ownllm.errors import InvalidInput
+from ownllm.models.hub import DEFAULT_MODEL_ID, SHIPPED_MODELS
+from ownllm.store.home import Home
+from ownllm.synth.dataset import get_dataset
+from ownllm.tune.lineage import file_sha256, run_key
+from ownllm.tune.recipe import Recipe, load_recipe, read_recipe_file
+
+
+@dataclass
+class TuneRequest:
+    recipe: str = "sft-lora"  # a shipped recipe's name
+    recipe_file: Path | None = None  # or the operator's own YAML (CLI only; never from an API caller)
+    base_model: str = DEFAULT_MODEL_ID
+    dataset: str | None = "latest"  # a synth dataset; or:
+    training_file: Path | None = None  # a user JSONL (chat or text records) used for every stage
+    overrides: dict[str, Any] | None = None
+    suffix: str = "company"
+    merge: bool = False
+    export_adapter: bool = True  # GGUF LoRA + llama.cpp check, so the model is servable at once
+
+
+def run_root(home: Home, tenant_id: str) -> Path:
+    return home.root / "runs" / tenant_id
+
+
+def _stage_files(request: TuneRequest, recipe: Recipe, dataset_path: Path | None) -> list[Path]:
+    files = []
+    for stage in recipe.stages:
+        path = request.training_file if request.training_file else dataset_path / f"{stage.method}.jsonl"
+        if path is None or not path.exists():
+            raise InvalidInput(f"stage {stage.method!r} needs {path}, which does not exist", param="training_file")
+        files.append(path)
+    return files
+
+
+@dataclass
+class TunePlan:
+    """A validated request: everything the run needs, and the parameters its job and lineage record."""
+
+    request: TuneRequest
+    recipe: Recipe
+    files: list[Path]
+    params: dict[str, Any]
+    key: str
+
+
+def plan_tune(home: Home, tenant_id: str, request: TuneRequest) -> TunePlan:
+    """Validate the inputs; errors here are the caller's (400s), raised before any job exists."""
+    recipe = read_recipe_file(request.recipe_file, request.overrides) if request.recipe_file \
+        else load_recipe(request.recipe, request.overrides)
+    if request.base_model not in SHIPPED_MODELS and not (Path(request.base_model) / "config.json").exists():
+        raise InvalidInput(f"unknown base model {request.base_model!r}", param="model")
+    dataset = None
+    if request.training_file is None:
+        dataset = get_dataset(home, tenant_id, request.dataset or "latest")
+    files = _stage_files(request, recipe, Path(dataset.path) if dataset else None)
+    params = {
+        "recipe": recipe.model_dump(), "recipe_name": recipe.name, "base_model": request.base_model,
+        "dataset_id": dataset.id if dataset else None,
+        "corpus_version_id": dataset.corpus_version_id if dataset else None,
+        "training_files": {home.relative(p): file_sha256(p) for p in files}, "suffix": request.suffix,
+        "merge": request.merge, "seed": recipe.training.seed,
+    }
+    return TunePlan(request, recipe, files, params, run_key(params))
