@@ -66,6 +66,7 @@ def test_eight_concurrent_uploads_all_land_in_the_latest_version(server: Server)
 
     with ThreadPoolExecutor(8) as pool:
         bodies = list(pool.map(synced, names))
+    assert all("job_id" in body for body in bodies), bodies
     deadline = time.monotonic() + 240
     for job_id in {b["job_id"] for b in bodies}:
         while (job := httpx.get(f"{server.base_url}/v1/jobs/{job_id}", headers=_auth(server.globex_key)).json()

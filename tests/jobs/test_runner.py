@@ -120,3 +120,35 @@ def test_a_cancelled_job_is_never_set_running_and_stale_queued_jobs_are_closed(h
     assert get_job(home, orphan.job_id).status == "failed"
     assert get_job(home, orphan.job_id).error.startswith("interrupted: the server stopped")
     assert get_job(home, cli_job.job_id).status == "queued"
+
+
+def test_concurrent_submissions_coalesce_instead_of_racing_past_the_cap(tmp_path) -> None:
+    import threading
+
+    home = open_home(Settings(home=tmp_path / "home", job_workers=1, jobs_per_tenant=3))
+    tenant = create_tenant(home, "burst").id
+    runner = JobRunner(home, "thread")
+    try:
+        runner.submit("eval", tenant, f"{W}:sleepy", {"items": ["blocker"]})
+        barrier, ids, errors = threading.Barrier(16), [], []
+
+        def submit(index: int) -> None:
+            barrier.wait()
+            try:
+                ids.append(runner.submit("ingest", tenant, f"{W}:sleepy", {"items": [str(index)]}, coalesce="up"))
+            except RateLimited as exc:  # pragma: no cover - the failure this test guards against
+                errors.append(exc)
+
+        threads = [threading.Thread(target=submit, args=(i,)) for i in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors and len(set(ids)) <= 2
+        for job_id in set(ids):
+            assert _wait(home, job_id) == "succeeded"
+        assert sorted(i for job_id in set(ids) for i in get_job(home, job_id).result["items"]) == \
+            sorted(str(i) for i in range(16))
+    finally:
+        runner.close()
+        home.close()

@@ -84,7 +84,7 @@ def test_batches_run_requests_and_write_output_and_error_files(live: Live) -> No
     live.flush_usage()
     usage = httpx.get(f"{live.url}/v1/usage", params={"group_by": "endpoint"}, headers=live.auth(), timeout=30)
     batches = next(row for row in usage.json()["data"] if row["group"] == "/v1/batches")
-    assert batches["requests"] == 3 and batches["completion_tokens"] == 4  # the create call, then each answered line
+    assert batches["completion_tokens"] == 4 and batches["requests"] >= 3  # calls to /v1/batches, and each line
 
 
 def test_a_batch_line_for_another_endpoint_is_refused(live: Live) -> None:

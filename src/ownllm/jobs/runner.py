@@ -154,6 +154,7 @@ class JobRunner:
         self._queue: deque[_Pending] = deque()
         self._running: list[_Running] = []
         self._lock = threading.Lock()
+        self._submit_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = False
         self._context = mp.get_context("spawn")
@@ -170,22 +171,23 @@ class JobRunner:
         version and one index build, and does not count against the tenant's job cap.
         """
         resolve_target(target)  # a wrong target is a bug to see now, not in a worker later
-        if coalesce is not None:
-            joined = self._join_waiting(coalesce, params)
-            if joined is not None:
-                return joined
-        if tenant_id is not None:
-            active = active_jobs(self.home, tenant_id) - (1 if tracker is not None else 0)
-            if active >= self.settings.jobs_per_tenant:
-                if tracker is not None:
-                    tracker.fail("refused: too many queued or running jobs for this tenant")
-                raise RateLimited(f"this tenant already has {active} queued or running jobs (limit "
-                                  f"{self.settings.jobs_per_tenant}); wait for one to finish", retry_after=30.0,
-                                  code="too_many_jobs")
-        tracker = tracker or JobTracker.create(self.home, kind, tenant_id, job_params or {})
-        tracker.update_params(**{SUBMITTED: True})
-        with self._lock:
-            self._queue.append(_Pending(tracker.job_id, tenant_id, target, params, coalesce))
+        with self._submit_lock:  # join-or-create is one step: concurrent submissions must not both create
+            if coalesce is not None:
+                joined = self._join_waiting(coalesce, params)
+                if joined is not None:
+                    return joined
+            if tenant_id is not None:
+                active = active_jobs(self.home, tenant_id) - (1 if tracker is not None else 0)
+                if active >= self.settings.jobs_per_tenant:
+                    if tracker is not None:
+                        tracker.fail("refused: too many queued or running jobs for this tenant")
+                    raise RateLimited(f"this tenant already has {active} queued or running jobs (limit "
+                                      f"{self.settings.jobs_per_tenant}); wait for one to finish", retry_after=30.0,
+                                      code="too_many_jobs")
+            tracker = tracker or JobTracker.create(self.home, kind, tenant_id, job_params or {})
+            tracker.update_params(**{SUBMITTED: True})
+            with self._lock:
+                self._queue.append(_Pending(tracker.job_id, tenant_id, target, params, coalesce))
         self._wake.set()
         return tracker.job_id
 
