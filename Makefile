@@ -61,6 +61,7 @@ lint: install
 bench: install
 	$(PIP) install --quiet -e '.[dev,bench]'
 	$(PY) bench/ingest.py
+	$(PY) bench/embed.py
 	$(PY) bench/retrieval.py
 
 clean:

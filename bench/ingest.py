@@ -25,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "testdata" / "real-docs"
+REAL_2 = ROOT.parent / "shared" / "testdata" / "real-docs-2"
+SETS = (REAL, REAL_2)
 PER_FILE_LIMIT_S = 60
 
 
@@ -37,18 +39,33 @@ def _alarm(*_: object) -> None:
 
 
 def extract_ownllm(path: Path) -> str:
+    return _ownllm_text(path.read_bytes(), path.name, str(path), depth=0)
+
+
+def _ownllm_text(data: bytes, name: str, key: str, depth: int) -> str:
+    """A file's text as ownllm stores it, followed by its attachments' (archive members, mail attachments),
+    which the ingest job stores as child files: markitdown inlines them, so the comparison does too."""
     from ownllm.ingest.chunk import layout
     from ownllm.ingest.cleaning.run import clean_document
     from ownllm.ingest.detect import detect_type
-    from ownllm.ingest.parsers import parse
+    from ownllm.ingest.parsed import ParseError
+    from ownllm.ingest.parsers import IMAGE_TYPES, MEDIA_TYPES, parse
     from ownllm.store.tenant_settings import CleaningConfig
 
-    data = path.read_bytes()
-    document = parse(data, detect_type(data, path.name).type, path.name)
+    kind = detect_type(data, name).type
+    if kind in IMAGE_TYPES or kind in MEDIA_TYPES:
+        MODEL_USERS.add(key)  # loads PP-OCR or whisper, whether or not it finds text
+    document = parse(data, kind, name)
     if document.parser in ("rapidocr", "faster-whisper") or any("OCR" in flag for flag in document.flags):
-        MODEL_USERS.add(str(path))
+        MODEL_USERS.add(key)
     clean_document(document, CleaningConfig(), b"bench" * 8)
-    return layout(document)[0]
+    parts = [layout(document)[0]] if document.has_text else []
+    for attachment in document.attachments if depth < 2 else []:
+        try:
+            parts.append(_ownllm_text(attachment.data, attachment.name, key, depth + 1))
+        except ParseError:
+            continue
+    return "\n\n".join(part for part in parts if part.strip())
 
 
 MODEL_USERS: set[str] = set()  # files ownllm read with an OCR or speech model (markitdown never does)
@@ -229,15 +246,27 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def ground_truth() -> dict[str, Path]:
+def ground_truth() -> dict[str, str]:
+    """Reference text per file, from each set's MANIFEST: Markdown (real-docs), plain text, CSV tables,
+    Jest snapshots of node-word-extractor and Readability's expected HTML (real-docs-2)."""
     import csv
 
+    from ownllm.ingest.fidelity import reference_text
+
     truth = {}
-    rows = list(csv.reader((REAL / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))[1:]
-    for row in rows:
-        if row[0].startswith("groundtruth/") and row[0].endswith(".md"):
-            target = row[5].split(" for ")[-1].split(" (")[0].split(",")[0].strip()
-            truth[str(REAL / target)] = REAL / row[0]
+    for folder in SETS:
+        if not (folder / "MANIFEST.tsv").exists():
+            continue
+        rows = list(csv.reader((folder / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))[1:]
+        for row in rows:
+            reference = folder / row[0]
+            if not row[0].startswith("groundtruth/") or reference.suffix == ".uzn":
+                continue
+            described = row[4] if folder == REAL_2 else row[5]
+            targets = described.split(" for ", 1)[-1].split(" (")[0]
+            for target in (name.strip() for name in targets.split(",")):
+                if (folder / target).exists():
+                    truth[str(folder / target)] = reference_text(reference)
     return truth
 
 
@@ -261,9 +290,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ownllm-bench-"))
     company = generate(work / "company")
     files = sorted(str(p) for p in company.dropbox.iterdir())
-    if REAL.exists():
-        files += sorted(str(p) for p in REAL.iterdir() if p.is_file() and p.suffix not in (".tsv",)
-                        and p.name != "LICENSES.md")
+    for folder in SETS:
+        if folder.exists():
+            files += sorted(str(p) for p in folder.iterdir() if p.is_file() and p.suffix not in (".tsv",)
+                            and p.name != "LICENSES.md")
     runs = {engine: _child(["--engine", engine], files, work, engine) for engine in ENGINES}
     ours, theirs = runs["ownllm"]["files"], runs["markitdown"]["files"]
 
@@ -280,26 +310,36 @@ def main() -> int:
     pipeline = _child(["--pipeline"], files, work, "pipeline")
     pdfs = [f for f in both if f.endswith(".pdf")]
     pages = sum(pdf_pages(Path(f)) for f in pdfs)
-    truth = {f: p for f, p in ground_truth().items() if f in ours}
+    truth = {f: text for f, text in ground_truth().items() if f in ours}
+    # "formats markitdown also reads": the files it turns into text; scans and audio it cannot read are left out
+    readable = [f for f in truth if has_text(theirs[f])]
     rows = []
     for engine, results in (("ownllm", ours), ("markitdown", theirs)):
         seconds_both = sum(results[f]["seconds"] for f in both)
         seconds_pdf = sum(results[f]["seconds"] for f in pdfs)
-        fidelity = [similarity(results[f]["text"], truth[f].read_text(encoding="utf-8")) for f in truth]
+        scores = {f: similarity(results[f]["text"], truth[f]) for f in truth}
+        fidelity = list(scores.values())
+
+        def mean(names: list[str], scores: dict[str, float] = scores) -> float:
+            return sum(scores[f] for f in names) / len(names) if names else 0.0
+
         rows.append({
+            "fidelity_markitdown_reads": mean(readable),
+            **{f"fidelity_{folder.name}": mean([f for f in truth if Path(f).parent == folder]) for folder in SETS},
             "engine": engine, "files_with_text": sum(has_text(results[f]) for f in files),
             "files_per_s_common": len(both) / seconds_both if seconds_both else 0.0,
             "pdf_pages_per_s_common": pages / seconds_pdf if seconds_pdf else 0.0,
             "peak_rss_mb": runs[engine]["peak_rss_mb"], "peak_rss_mb_common": common_rss[engine],
             "peak_rss_mb_common_no_ocr": plain_rss[engine],
             "fidelity_mean": sum(fidelity) / len(fidelity) if fidelity else 0.0,
-            "fidelity": {Path(f).name: round(s, 3) for f, s in zip(truth, fidelity, strict=True)},
+            "fidelity": {Path(f).name: round(score, 3) for f, score in scores.items()},
         })
     only_ours = sorted(Path(f).name for f in files if has_text(ours[f]) and not has_text(theirs[f]))
     only_theirs = sorted(Path(f).name for f in files if has_text(theirs[f]) and not has_text(ours[f]))
     cer = ocr_cer()
     asr = speech_cer({name: result["text"] for name, result in ours.items()})
-    summary = {"files": len(files), "common_files": len(both), "common_no_ocr_files": len(plain),
+    summary = {"files": len(files), "common_files": len(both), "fidelity_files": len(truth),
+               "fidelity_files_markitdown_reads": len(readable), "common_no_ocr_files": len(plain),
                "common_pdf_pages": pages, "engines": rows,
                "only_ownllm": only_ours, "only_markitdown": only_theirs, "ocr_cer": cer, "speech_cer": asr,
                "pipeline": pipeline}
@@ -313,7 +353,9 @@ def main() -> int:
                        ("peak_rss_mb_common_no_ocr", f"peak RSS MB ({len(plain)} common, no OCR)"),
                        ("peak_rss_mb_common", "peak RSS MB (files both handle)"),
                        ("peak_rss_mb", "peak RSS MB (all files)"),
-                       ("fidelity_mean", "fidelity to ground truth (mean)"),
+                       ("fidelity_mean", f"fidelity, all {len(truth)} with truth"),
+                       *((f"fidelity_{folder.name}", f"fidelity, {folder.name}") for folder in SETS),
+                       ("fidelity_markitdown_reads", f"fidelity, {len(readable)} md reads"),
                        ("files_with_text", "files yielding text")):
         ratio = a[key] / b[key] if b[key] else float("inf")
         print(f"{label:34s} {a[key]:12.2f} {b[key]:12.2f} {ratio:7.2f}x")

@@ -24,6 +24,17 @@ def make_home(root: Path) -> Home:
     return open_home(Settings(home=root))
 
 
+def ingest_shared_files(tmp_path_factory: pytest.TempPathFactory, source: Path, names: list[str],
+                        label: str) -> tuple[Home, str, IngestReport]:
+    """A fresh home and tenant that ingested `names` from a shared test-data folder (linked, never copied)."""
+    home = make_home(tmp_path_factory.mktemp(f"{label}-home"))
+    tenant = create_tenant(home, label)
+    folder = tmp_path_factory.mktemp(label)
+    for name in names:
+        (folder / name).symlink_to(source / name)
+    return home, tenant.id, ingest_paths(home, tenant.id, [folder])
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Iterator[Home]:
     opened = make_home(tmp_path / "home")

@@ -149,3 +149,29 @@ def test_a_killed_job_is_marked_interrupted_and_the_rerun_completes(home: Home, 
     with home.catalog.session() as session:
         stale = session.scalar(select(Job).where(Job.pid == 2**22 + 12345))
         assert stale is not None and stale.status == "failed" and "interrupted" in (stale.error or "")
+
+
+def test_the_index_build_is_part_of_the_job_with_progress_and_the_job_time_is_wall_time(
+        home: Home, tmp_path: Path) -> None:
+    import time
+
+    from ownllm.services.ingestion import ingest_paths_and_index
+
+    tenant = create_tenant(home, "indexed")
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for number in range(3):
+        (folder / f"note{number}.txt").write_text(
+            f"Note {number}: the spare battery VM-B54{number} costs {400 + number} USD and ships in two days.\n\n"
+            * 3, encoding="utf-8")
+    seen: list[tuple[int, int, str | None, str | None]] = []
+    started = time.monotonic()
+    report = ingest_paths_and_index(home, tenant.id, [folder], on_progress=lambda *step: seen.append(step))
+    wall = time.monotonic() - started
+    embedding = [(done, total) for done, total, stage, item in seen if stage == "index" and "embedded" in (item or "")]
+    assert embedding and embedding[-1][0] == embedding[-1][1] > 0  # chunks embedded out of all, to the end
+    job = get_job(home, report.job_id)
+    assert job.status == "succeeded" and job.result["index"]["embedded"] == embedding[-1][1]
+    assert job.result["seconds"] == round(report.seconds, 2)
+    assert 0.8 * wall <= report.seconds <= wall  # the whole job, index build included
+    assert [event.message for event in job_events(home, report.job_id)][-2:] == ["indexes built", "job succeeded"]

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ownllm.ingest.fidelity import similarity
-from ownllm.ingest.pipeline import IngestReport, ingest_paths
+from ownllm.ingest.pipeline import IngestReport
 from ownllm.store.catalog import Document, File
 from ownllm.store.home import Home
-from ownllm.store.tenants import create_tenant
-from tests.conftest import make_home
+from tests.conftest import ingest_shared_files
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "real-docs"
 pytestmark = pytest.mark.skipif(not (REAL / "MANIFEST.tsv").exists(),
@@ -59,14 +59,9 @@ def _ground_truth() -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, str, IngestReport]:
-    home = make_home(tmp_path_factory.mktemp("real-home"))
-    tenant = create_tenant(home, "real")
-    folder = tmp_path_factory.mktemp("real-docs")
-    for name in _documents():
-        (folder / name).symlink_to(REAL / name)
-    report = ingest_paths(home, tenant.id, [folder])
-    yield home, tenant.id, report
+def real(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Home, str, IngestReport]]:
+    home, tenant_id, report = ingest_shared_files(tmp_path_factory, REAL, _documents(), "real")
+    yield home, tenant_id, report
     home.close()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ownllm.ingest.detect import detect_type
-from ownllm.ingest.parsers import SUPPORTED_TYPES, parse_file
+from ownllm.ingest.parsers import REFUSALS, SUPPORTED_TYPES, parse_file
 from ownllm.ingest.report import UNCHANGED, FileOutcome
 from ownllm.ingest.run_state import IngestRun
 from ownllm.ingest.sources import SourceFile
@@ -49,9 +49,9 @@ def admit(run: IngestRun, item: SourceFile, blob_sha: str | None = None, data_si
     if detection.type == "empty":
         run.reject(file_id, item, "empty", FileStatus.FAILED, "file is empty (0 bytes)")
         return
-    if detection.type not in SUPPORTED_TYPES and detection.type != "ole":
-        run.reject(file_id, item, detection.type, FileStatus.UNSUPPORTED, f"{detection.type} files are not supported",
-                   flags)
+    if detection.type not in SUPPORTED_TYPES:
+        reason = REFUSALS.get(detection.type, f"{detection.type} files are not supported")
+        run.reject(file_id, item, detection.type, FileStatus.UNSUPPORTED, reason, flags)
         return
     queued_twin = run.queued_shas.get(blob_sha)
     if queued_twin is not None and queued_twin != file_id:

@@ -21,9 +21,15 @@ _EXTENSION_TYPES = {
     ".jpg": "jpeg", ".jpeg": "jpeg", ".tif": "tiff", ".tiff": "tiff", ".webp": "webp", ".bmp": "bmp",
     ".gif": "gif", ".wav": "wav", ".mp3": "mp3", ".m4a": "m4a", ".flac": "flac", ".mp4": "mp4",
     ".mov": "mov", ".mkv": "mkv", ".zip": "zip", ".eml": "eml", ".epub": "epub", ".ogg": "ogg",
-    ".webm": "webm", ".doc": "ole", ".xls": "ole", ".ppt": "ole", ".docm": "docx", ".xlsm": "xlsx",
-    ".pptm": "pptx",
+    ".webm": "webm", ".doc": "doc", ".xls": "xls", ".ppt": "ppt", ".msg": "msg", ".docm": "docx",
+    ".xlsm": "xlsx", ".pptm": "pptx", ".odt": "odt", ".ods": "ods", ".odp": "odp", ".rtf": "rtf",
+    ".heic": "heic", ".heif": "heic", ".avif": "heic", ".json": "json", ".xml": "xml", ".vtt": "vtt",
+    ".srt": "srt", ".exe": "executable", ".dll": "executable",
 }
+_ODF_TYPES = {b"application/vnd.oasis.opendocument.text": "odt",
+              b"application/vnd.oasis.opendocument.spreadsheet": "ods",
+              b"application/vnd.oasis.opendocument.presentation": "odp"}
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,35 @@ def _ooxml_kind(data: bytes) -> str:
         return "pptx"
     if "xl/workbook.xml" in names:
         return "xlsx"
-    if "META-INF/container.xml" in names and "mimetype" in names:
-        return "epub"
+    if "mimetype" in names:
+        mimetype = zipfile.ZipFile(io.BytesIO(data)).read("mimetype").strip()
+        if mimetype in _ODF_TYPES:
+            return _ODF_TYPES[mimetype]
+        if "META-INF/container.xml" in names:
+            return "epub"
     return "zip"
+
+
+def _ole_kind(data: bytes) -> str:
+    """Which OLE2 compound file: legacy Word, Excel or PowerPoint, an Outlook message, or an encrypted package."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            streams = {"/".join(entry) for entry in ole.listdir()}
+    except Exception:
+        return "ole"  # damaged: its parser says so
+    if "EncryptedPackage" in streams:
+        return "encrypted-office"
+    if "WordDocument" in streams:
+        return "doc"
+    if "Workbook" in streams or "Book" in streams:
+        return "xls"
+    if "PowerPoint Document" in streams:
+        return "ppt"
+    if any(name.startswith("__substg1.0_") for name in streams):
+        return "msg"
+    return "ole"
 
 
 def _sniff_binary(data: bytes) -> str | None:
@@ -62,8 +94,12 @@ def _sniff_binary(data: bytes) -> str | None:
     signatures = [
         (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif"),
         (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"fLaC", "flac"), (b"\x1a\x45\xdf\xa3", "mkv"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"ID3", "mp3"), (b"OggS", "ogg"),
+        (b"ID3", "mp3"), (b"OggS", "ogg"), (b"{\\rtf", "rtf"), (b"\x7fELF", "executable"),
     ]
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return _ole_kind(data)
+    if head.startswith(b"MZ") and b"PE\x00\x00" in data[:1024]:
+        return "executable"
     for magic, kind in signatures:
         if head.startswith(magic):
             return kind
@@ -71,6 +107,8 @@ def _sniff_binary(data: bytes) -> str | None:
         return "webp" if head[8:12] == b"WEBP" else "wav"
     if head[4:8] == b"ftyp":
         brand = head[8:12]
+        if brand in _HEIF_BRANDS:
+            return "heic"  # a HEIF/AVIF photo shares MP4's box structure; it is an image, not a video
         return "m4a" if brand.startswith(b"M4A") else "mov" if brand == b"qt  " else "mp4"
     if head[:2] == b"\xff\xfb" or head[:2] == b"\xff\xf3":
         return "mp3"
@@ -79,19 +117,47 @@ def _sniff_binary(data: bytes) -> str | None:
     return None
 
 
+_HEADER = re.compile(r"^[!-9;-~]+:|^[ \t]")  # `Name:` or a folded continuation line
+
+
+def _is_mail(data: bytes) -> bool:
+    """An RFC 822 message: it opens with a block of header lines naming at least two mail headers."""
+    header = decode_text(data[:65536]).text.lstrip("\ufeff").replace("\r\n", "\n").split("\n\n", 1)[0]
+    lines = header.split("\n")
+    if len(lines) < 2 or not all(_HEADER.match(line) for line in lines):
+        return False
+    names = {line.split(":", 1)[0].lower() for line in lines if not line[:1].isspace()}
+    return len(names & {"from", "to", "subject", "date", "mime-version", "message-id", "received"}) >= 2
+
+
+def _is_json(data: bytes) -> bool:
+    import json
+
+    try:
+        json.loads(decode_text(data).text)
+    except ValueError:
+        return False
+    return True
+
+
 def _sniff_text(data: bytes, extension_type: str | None) -> str:
     text = decode_text(data[:8192]).text.lstrip("\ufeff").lstrip()
     lowered = text[:2048].lower()
     if lowered.startswith(("<!doctype html", "<html", "<?xml")) and "<html" in lowered:
         return "html"
+    if text.startswith("WEBVTT"):
+        return "vtt"
+    if re.match(r"\d+\s*\r?\n\d\d:\d\d:\d\d[,.]\d{3} --> \d\d:\d\d:\d\d[,.]\d{3}", text):
+        return "srt"
+    if text[:1] in "{[" and _is_json(data):
+        return "json"
+    if lowered.startswith("<?xml") or (text.startswith("<") and extension_type == "xml"):
+        return "xml"
     if extension_type in ("markdown", "csv", "eml"):
         return extension_type  # e.g. Markdown whose code fences hold HTML stays Markdown
     if "<html" in lowered or "<body" in lowered:
         return "html"
-    head = text[:4096]
-    if re.search(r"(?im)^(from|to|subject|mime-version|received|message-id):", head) and re.search(
-        r"(?im)^(subject|mime-version|message-id):", head
-    ):
+    if _is_mail(data):
         return "eml"
     if any(line.startswith(("# ", "## ", "### ")) for line in text.splitlines()[:50]):
         return "markdown"

@@ -7,9 +7,11 @@ Used by the real-document tests and by bench/ingest.py.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from pathlib import Path
 
 from ownllm.text import UNSPACED_CLASS
 
@@ -33,3 +35,24 @@ def similarity(extracted: str, reference: str) -> float:
         return 1.0
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     return 2.0 * sum(block.size for block in matcher.get_matching_blocks()) / (len(a) + len(b))
+
+
+def reference_text(path: Path) -> str:
+    """The text of a ground-truth file as other projects ship it: plain text or Markdown, a CSV table (cells in
+    row order), expected HTML (its text), or a Jest snapshot whose fields are JSON strings inside a template
+    literal (node-word-extractor's body, notes, comments and text boxes)."""
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix == ".csv":
+        import csv
+
+        return "\n".join(" ".join(cell for cell in row if cell) for row in csv.reader(raw.splitlines()))
+    if path.suffix == ".html":
+        from bs4 import BeautifulSoup
+
+        return BeautifulSoup(raw, "html.parser").get_text("\n")
+    if path.suffix == ".snapx":
+        fields = dict(re.findall(r'^\s*"(\w+)": "(.*)",$', raw, flags=re.MULTILINE))
+        keys = ("body", "footnotes", "endnotes", "annotations", "textboxes", "headerTextboxes")
+        return "\n".join(json.loads(json.loads('"' + fields[key].replace("\\\\", "\\") + '"'))
+                         for key in keys if key in fields)
+    return raw

@@ -56,11 +56,36 @@ class UnsupportedType(ParseError):
     """No parser handles this type."""
 
 
-def table_to_markdown(rows: list[list[str]]) -> str:
-    """Render a table as Markdown so it stays a table for the model and for the chunker."""
-    rows = [[cell.replace("|", "\\|").replace("\n", " ").strip() for cell in row] for row in rows if row]
+def table_cells(rows: list[list[str]]) -> list[list[str]]:
+    """The rows that hold anything, and the columns that hold anything: empty rules drawn as a table go."""
+    rows = [[(cell or "").strip() for cell in row] for row in rows]
+    rows = [row for row in rows if any(row)]
     if not rows:
+        return []
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    keep = [index for index in range(width) if any(row[index] for row in rows)]
+    return [[row[index] for index in keep] for row in rows]
+
+
+def is_degenerate_table(rows: list[list[str]]) -> bool:
+    """A 'table' of one column, or of one row: ruled text or a frame, better read as text."""
+    cells = table_cells(rows)
+    return not cells or len(cells[0]) < 2 or len(cells) < 2
+
+
+def table_to_markdown(rows: list[list[str]]) -> str:
+    """Render a table as Markdown so it stays a table for the model and for the chunker.
+
+    Empty rows and columns are dropped, and a degenerate table (one row or one column) becomes its
+    lines of text instead: ruled lines around a paragraph are not a table.
+    """
+    cells = table_cells(rows)
+    if not cells:
         return ""
+    if is_degenerate_table(cells):
+        return "\n".join(line.strip() for row in cells for cell in row for line in cell.split("\n") if line.strip())
+    rows = [[cell.replace("|", "\\|").replace("\n", " ").strip() for cell in row] for row in cells]
     width = max(len(row) for row in rows)
     rows = [row + [""] * (width - len(row)) for row in rows]
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]

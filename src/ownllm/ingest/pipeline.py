@@ -30,10 +30,12 @@ from ownllm.store.tenants import tenant_settings
 
 
 def ingest_files(home: Home, tenant_id: str, files: list[SourceFile], tracker: JobTracker,
-                 workers: int | None = None, blobs: dict[str, tuple[str, int]] | None = None) -> IngestReport:
+                 workers: int | None = None, blobs: dict[str, tuple[str, int]] | None = None,
+                 finish: bool = True) -> IngestReport:
     """Run one ingest job over `files`; the caller owns the job record and its failure policy.
 
-    `blobs` gives (sha256, size) for files whose bytes are already stored (uploads), by name.
+    `blobs` gives (sha256, size) for files whose bytes are already stored (uploads), by name. With
+    `finish=False` the job stays running: the caller has more to do in it (building the indexes).
     """
     started = time.monotonic()
     for job_id in mark_interrupted(home, tenant_id, JobKind.INGEST):
@@ -61,7 +63,8 @@ def ingest_files(home: Home, tenant_id: str, files: list[SourceFile], tracker: J
         run.report.version_id, run.report.version_number = composed.version.id, composed.version.number
     run.report.removed = composed.removed
     run.report.seconds = time.monotonic() - started
-    tracker.succeed(run.report.as_dict())
+    if finish:
+        tracker.succeed(run.report.as_dict())
     return run.report
 
 

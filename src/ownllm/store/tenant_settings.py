@@ -73,6 +73,7 @@ class TenantSettings(_Strict):
     limits: IngestLimits = Field(default_factory=IngestLimits)
     speech_language: str | None = Field(None, min_length=2, max_length=8)  # None: detect per file
     chinese_script: ChineseScript = "simplified"  # Chinese transcripts are written in this script
+    transcribe_unclear_audio: bool = False  # music and noise get no invented transcript unless this is set
 
     def stored(self) -> dict[str, Any]:
         """What goes into the catalog: only what differs from the defaults, so new defaults reach old tenants."""

@@ -10,7 +10,7 @@ from ownllm.ingest.parsers.options import ParseOptions
 
 Parser = Callable[[bytes, str, ParseOptions], ParsedDocument]
 
-IMAGE_TYPES = ("png", "jpeg", "tiff", "webp", "bmp", "gif")
+IMAGE_TYPES = ("png", "jpeg", "tiff", "webp", "bmp", "gif", "heic")
 MEDIA_TYPES = ("wav", "mp3", "m4a", "flac", "ogg", "mp4", "mov", "mkv", "webm")
 PARSER_PATHS: dict[str, str] = {
     "pdf": "pdf:parse_pdf",
@@ -24,11 +24,29 @@ PARSER_PATHS: dict[str, str] = {
     "zip": "archive:parse_zip",
     "eml": "archive:parse_eml",
     "epub": "archive:parse_epub",
-    "ole": "archive:parse_ole",
+    "doc": "legacy:parse_doc",
+    "xls": "legacy:parse_xls",
+    "ppt": "legacy:parse_ppt",
+    "msg": "legacy:parse_msg",
+    "encrypted-office": "legacy:parse_encrypted_office",
+    "ole": "legacy:parse_unknown_ole",
+    "odt": "odf:parse_odf",
+    "ods": "odf:parse_odf",
+    "odp": "odf:parse_odf",
+    "rtf": "rtf:parse_rtf",
+    "json": "markup:parse_json",
+    "xml": "markup:parse_xml",
+    "vtt": "markup:parse_subtitles",
+    "srt": "markup:parse_subtitles",
     **{kind: "image_ocr:parse_image" for kind in IMAGE_TYPES},
     **{kind: "media_asr:parse_media" for kind in MEDIA_TYPES},
 }
-SUPPORTED_TYPES = frozenset(PARSER_PATHS) - {"ole"}
+SUPPORTED_TYPES = frozenset(PARSER_PATHS)
+# what to say instead of "not supported" for what is not a document at all
+REFUSALS = {
+    "executable": "executable programs are not documents; nothing to ingest",
+    "binary": "unrecognized binary data (not a document format ownllm reads); nothing to ingest",
+}
 
 
 def get_parser(detected_type: str) -> Parser:
@@ -42,7 +60,20 @@ def get_parser(detected_type: str) -> Parser:
 
 
 def parse(data: bytes, detected_type: str, name: str, options: ParseOptions | None = None) -> ParsedDocument:
-    return get_parser(detected_type)(data, name, options or ParseOptions())
+    document = get_parser(detected_type)(data, name, options or ParseOptions())
+    document.title = valid_unicode(document.title)
+    for unit in document.units:
+        for block in unit.blocks:
+            block.text = valid_unicode(block.text)
+    return document
+
+
+def valid_unicode(text: str) -> str:
+    """Surrogate halves that formats store separately (RTF \\u, UTF-16 fields) joined into one character, and
+    any left unpaired replaced: such text cannot be stored or sent as UTF-8."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def parse_file(blob_path: str, detected_type: str, name: str, options: ParseOptions) -> ParsedDocument:

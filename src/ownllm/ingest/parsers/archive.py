@@ -79,6 +79,31 @@ def _decode_part(part: EmailMessage) -> str:
     return decode_text(payload).text
 
 
+def _walk_mime(part: EmailMessage, texts: list[EmailMessage], files: list[EmailMessage]) -> None:
+    """The message's readable body parts in order, and its files, at any depth of the MIME tree.
+
+    Of a multipart/alternative only the last (richest, RFC 2046) readable version is read, so the same body is
+    not stored twice; of a multipart/related only the root is the body, the rest are its inline resources.
+    """
+    if part.is_multipart():
+        children = list(part.iter_parts())
+        subtype = part.get_content_subtype()
+        if subtype == "alternative":
+            readable = [c for c in children if c.is_multipart() or c.get_content_type() in ("text/plain", "text/html")]
+            children = readable[-1:] or children[-1:]
+        elif subtype == "related" and children:
+            files += [c for c in children[1:] if c.get_filename()]
+            children = children[:1]
+        for child in children:
+            _walk_mime(child, texts, files)  # type: ignore[arg-type]
+        return
+    disposition = (part.get_content_disposition() or "").lower()
+    if disposition != "attachment" and part.get_content_type() in ("text/plain", "text/html"):
+        texts.append(part)
+    elif part.get_content_type() != "message/delivery-status":
+        files.append(part)
+
+
 def parse_eml(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     """Headers and body become the e-mail's own document; attachments become member files."""
     decoded = decode_text(data)
@@ -89,15 +114,17 @@ def parse_eml(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
         raise ParseError("not an e-mail message (no From, To or Subject header)")
     header_lines = [f"{key}: {message[key]}" for key in ("Subject", "From", "To", "Cc", "Date") if message[key]]
     blocks = [Block("\n".join(header_lines))]
-    body = message.get_body(preferencelist=("plain", "html"))
-    if body is not None:
-        content = _decode_part(body)  # type: ignore[arg-type]
-        if body.get_content_subtype() == "html":
+    texts: list[EmailMessage] = []
+    files: list[EmailMessage] = []
+    _walk_mime(message, texts, files)
+    for part in texts:
+        content = _decode_part(part)
+        if part.get_content_subtype() == "html":
             blocks += html_to_blocks(content)[1]
         else:
             blocks += [Block(p.strip()) for p in re.split(r"\n\s*\n", content) if p.strip()]
     attachments = []
-    for index, part in enumerate(message.iter_attachments(), start=1):
+    for index, part in enumerate(files, start=1):
         filename = part.get_filename() or f"attachment-{index}"
         reason = unsafe_member_reason(filename)
         safe = posixpath.basename(filename.replace("\\", "/")) if reason else filename
@@ -134,24 +161,3 @@ def parse_epub(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
         if blocks:
             units.append(Unit("chapter", number, blocks))
     return ParsedDocument(title.strip(), units, "epub")
-
-
-def parse_ole(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
-    """OLE2 compound files: encrypted OOXML packages and legacy binary Office formats."""
-    import olefile
-
-    from ownllm.ingest.parsed import UnsupportedType
-
-    try:
-        ole = olefile.OleFileIO(io.BytesIO(data))
-        streams = {"/".join(entry) for entry in ole.listdir()}
-    except Exception as exc:
-        raise ParseError(f"OLE compound file is damaged: {exc}") from exc
-    if "EncryptedPackage" in streams:
-        raise ParseError("Office file is encrypted with a password (cannot be read without it)")
-    legacy = {"WordDocument": "legacy Word .doc", "Workbook": "legacy Excel .xls", "Book": "legacy Excel .xls",
-              "PowerPoint Document": "legacy PowerPoint .ppt"}
-    for stream, kind in legacy.items():
-        if stream in streams:
-            raise UnsupportedType(f"{kind} files are not supported; save them as .docx/.xlsx/.pptx")
-    raise UnsupportedType("OLE compound file of an unknown kind")

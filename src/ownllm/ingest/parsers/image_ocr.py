@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence
 
-from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, table_to_markdown
+from ownllm.ingest.layout import Line, bands, paragraphs, reading_order
+from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, table_cells, table_to_markdown
 from ownllm.ingest.parsers.ocr_tables import TableGrid, TextBox, fill, find_tables, group_lines
 from ownllm.ingest.parsers.options import ParseOptions
 from ownllm.text import UNSPACED_CLASS
@@ -41,6 +42,8 @@ class OcrPage:
     lines: list[OcrLine]
     blocks: list[Block] = field(default_factory=list)  # the lines as paragraphs, with tables rebuilt
     tables: int = 0
+    doubted: float | None = None  # set (to the mean confidence) when a reading was too unsure to keep
+    raw_confidence: float = 1.0  # mean confidence of every box read, before unsure boxes were dropped
 
     @property
     def text(self) -> str:
@@ -129,29 +132,62 @@ def _read(image: Image.Image) -> OcrPage:
     grey, bounds = _deskewed(image, quads, _skew_degrees(quads))
     boxes = [_Box(text.strip(), *bound, score=float(score))
              for bound, text, score in zip(bounds, result.txts, result.scores, strict=True)]
+    raw_confidence = sum(b.score * len(b.text) for b in boxes) / max(1, sum(len(b.text) for b in boxes))
+    unsure = [box for box in boxes if box.score < MIN_BOX_CONFIDENCE]
+    if len(unsure) < len(boxes):  # (a page of nothing but unsure boxes is kept whole, to be judged as a page)
+        boxes = [box for box in boxes if box.score >= MIN_BOX_CONFIDENCE]
     lines = _lines(boxes)
-    tables: list[TableGrid] = find_tables(grey, [b for b in boxes if b.text])
-    placed: list[tuple[float, Block]] = []
+    tables: list[TableGrid] = sorted(find_tables(grey, [b for b in boxes if b.text]), key=lambda t: t.ys[0])
     loose = [b for b in boxes if b.text and not any(t.contains(*b.center) for t in tables)]
-    placed += [(line.top, Block(line.text)) for line in _lines(loose)]
-    for table in tables:
+    # text outside the tables is read in columns (see ingest/layout.py), a table between the text above and below
+    # (OCR boxes are whole lines or phrases already: not merged, as two columns' lines can sit a few pixels apart)
+    around = bands([Line(b.text, b.left, b.top, b.right, b.bottom) for b in loose],
+                   [(t.xs[0], t.ys[0], t.xs[-1], t.ys[-1]) for t in tables])
+    blocks = _paragraph_blocks(around[0])
+    count = 0
+    for table, band in zip(tables, around[1:], strict=True):
         inside = [b for b in boxes if b.text and table.contains(*b.center)]
-        rows = fill(table, inside, _cell_text)
-        if rows:
-            placed.append((table.ys[0], Block(table_to_markdown(rows), "table")))
-    placed.sort(key=lambda item: item[0])
-    return OcrPage(lines, [block for _, block in placed], sum(b.kind == "table" for _, b in placed))
+        rows = table_cells(fill(table, inside, _cell_text))
+        filled = sum(1 for row in rows for cell in row if cell)
+        if rows and filled <= 0.5 * len(rows) * len(rows[0]):
+            # mostly empty: lines in a photo (signs, frames) taken for rules; its text is read as lines
+            blocks += _paragraph_blocks(bands([Line(b.text, b.left, b.top, b.right, b.bottom) for b in inside],
+                                              [])[0])
+            blocks += _paragraph_blocks(band)
+            continue
+        markdown = table_to_markdown(rows) if rows else ""
+        if markdown:
+            blocks.append(Block(markdown, "table" if "\n|---" in markdown else "paragraph"))
+            count += "\n|---" in markdown
+        blocks += _paragraph_blocks(band)
+    return OcrPage(lines, blocks, count, raw_confidence=raw_confidence)
+
+
+def _paragraph_blocks(lines: list[Line]) -> list[Block]:
+    return [Block(text) for column in reading_order(lines) for text in paragraphs(column)]
 
 
 def ocr_image(image: Image.Image) -> OcrPage:
-    """OCR one page image, trying sideways turns when the upright reading is weak."""
+    """OCR one page image, trying sideways turns when the upright reading is weak.
+
+    A reading the model itself doubts is not kept: boxes under MIN_BOX_CONFIDENCE are dropped, and a page
+    whose mean confidence is under MIN_PAGE_CONFIDENCE (typically a script the model does not read, such as
+    Hebrew or Korean to the Chinese-English model, or handwriting) comes back empty with `doubted` set.
+    """
     best = _read(image)
     if len(best.text) < 40 or best.confidence < 0.85:
         for angle in (90, 270):
             turned = _read(image.rotate(angle, expand=True))
             if turned.quality > best.quality * 1.3:
                 best = turned
+    if best.lines and best.raw_confidence < MIN_PAGE_CONFIDENCE:
+        return OcrPage([], doubted=best.raw_confidence)
     return best
+
+
+MIN_PAGE_CONFIDENCE = 0.8
+MIN_BOX_CONFIDENCE = 0.75
+OCR_SCRIPTS = "Chinese and English"  # what the PP-OCR model in the rapidocr wheel reads
 
 
 def is_blank(image: Image.Image) -> bool:
@@ -163,6 +199,12 @@ def is_blank(image: Image.Image) -> bool:
 
 def parse_image(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     Image.MAX_IMAGE_PIXELS = options.limits.max_image_pixels
+    if data[4:8] == b"ftyp":  # HEIF/HEIC/AVIF: phones' photos; decoded by libheif (pi-heif, LGPL, no encoder)
+        try:
+            import pi_heif
+        except ImportError as exc:
+            raise ParseError("HEIC/HEIF photos need the pi-heif package, which is not installed") from exc
+        pi_heif.register_heif_opener()
     try:
         picture = Image.open(io.BytesIO(data))
         picture.load()
@@ -170,19 +212,23 @@ def parse_image(data: bytes, name: str, options: ParseOptions) -> ParsedDocument
         raise ParseError(f"image is too large to decode safely: {exc}") from exc
     except Exception as exc:
         raise ParseError(f"image is damaged or unreadable: {exc}") from exc
-    units, scores, blank = [], [], 0
+    units, scores, blank, doubted = [], [], 0, []
     for number, frame in enumerate(ImageSequence.Iterator(picture), start=1):
         frame = ImageOps.exif_transpose(frame.copy())
         if is_blank(frame):
             blank += 1
             continue
         page = ocr_image(frame)
+        if page.doubted is not None:
+            doubted.append(f"page {number}: OCR confidence {page.doubted:.2f} is too low to trust, text not kept")
         if page.lines:
             scores.append(page.confidence)
             units.append(Unit("page", number, page.blocks))
     if not units:
-        reason = "image is blank or too small to hold text" if blank else "no text found in the image by OCR"
-        raise ParseError(reason)
+        if doubted:
+            raise ParseError(f"OCR could not read this image reliably ({'; '.join(doubted)}); the OCR model reads "
+                             f"{OCR_SCRIPTS}, so another script or handwriting is not transcribed")
+        raise ParseError("image is blank or too small to hold text" if blank else "no text found in the image by OCR")
     confidence = round(sum(scores) / len(scores), 4)
-    return ParsedDocument("", units, "rapidocr", [f"text from OCR (mean confidence {confidence:.2f})"],
+    return ParsedDocument("", units, "rapidocr", [f"text from OCR (mean confidence {confidence:.2f})", *doubted],
                           {"ocr_confidence": confidence})

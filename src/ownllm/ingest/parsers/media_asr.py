@@ -86,10 +86,24 @@ def clock(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
+def speech_seconds(audio: np.ndarray) -> float:
+    """Seconds of voice found by Silero VAD (the ONNX model that ships inside faster-whisper)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    return sum(span["end"] - span["start"] for span in get_speech_timestamps(audio, VadOptions())) / SAMPLE_RATE
+
+
 def parse_media(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
     audio = decode_audio(data, options.limits.max_media_seconds)
     if float(np.abs(audio).max(initial=0.0)) < 1e-3:
         raise ParseError("audio is silent: nothing to transcribe")
+    duration = audio.size / SAMPLE_RATE
+    voiced = speech_seconds(audio)
+    unclear = voiced < max(0.5, 0.05 * duration)
+    if unclear and not options.transcribe_unclear_audio:
+        # whisper invents a transcript for music ("Music", "see you next time"): do not store one
+        raise ParseError(f"no speech found in {duration:.0f} s of audio (music or noise?); nothing was transcribed. "
+                         "A tenant that wants such audio transcribed anyway sets transcribe_unclear_audio")
     segments, info = _get_model(options).transcribe(audio, language=options.speech_language, beam_size=1,
                                                     vad_filter=False, condition_on_previous_text=False)
     convert = chinese_script_converter(options.chinese_script) if info.language == "zh" else str
@@ -105,6 +119,10 @@ def parse_media(data: bytes, name: str, options: ParseOptions) -> ParsedDocument
     if not units:
         raise ParseError("no speech recognized in the audio")
     meta = {"language": info.language, "language_probability": round(info.language_probability, 3),
-            "duration_s": round(info.duration, 2)}
-    flag = f"transcribed speech ({info.language}, p={info.language_probability:.2f}, {info.duration:.0f} s)"
-    return ParsedDocument("", units, "faster-whisper", [flag], meta)
+            "duration_s": round(info.duration, 2), "speech_s": round(voiced, 2)}
+    flags = [f"transcribed speech ({info.language}, p={info.language_probability:.2f}, {info.duration:.0f} s)"]
+    if info.language_probability < 0.5:
+        flags.append(f"low confidence in the spoken language ({info.language_probability:.2f}): check the transcript")
+    if unclear:
+        flags.append("transcribed although no clear speech was found (transcribe_unclear_audio)")
+    return ParsedDocument("", units, "faster-whisper", flags, meta)

@@ -50,22 +50,120 @@ def _table_rows(table: Table) -> list[list[str]]:
     return rows
 
 
-def _docx_blocks(container: object) -> list[Block]:
-    blocks: list[Block] = []
-    for item in container.iter_inner_content():  # type: ignore[attr-defined]
-        if isinstance(item, Paragraph):
-            text = item.text.strip()
-            if text:
-                level = _heading_level(item)
-                blocks.append(Block(text, "heading", level) if level else Block(text))
-        elif isinstance(item, Table):
-            markdown = table_to_markdown(_table_rows(item))
-            if markdown:
-                blocks.append(Block(markdown, "table"))
-    return blocks
+_TEXT_BOX = f"{_W_NS}txbxContent"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
-def _headers_and_footers(document: object) -> list[Block]:
+def _paragraph_text(element: object) -> str:
+    """A paragraph's text as a reader sees it with changes accepted: insertions in, deletions out
+    (they are `w:delText`), text boxes left for their own blocks."""
+    parts: list[str] = []
+
+    def walk(node: object) -> None:
+        for child in node:  # type: ignore[attr-defined]
+            tag = child.tag
+            if tag in (_TEXT_BOX, f"{_W_NS}del", _MC_FALLBACK):
+                continue
+            if tag == f"{_W_NS}t":
+                parts.append(child.text or "")
+            elif tag == f"{_W_NS}tab":
+                parts.append("\t")
+            elif tag in (f"{_W_NS}br", f"{_W_NS}cr"):
+                parts.append("\n")
+            else:
+                walk(child)
+
+    walk(element)
+    return "".join(parts).strip()
+
+
+def _xml_table_rows(element: object) -> list[list[str]]:
+    """Cells straight from the XML, for a table python-docx cannot lay out (a broken grid)."""
+    return [[_paragraph_text(tc) for tc in tr.iter(f"{_W_NS}tc")] for tr in element.iter(f"{_W_NS}tr")]  # type: ignore[attr-defined]
+
+
+class _DocxReader:
+    """Walks a Word body in order: paragraphs (headings by style), tables, content controls, and the
+    text boxes anchored in paragraphs; remembers what it had to skip or flag."""
+
+    def __init__(self, document: object) -> None:
+        self.document = document
+        self.flags: list[str] = []
+        self.text_boxes = 0
+        self.tracked = 0
+
+    def blocks(self, container: object) -> list[Block]:
+        element = container._element if hasattr(container, "_element") else container  # type: ignore[attr-defined]
+        body = element.find(f"{_W_NS}body")
+        return self._children(body if body is not None else element, container)
+
+    def _children(self, element: object, parent: object) -> list[Block]:
+        blocks: list[Block] = []
+        for child in element:  # type: ignore[attr-defined]
+            tag = child.tag
+            if tag == f"{_W_NS}p":
+                blocks += self._paragraph(child, parent)
+            elif tag == f"{_W_NS}tbl":
+                blocks += self._table(child, parent)
+            elif tag == f"{_W_NS}sdt":
+                content = child.find(f"{_W_NS}sdtContent")
+                if content is not None:
+                    blocks += self._children(content, parent)
+        return blocks
+
+    def _paragraph(self, element: object, parent: object) -> list[Block]:
+        blocks: list[Block] = []
+        self.tracked += sum(1 for _ in element.iter(f"{_W_NS}ins")) + sum(1 for _ in element.iter(f"{_W_NS}del"))  # type: ignore[attr-defined]
+        text = _paragraph_text(element)
+        if text:
+            level = _heading_level(Paragraph(element, parent))  # type: ignore[arg-type]
+            blocks.append(Block(text, "heading", level) if level else Block(text))
+        for box in element.iter(_TEXT_BOX):  # type: ignore[attr-defined]
+            ancestors = {ancestor.tag for ancestor in box.iterancestors()}
+            if _MC_FALLBACK in ancestors or _TEXT_BOX in ancestors:
+                continue  # the VML copy of a DrawingML box, or a box inside a box (read with its parent)
+            inner = self._children(box, parent)
+            if inner:
+                self.text_boxes += 1
+                blocks += inner
+        return blocks
+
+    def _table(self, element: object, parent: object) -> list[Block]:
+        try:
+            rows = _table_rows(Table(element, parent))  # type: ignore[arg-type]
+        except Exception as exc:  # one malformed table must not cost the document
+            try:
+                rows = _xml_table_rows(element)
+                self.flags.append(f"a table with a broken grid was read cell by cell ({type(exc).__name__})")
+            except Exception:
+                self.flags.append(f"a malformed table was skipped ({type(exc).__name__}: {exc})")
+                return []
+        markdown = table_to_markdown(rows)
+        return [Block(markdown, "table")] if markdown else []
+
+
+def _notes(package: zipfile.ZipFile, part: str, tag: str) -> list[str]:
+    """Footnotes or endnotes (ids 0 and -1 are the separator lines), or comments with their authors."""
+    if part not in package.namelist():
+        return []
+    root = fromstring(package.read(part), forbid_dtd=True)
+    notes = []
+    for note in root.iter(f"{_W_NS}{tag}"):
+        if tag != "comment" and note.get(f"{_W_NS}id") in ("-1", "0"):
+            continue
+        text = " ".join(t for t in (_paragraph_text(p) for p in note.iter(f"{_W_NS}p")) if t)
+        if text:
+            author = note.get(f"{_W_NS}author") if tag == "comment" else None
+            notes.append(f"{author}: {text}" if author else text)
+    return notes
+
+
+def _raw_text_length(package: zipfile.ZipFile) -> int:
+    root = fromstring(package.read("word/document.xml"), forbid_dtd=True)
+    return sum(len(t.text or "") for t in root.iter(f"{_W_NS}t"))
+
+
+def _headers_and_footers(document: object, reader: _DocxReader) -> list[Block]:
     seen: list[str] = []
     for section in document.sections:  # type: ignore[attr-defined]
         parts = [section.header, section.first_page_header, section.even_page_header,
@@ -73,7 +171,7 @@ def _headers_and_footers(document: object) -> list[Block]:
         for part in parts:
             if part.is_linked_to_previous:
                 continue
-            for block in _docx_blocks(part):
+            for block in reader.blocks(part):
                 if block.text not in seen:
                     seen.append(block.text)
     return [Block(text) for text in seen]
@@ -152,31 +250,112 @@ def parse_docx(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
         if not any(u.blocks for u in units):
             raise ParseError(f"DOCX is damaged or not a Word document: {exc}") from exc
         return ParsedDocument("", units, "docx-xml-fallback", [*flags, f"read raw XML: {exc}"])
-    blocks = _docx_blocks(document)
+    reader = _DocxReader(document)
+    blocks = reader.blocks(document)
+    flags = [*flags, *reader.flags]
+    if reader.text_boxes:
+        flags.append(f"text from {reader.text_boxes} text box(es)")
+    if reader.tracked:
+        flags.append(f"{reader.tracked} tracked change(s): insertions kept, deletions left out")
     hidden = _hidden_runs(document)
     if hidden:
-        flags = [*flags, f"{hidden} hidden text run(s) (vanished, white or <1 pt)"]
-    extra = _headers_and_footers(document)
+        flags.append(f"{hidden} hidden text run(s) (vanished, white or <1 pt)")
+    for part, tag, heading in (("word/footnotes.xml", "footnote", "Footnotes"),
+                               ("word/endnotes.xml", "endnote", "Endnotes"),
+                               ("word/comments.xml", "comment", "Comments")):
+        notes = _notes(package, part, tag)
+        if notes:
+            blocks += [Block(heading, "heading", 2), *(Block(note) for note in notes)]
+            if tag == "comment":
+                flags.append(f"{len(notes)} reviewer comment(s), kept under 'Comments'")
+    extra = _headers_and_footers(document, reader)
     if extra:
         blocks += [Block("Headers and footers", "heading", 2), *extra]
+    extracted = sum(len(b.text) for b in blocks)
+    raw = _raw_text_length(package)
+    if raw > 200 and extracted < 0.7 * raw:
+        flags.append(f"only {extracted} of the {raw} characters in the document's XML were extracted")
     title = document.core_properties.title or next((b.text for b in blocks if b.kind == "heading"), "")
     return ParsedDocument(title, [Unit("section", None, blocks)], "python-docx", flags)
 
 
-def _shape_blocks(shapes: object) -> list[Block]:
+_C_NS = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+_DGM_URI = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
+_R_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _chart_rows(chart_space: object) -> list[list[str]]:
+    """A chart's data as a table: one row per category, one column per series, read from the chart XML
+    (any chart type, 3-D included)."""
+    series = []
+    for ser in chart_space.iter(f"{_C_NS}ser"):  # type: ignore[attr-defined]
+        name = " ".join(v.text or "" for v in ser.iterfind(f"{_C_NS}tx//{_C_NS}v")).strip()
+        categories = {int(pt.get("idx", 0)): (pt.findtext(f"{_C_NS}v") or "")
+                      for pt in ser.iterfind(f"{_C_NS}cat//{_C_NS}pt")}
+        values = {int(pt.get("idx", 0)): (pt.findtext(f"{_C_NS}v") or "")
+                  for pt in ser.iterfind(f"{_C_NS}val//{_C_NS}pt")}
+        if not values:  # scatter and bubble charts: y values
+            values = {int(pt.get("idx", 0)): (pt.findtext(f"{_C_NS}v") or "")
+                      for pt in ser.iterfind(f"{_C_NS}yVal//{_C_NS}pt")}
+        series.append((name or f"series {len(series) + 1}", categories, values))
+    if not series:
+        return []
+    indexes = sorted({i for _, categories, values in series for i in (*categories, *values)})
+    labels = next((categories for _, categories, _ in series if categories), {})
+    rows = [["", *(name for name, _, _ in series)]]
+    rows += [[labels.get(i, str(i + 1)), *(values.get(i, "") for _, _, values in series)] for i in indexes]
+    return rows
+
+
+def _smartart_text(shape: object, part: object) -> list[str]:
+    """The texts of a SmartArt diagram, from its data part, in order."""
+    graphic = shape._element.find(f".//{_A_NS}graphicData")  # type: ignore[attr-defined]
+    if graphic is None or graphic.get("uri") != _DGM_URI:
+        return []
+    ids = graphic.find(f".//{{{_DGM_URI}}}relIds")
+    if ids is None:
+        return []
+    data = part.related_part(ids.get(f"{_R_NS}dm"))  # type: ignore[attr-defined]
+    root = fromstring(data.blob, forbid_dtd=True)
+    texts = []
+    for point in root.iter(f"{{{_DGM_URI}}}pt"):
+        text = "".join(t.text or "" for t in point.iter(f"{_A_NS}t")).strip()
+        if text:
+            texts.append(text)
+    return texts
+
+
+def _shape_blocks(shapes: object, part: object, flags: list[str]) -> list[Block]:
     blocks: list[Block] = []
     for shape in shapes:  # type: ignore[attr-defined]
         if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
-            blocks += _shape_blocks(shape.shapes)
+            blocks += _shape_blocks(shape.shapes, part, flags)
         elif getattr(shape, "has_table", False) and shape.has_table:
             rows = [[cell.text.strip() for cell in row.cells] for row in shape.table.rows]
             markdown = table_to_markdown(rows)
             if markdown:
                 blocks.append(Block(markdown, "table"))
+        elif getattr(shape, "has_chart", False) and shape.has_chart:
+            markdown = table_to_markdown(_chart_rows(shape.chart._chartSpace))
+            title = shape.chart._chartSpace.find(f".//{_C_NS}title")
+            caption = "".join(t.text or "" for t in title.iter(f"{_A_NS}t")).strip() if title is not None else ""
+            if caption:
+                blocks.append(Block(caption))
+            if markdown:
+                blocks.append(Block(markdown, "table"))
+                flags.append("chart data read as a table")
         elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
             text = "\n".join(p.text.strip() for p in shape.text_frame.paragraphs if p.text.strip())
             if text and not (shape.is_placeholder and shape.placeholder_format.type in (1, 3)):  # title/ctr title
                 blocks.append(Block(text))
+        else:
+            try:
+                texts = _smartart_text(shape, part)
+            except Exception:  # a diagram without its data part: nothing to read
+                texts = []
+            if texts:
+                blocks.append(Block("\n".join(texts)))
+                flags.append("SmartArt text read")
     return blocks
 
 
@@ -191,17 +370,19 @@ def parse_pptx(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
             raise ParseError(f"PPTX is damaged or not a PowerPoint deck: {exc}") from exc
         return ParsedDocument("", units, "pptx-xml-fallback", [*flags, f"read raw XML: {exc}"])
     units = []
+    shape_flags: list[str] = []
     for number, slide in enumerate(slides, start=1):
         blocks: list[Block] = []
         title = slide.shapes.title.text.strip() if slide.shapes.title is not None else ""
         if title:
             blocks.append(Block(title, "heading", 1))
-        blocks += _shape_blocks(slide.shapes)
+        blocks += _shape_blocks(slide.shapes, slide.part, shape_flags)
         if slide.has_notes_slide:
             notes = slide.notes_slide.notes_text_frame.text.strip() if slide.notes_slide.notes_text_frame else ""
             if notes:
                 blocks.append(Block(f"Speaker notes: {notes}", "notes"))
         units.append(Unit("slide", number, blocks, label=title or None))
+    flags = [*flags, *sorted(set(shape_flags))]
     hidden = _hidden_slide_text(deck, slides)
     if hidden:
         flags = [*flags, f"{hidden} hidden text item(s) (hidden or off-slide shapes, white or <=1 pt runs)"]

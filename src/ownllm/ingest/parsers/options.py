@@ -14,3 +14,4 @@ class ParseOptions:
     model_cache: Path = Path("/tmp/ownllm-models")
     speech_language: str | None = None  # None: detect per file
     chinese_script: str = "simplified"  # Chinese transcripts: simplified | traditional | as-recognized
+    transcribe_unclear_audio: bool = False  # transcribe audio in which VAD finds no speech (music, noise)
