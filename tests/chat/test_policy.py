@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ownllm.chat.policy import ANSWER_IN_CHINESE, answer_in_the_question_language, not_found_answer
+from ownllm.chat.policy import ANSWER_IN_CHINESE, answer_in_the_question_language, is_decline, not_found_answer
 from ownllm.chat.structured import (
     check_json,
     parse_tool_call,
@@ -17,6 +17,7 @@ from ownllm.chat.structured import (
     tool_messages,
 )
 from ownllm.errors import InvalidInput
+from ownllm.evaluate.systems import in_language
 
 TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {
     "type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]}}}]
@@ -72,3 +73,17 @@ def test_response_formats_are_checked() -> None:
         response_format_constraint({"type": "yaml"})
     with pytest.raises(InvalidInput, match="schema cannot be used"):
         response_format_constraint({"type": "json_schema", "json_schema": {"schema": {"type": "nonsense"}}})
+
+
+def test_declines_are_recognised_in_both_languages_and_answers_are_not() -> None:
+    for text in ("Not found in the knowledge base.", "The CFO is not mentioned in the documents.",
+                 "The documents do not contain the price.", "知识库中没有找到相关内容。", "文档中未提及该型号。"):
+        assert is_decline(text), text
+    for text in ("10 years", "The Aurel 300 costs 2,890 USD.", "45天", "退货期限为45天"):
+        assert not is_decline(text), text
+
+
+def test_answers_are_checked_for_the_question_language() -> None:
+    assert in_language("45天", "zh") and in_language("2,890 USD", "zh") and in_language("VM-A300", "zh")
+    assert not in_language("Customers may return products within 45 days", "zh")
+    assert in_language("10 years", "en") and not in_language("十年", "en")

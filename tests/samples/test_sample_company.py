@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from ownllm.ingest.chunk import layout
 from ownllm.ingest.detect import detect_type
 from ownllm.ingest.parsers import SUPPORTED_TYPES, parse
+from ownllm.retrieval.rag import specific_terms
 from ownllm.samples.company import PRODUCTS
 from ownllm.samples.generate import SampleCompany, generate
 
@@ -21,23 +23,36 @@ def _squash(text: str) -> str:
 def test_dropbox_has_enough_documents_in_every_format(sample_company: SampleCompany) -> None:
     manifest = sample_company.manifest()
     files = sorted(p.name for p in sample_company.dropbox.iterdir())
-    assert len(files) == len(manifest) >= 20
+    assert len(files) == len(manifest) >= 80
     formats = Counter(entry["format"] for entry in manifest)
-    assert set(formats) >= {"pdf", "docx", "pptx", "xlsx", "html", "markdown", "text", "png", "m4a"}
+    assert set(formats) >= {"pdf", "docx", "pptx", "xlsx", "html", "markdown", "text", "png", "m4a", "rtf", "eml",
+                            "csv"}
     chinese = [entry for entry in manifest if entry["lang"] == "zh"]
     assert len(chinese) * 3 >= len(manifest)
 
 
 def test_facts_are_numerous_and_tied_to_their_source(sample_company: SampleCompany) -> None:
     facts = sample_company.facts()
-    assert len(facts) >= 100
+    assert len(facts) >= 600
     assert len({f["id"] for f in facts}) == len(facts)
     names = {p.name for p in sample_company.dropbox.iterdir()}
     for fact in facts:
         assert fact["source"] in names
         assert fact["answer"] in fact["evidence"]
         assert fact["location"]["unit"] in ("page", "slide", "sheet", "section", "time")
-    assert sum(f["lang"] == "zh" for f in facts) >= 30
+    assert sum(f["lang"] == "zh" for f in facts) * 3 >= len(facts)
+    assert len({(f["question"], f["source"]) for f in facts}) == len(facts)  # no question asked twice of a file
+
+
+def test_evaluation_questions_include_unanswerable_ones_that_name_nothing_real(sample_company: SampleCompany) -> None:
+    questions = [json.loads(line) for line in sample_company.questions_path.read_text(encoding="utf-8").splitlines()]
+    unanswerable = [q for q in questions if q.get("unanswerable")]
+    assert len(questions) - len(unanswerable) == len(sample_company.facts())
+    assert len(unanswerable) >= 50 and sum(q["lang"] == "zh" for q in unanswerable) * 2 >= len(unanswerable)
+    corpus = "\n".join(f["evidence"] for f in sample_company.facts()).replace(",", "").lower()
+    for item in unanswerable:  # a model or part code they name is in no document (so no passage can answer them)
+        for term in (t for t in specific_terms(item["question"]) if re.search("[a-z]", t)):
+            assert not re.search(rf"(?<![0-9a-z]){re.escape(term)}(?![0-9a-z])", corpus), (item["question"], term)
 
 
 def test_every_answer_is_parsed_from_its_source_at_the_stated_place(sample_company: SampleCompany) -> None:

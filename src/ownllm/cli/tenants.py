@@ -48,6 +48,7 @@ def tenant_config(
 
     A bad key or value is refused with its name, and the stored settings stay as they were.
     """
+    from ownllm.models.roles import check_settings
     from ownllm.store.tenants import tenant_settings, update_tenant_settings
 
     opened = home()
@@ -57,7 +58,7 @@ def tenant_config(
             changes = json.loads(settings_json)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"settings are not valid JSON: {exc}", param="settings") from exc
-        update_tenant_settings(opened, owner, changes, replace=replace)
+        update_tenant_settings(opened, owner, changes, replace=replace, check=check_settings)
     print(json.dumps(tenant_settings(opened, owner).model_dump(), indent=1, ensure_ascii=False))
 
 

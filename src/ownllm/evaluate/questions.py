@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ownllm.errors import InvalidInput
@@ -19,9 +19,9 @@ from ownllm.text import is_chinese
 
 @dataclass(frozen=True)
 class Question:
-    set: str  # heldout | train | facts | user
+    set: str  # heldout | train | user | unanswerable
     question: str
-    answers: tuple[str, ...]
+    answers: tuple[str, ...]  # empty for an unanswerable question (the right reply is a decline)
     lang: str
     source: str | None = None
     meta: dict = field(default_factory=dict, compare=False, hash=False)
@@ -72,10 +72,30 @@ def from_jsonl(path: Path, set_name: str = "user", limit: int | None = None, see
 
 
 def question_from_row(row: dict, set_name: str, where: str) -> Question:
-    """One user question (from a JSONL line or an API body); `where` names it in the error."""
+    """One user question (from a JSONL line or an API body); `where` names it in the error.
+
+    `"unanswerable": true` marks a question the documents do not answer (no `answer` needed): it is
+    scored on whether the system declines.
+    """
+    if not isinstance(row.get("question"), str) or not row["question"].strip():
+        raise InvalidInput(f"{where} needs a `question`", param="questions")
+    lang = row.get("lang") or ("zh" if is_chinese(row["question"]) else "en")
+    if row.get("unanswerable") is True:
+        return Question("unanswerable", row["question"], (), lang, None)
     answer = row.get("answer")
     answers = tuple(answer) if isinstance(answer, list) else (answer,)
-    if not isinstance(row.get("question"), str) or not all(isinstance(a, str) and a for a in answers):
-        raise InvalidInput(f"{where} needs a `question` and an `answer`", param="questions")
-    lang = row.get("lang") or ("zh" if is_chinese(row["question"]) else "en")
+    if not answers or not all(isinstance(a, str) and a for a in answers):
+        raise InvalidInput(f"{where} needs an `answer` (or `\"unanswerable\": true`)", param="questions")
     return Question(set_name, row["question"], answers, lang, row.get("source"))
+
+
+def split_by_documents(items: list[Question], heldout_names: set[str]) -> list[Question]:
+    """A company's own questions, placed by their `source` file: held-out documents make the held-out set
+    (never trained on), every other sourced question the training-document set."""
+    placed = []
+    for item in items:
+        if item.set == "unanswerable" or not item.source:
+            placed.append(item)
+        else:
+            placed.append(replace(item, set="heldout" if item.source in heldout_names else "train"))
+    return placed

@@ -62,15 +62,17 @@ def write_report(folder: Path, report: dict[str, Any]) -> Path:
                 continue
             cite = "" if cell.get("citation_accuracy") is None else f"{cell['citation_accuracy']:.3f}"
             nf = "" if cell.get("not_found_rate") is None else f"{cell['not_found_rate']:.3f}"
+            lang = f"{cell['answer_language']['mean']:.3f}" if "answer_language" in cell else ""
             rows.append(f"<tr><td>{name}</td><td>{html.escape(system)}</td><td>{cell['n']}</td>"
                         f"<td>{cell['em']['mean']:.3f}</td><td>{cell['f1']['mean']:.3f} "
                         f"[{cell['f1']['ci'][0]:.3f}, {cell['f1']['ci'][1]:.3f}]</td>"
-                        f"<td>{cite}</td><td>{nf}</td></tr>")
+                        f"<td>{cite}</td><td>{nf}</td><td>{lang}</td></tr>")
     samples = []
     for item in report.get("samples", []):
         answers = "".join(f"<li><b>{html.escape(s)}</b>: {html.escape(a)}</li>" for s, a in item["answers"].items())
         samples.append(f"<tr><td>{item['set']}</td><td>{html.escape(item['question'])}</td>"
-                       f"<td>{html.escape(item['gold'])}</td><td><ul>{answers}</ul></td></tr>")
+                       f"<td>{html.escape(item['gold'] or '(not in the documents)')}</td>"
+                       f"<td><ul>{answers}</ul></td></tr>")
     gates = "".join(f"<li><b>{html.escape(g['model'])}</b>: {'promoted' if g['promoted'] else 'not promoted'} — "
                     f"{html.escape('; '.join(g['reasons']))}</li>" for g in report.get("gate", []))
     general = "".join(f"<li>{html.escape(name)}: perplexity {value['perplexity']:.2f}</li>"
@@ -80,10 +82,12 @@ def write_report(folder: Path, report: dict[str, Any]) -> Path:
 td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}ul{{margin:0;padding-left:1.2em}}</style></head>
 <body><h1>Evaluation {report['id']}</h1>
 <p>Tenant {html.escape(report['tenant'])}, dataset {report.get('dataset_id')}, corpus version
-{report.get('corpus_version_id')}. Held-out questions come from documents no training record came from.</p>
+{report.get('corpus_version_id')}. Held-out questions come from documents no training record came from.
+Unanswerable questions are about things the documents do not say: their F1 is the share declined.
+Reader: {html.escape(str(report.get('reader') or 'the base model'))}.</p>
 <h2>Promotion gate</h2><ul>{gates or '<li>no tuned model evaluated</li>'}</ul>
 <h2>Results</h2><table><tr><th>set</th><th>system</th><th>n</th><th>EM</th><th>F1 [95% CI]</th>
-<th>citation accuracy</th><th>not found</th></tr>{''.join(rows)}</table>
+<th>citation accuracy</th><th>not found</th><th>answered in the question's language</th></tr>{''.join(rows)}</table>
 {''.join(_img(c) for c in charts)}
 <h2>General ability</h2><ul>{general}</ul>
 <h2>Sample questions</h2><table><tr><th>set</th><th>question</th><th>gold</th><th>answers</th></tr>

@@ -6,6 +6,7 @@ are the numbers of what users get.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ownllm.chat.answer import AnswerRequest, Knowledge, answer
@@ -15,6 +16,17 @@ from ownllm.models.registry import ModelEntry
 from ownllm.store.home import Home
 
 MAX_ANSWER_TOKENS = 32
+READER_SYSTEM = "reader+RAG"
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"(?<![A-Za-z-])[A-Za-z]{4,}(?![A-Za-z-])")
+
+
+def in_language(answer: str, lang: str) -> bool:
+    """The answer is in the question's language: a Chinese question's answer has Chinese in it or is only
+    figures, codes and units ("2,890 USD", "VM-A300"); an English question's has no Chinese."""
+    if lang == "zh":
+        return bool(_CJK.search(answer)) or not _LATIN_WORD.search(answer)
+    return not _CJK.search(answer)
 
 
 @dataclass(frozen=True)
@@ -47,8 +59,9 @@ def ask_system(home: Home, pool: EnginePool, tenant_id: str, system: System, que
     return SystemAnswer(reply.text.strip(), sources, reply.not_found)
 
 
-def systems_for(models: list[ModelEntry]) -> list[System]:
-    """base, base+RAG, then each tuned model closed-book and with RAG (named tuned/tuned+RAG when one)."""
+def systems_for(models: list[ModelEntry], reader: ModelEntry | None = None) -> list[System]:
+    """base, base+RAG, then each tuned model closed-book and with RAG (named tuned/tuned+RAG when one), and
+    the tenant's reader with RAG when it is another model (what `ownllm ask` answers with)."""
     out = []
     tuned = [m for m in models if m.kind == "tuned"]
     for model in models:
@@ -57,4 +70,6 @@ def systems_for(models: list[ModelEntry]) -> list[System]:
         else:
             label = "tuned" if len(tuned) == 1 else model.id
         out += [System(label, model, False), System(f"{label}+RAG", model, True)]
+    if reader is not None:
+        out.append(System(READER_SYSTEM, reader, True))
     return out

@@ -22,6 +22,7 @@ _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _CJK_END = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]$")
 _CJK_START = re.compile(r"^[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
 MIN_COLUMN_LINES = 3
+_SENTENCE_END = set(".!?:。！？：")
 MIN_PROSE_CHARS = 12
 
 
@@ -224,23 +225,49 @@ def bands(lines: list[Line], boxes: list[tuple[float, float, float, float]]) -> 
 
 
 def paragraphs(column: list[Line]) -> list[str]:
-    """Consecutive lines joined into paragraphs; a gap well above the usual line spacing starts a new one."""
+    """The text of each paragraph of a column (see `paragraph_lines`)."""
+    return [text for text in (paragraph_text(lines) for lines in paragraph_lines(column)) if text.strip()]
+
+
+def paragraph_lines(column: list[Line]) -> list[list[Line]]:
+    """Consecutive lines grouped into paragraphs. A new one starts where typesetting shows it: the vertical
+    gap opens up beyond the usual line spacing, the type size changes (a heading and its body), or the
+    previous line ended a sentence well short of the column's right edge (a paragraph's last line)."""
     if not column:
         return []
     # the usual distance from one row to the next (pieces side by side in one row do not count)
     steps = [b.top - a.top for a, b in itertools.pairwise(column) if b.top - a.top > 0.5 * a.height]
     spacing = statistics.median(steps or [column[0].height * 1.2])
+    right = statistics.median(line.right for line in column)
+    width = max(1.0, right - min(line.left for line in column))
     out, current = [], [column[0]]
     for previous, line in itertools.pairwise(column):
-        if line.top - previous.top > 1.6 * max(spacing, previous.height):
-            out.append(_join(current))
+        step = line.top - previous.top
+        new_row = step > 0.5 * previous.height
+        gap = step > 1.6 * max(spacing, previous.height) or (new_row and step > 1.35 * spacing)
+        resized = new_row and abs(line.height - previous.height) > 0.2 * max(line.height, previous.height)
+        ended = (new_row and previous.text.rstrip()[-1:] in _SENTENCE_END
+                 and right - previous.right > 0.25 * width)
+        if gap or resized or ended:
+            out.append(current)
             current = []
         current.append(line)
-    out.append(_join(current))
-    return [text for text in out if text.strip()]
+    out.append(current)
+    return out
 
 
-def _join(lines: list[Line]) -> str:
+def heading_level(lines: list[Line], body_height: float) -> int:
+    """1 or 2 when a paragraph is set as a heading (one short row in larger type), else 0."""
+    text = " ".join(line.text for line in lines).strip()
+    if not text or len(text) > 150 or text[-1] in ".,;" or len({round(line.top) for line in lines}) > 2:
+        return 0
+    height = statistics.median(line.height for line in lines)
+    if height >= 1.5 * body_height:
+        return 1
+    return 2 if height >= 1.15 * body_height else 0
+
+
+def paragraph_text(lines: list[Line]) -> str:
     text = ""
     for line in lines:
         piece = line.text.strip()

@@ -31,6 +31,7 @@ class ModelEntry:
     lora: Path | None = None
     status: str = "ready"
     languages: tuple[str, ...] = ("en",)  # languages the model can be told to answer in
+    reads_passages: bool = False  # gets whole passages and a decline rule with knowledge (else sentences)
 
     def spec(self, n_ctx: int = 4096, n_threads: int | None = None, *, logits_all: bool = False,
              slots: int = 1) -> EngineSpec:
@@ -56,7 +57,7 @@ def _tuned(home: Home, tenant_id: str) -> list[ModelEntry]:
                 continue  # trained but not exported to GGUF: nothing llama.cpp can load yet
             languages = base.languages if base is not None else ("en",)
             entries.append(ModelEntry(row.id, tenant_id, path, "tuned", f"job:{row.job_id}", lora, row.status,
-                                      languages))
+                                      languages, base is not None and base.reads_passages))
     return entries
 
 
@@ -69,7 +70,8 @@ def serving_spec(entry: ModelEntry, settings: Settings) -> EngineSpec:
 def list_models(home: Home | None = None, tenant_id: str | None = None) -> list[ModelEntry]:
     """Installed base models, plus the tenant's servable tuned models when a home and tenant are given."""
     entries = [
-        ModelEntry(m.id, "ownllm", m.locate(), "base", f"pypi:{m.package}", languages=m.languages)
+        ModelEntry(m.id, "ownllm", m.locate(), "base", m.source, languages=m.languages,
+                   reads_passages=m.reads_passages)
         for m in SHIPPED_MODELS.values()
         if m.installed
     ]

@@ -11,17 +11,27 @@ citations are exactly the chunks those sentences came from, best evidence first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ownllm.retrieval.search import SearchHit, search
 from ownllm.retrieval.tokenize import tokenize
 from ownllm.store.home import Home
-from ownllm.text import sentences
+from ownllm.text import question_lang, sentences
 
 # E5 cosine between a question and an unrelated passage is often ~0.75; a related one ~0.85+
 DENSE_CONFIDENCE = 0.82
 SYSTEM_PROMPT = "Answer the question with the exact fact from the context."
+# A reader that can read (Qwen2.5 0.5B and up) gets whole passages and is told how to decline: with
+# three sentences picked by shared words, it answered "the range of the VM-S95" with the sentence
+# about the VM-S95's price, because the range sentence says "its battery", not the code (measured).
+PASSAGE_PROMPTS = {
+    "en": ("Answer the question using only the documents. Reply with the exact fact in one short sentence. "
+           "If the documents do not contain the answer, reply exactly: Not found in the knowledge base."),
+    "zh": ("只根据文档回答问题，用中文简短回答，给出准确的事实。"
+           "如果文档中没有答案，只回答：知识库中没有找到相关内容。"),
+}
 
 
 class TokenCounter(Protocol):
@@ -30,9 +40,10 @@ class TokenCounter(Protocol):
 
 @dataclass(frozen=True)
 class Evidence:
-    sentence: str
+    sentence: str  # what the reader is shown: a sentence, or a whole chunk for passage readers
     hit: SearchHit
     overlap: int
+    quote: str | None = None  # the chunk's best sentence, cited when `sentence` is the whole chunk
 
 
 def select_evidence(question: str, hits: list[SearchHit], max_sentences: int = 3,
@@ -55,10 +66,23 @@ def select_evidence(question: str, hits: list[SearchHit], max_sentences: int = 3
     return chosen
 
 
-def confident(evidence: list[Evidence], hits: list[SearchHit]) -> bool:
-    """Answer only when the best evidence shares a term with the question or is semantically close."""
+_SPECIFIC = re.compile(r"[a-z]*\d[\w.-]*", re.IGNORECASE)
+
+
+def specific_terms(text: str) -> set[str]:
+    """Numbers and model codes ("700", "vm-a300", "4.2.1"): a question naming one is about that thing only."""
+    return {term.rstrip(".-").lower() for term in _SPECIFIC.findall(text.replace(",", ""))}
+
+
+def confident(evidence: list[Evidence], hits: list[SearchHit], question: str = "") -> bool:
+    """Answer only when the best evidence shares a term with the question or is semantically close, and
+    every number or code the question names appears in the evidence: passages about the Aurel 300 do not
+    answer a question about an "Aurel 700", and a reader shown them invents a price (measured)."""
+    shown = " ".join(item.hit.text for item in evidence).replace(",", "").lower()
+    if any(not re.search(rf"(?<![0-9a-z]){re.escape(term)}(?![0-9a-z])", shown) for term in specific_terms(question)):
+        return False
     best_dense = max((hit.dense_score or 0.0) for hit in hits)
-    return evidence[0].overlap > 0 or best_dense >= DENSE_CONFIDENCE
+    return max(item.overlap for item in evidence) > 0 or best_dense >= DENSE_CONFIDENCE
 
 
 def cited_chunks(evidence: list[Evidence]) -> list[dict]:
@@ -66,7 +90,7 @@ def cited_chunks(evidence: list[Evidence]) -> list[dict]:
     seen: dict[str, dict] = {}
     for item in evidence:
         if item.hit.chunk_id not in seen:
-            seen[item.hit.chunk_id] = {**item.hit.citation(), "quote": item.sentence}
+            seen[item.hit.chunk_id] = {**item.hit.citation(), "quote": item.quote or item.sentence}
     return list(seen.values())
 
 
@@ -88,12 +112,56 @@ def augment_messages(messages: list[dict[str, Any]], evidence: list[Evidence]) -
     return out
 
 
+def select_passages(question: str, hits: list[SearchHit], max_passages: int = 4,
+                    engine: TokenCounter | None = None, budget_tokens: int = 1800) -> list[Evidence]:
+    """Whole retrieved chunks in rank order, as many as fit the budget (for readers that can read)."""
+    question_terms = set(tokenize(question))
+    chosen: list[Evidence] = []
+    used = 0
+    for hit in hits[:max_passages]:
+        cost = engine.count_tokens(hit.text) if engine is not None else len(hit.text) // 3
+        if chosen and used + cost > budget_tokens:
+            break
+        best = max(sentences(hit.text) or [hit.text], key=lambda s: len(question_terms & set(tokenize(s))))
+        chosen.append(Evidence(hit.text, hit, len(question_terms & set(tokenize(hit.text))), best))
+        used += cost
+    return chosen
+
+
+def augment_with_passages(messages: list[dict[str, Any]], evidence: list[Evidence],
+                          lang: str) -> list[dict[str, Any]]:
+    """Numbered documents with their titles and places, the decline rule in the question's language."""
+    listing = "\n\n".join(f"[{i + 1}] {item.hit.document_title} ({item.hit.location})\n{item.sentence}"
+                           for i, item in enumerate(evidence))
+    system = PASSAGE_PROMPTS.get(lang, PASSAGE_PROMPTS["en"])
+    out = [{"role": "system", "content": system}] + [m for m in messages if m.get("role") != "system"]
+    for index in range(len(out) - 1, -1, -1):
+        if out[index].get("role") == "user":
+            label = ("文档", "问题") if lang == "zh" else ("Documents", "Question")
+            out[index] = {"role": "user",
+                          "content": f"{label[0]}:\n{listing}\n\n{label[1]}: {out[index]['content']}"}
+            break
+    return out
+
+
 def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]], engine: TokenCounter, *,
-                      corpus: str | int = "latest", top_k: int = 5) -> tuple[list[dict[str, Any]], list[Evidence]]:
-    """Search with the last user turn; returns (messages to send to the model, evidence shown to it)."""
+                      corpus: str | int = "latest", top_k: int = 5,
+                      passages: bool = False) -> tuple[list[dict[str, Any]], list[Evidence]]:
+    """Search with the last user turn; returns (messages to send to the model, evidence shown to it).
+
+    `passages`: the reader gets whole chunks and a decline rule (strong readers) instead of the few
+    best sentences (what a 135M model reads best).
+    """
     question = last_user_text(messages)
     hits = search(home, tenant_id, question, corpus=corpus, top_k=top_k)
-    evidence = select_evidence(question, hits, engine=engine) if hits else []
-    if not evidence or not confident(evidence, hits):
+    if not hits:
+        return messages, []
+    if passages:
+        evidence = select_passages(question, hits, engine=engine)
+        if not confident(evidence, hits, question):
+            return messages, []
+        return augment_with_passages(messages, evidence, question_lang(question)), evidence
+    evidence = select_evidence(question, hits, engine=engine)
+    if not evidence or not confident(evidence, hits, question):
         return messages, []
     return augment_messages(messages, evidence), evidence

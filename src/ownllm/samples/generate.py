@@ -3,7 +3,9 @@
     python -m ownllm.samples.generate OUT_DIR      (or: ownllm sample OUT_DIR)
 
 `OUT_DIR/dropbox/` holds the files a company would upload; `OUT_DIR/facts.jsonl` holds
-one question/answer pair per line with its source file and where in it the answer sits.
+one question/answer pair per line with its source file and where in it the answer sits;
+`OUT_DIR/questions.jsonl` is what `ownllm eval --questions … --split` asks: every fact's natural
+question plus the questions no document answers (`"unanswerable": true`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from pathlib import Path
 
 from ownllm.samples.builder import DocSpec
 from ownllm.samples.documents_en import english_documents
+from ownllm.samples.documents_more import UNANSWERABLE, more_documents
 from ownllm.samples.documents_zh import chinese_documents
 from ownllm.samples.render import RENDERERS
+from ownllm.samples.render_more import MORE_RENDERERS
+
+ALL_RENDERERS = {**RENDERERS, **MORE_RENDERERS}
 
 
 @dataclass
@@ -34,12 +40,16 @@ class SampleCompany:
     def facts(self) -> list[dict]:
         return [json.loads(line) for line in self.facts_path.read_text(encoding="utf-8").splitlines()]
 
+    @property
+    def questions_path(self) -> Path:
+        return self.root / "questions.jsonl"
+
     def manifest(self) -> list[dict]:
         return json.loads((self.root / "manifest.json").read_text(encoding="utf-8"))
 
 
 def all_documents() -> list[DocSpec]:
-    return english_documents() + chinese_documents()
+    return english_documents() + chinese_documents() + more_documents()
 
 
 def generate(root: Path) -> SampleCompany:
@@ -48,7 +58,7 @@ def generate(root: Path) -> SampleCompany:
     dropbox.mkdir(parents=True, exist_ok=True)
     facts, manifest = [], []
     for spec in all_documents():
-        RENDERERS[spec.fmt](spec, dropbox / spec.name)
+        ALL_RENDERERS[spec.fmt](spec, dropbox / spec.name)
         manifest.append({"file": spec.name, "format": spec.fmt, "lang": spec.lang, "title": spec.title,
                          "units": len(spec.units), "facts": len(spec.facts)})
         for fact in spec.facts:
@@ -61,6 +71,11 @@ def generate(root: Path) -> SampleCompany:
     (root / "facts.jsonl").write_text(
         "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in facts), encoding="utf-8"
     )
+    questions = [{"question": f["question"], "answer": f["answer"], "source": f["source"], "lang": f["lang"]}
+                 for f in facts]
+    questions += [{"question": question, "lang": lang, "unanswerable": True} for question, lang in UNANSWERABLE]
+    (root / "questions.jsonl").write_text(
+        "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions), encoding="utf-8")
     (root / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return SampleCompany(root)
 

@@ -25,11 +25,11 @@ def create_eval_job(runtime: Runtime, tenant_id: str, models: list[str] | None, 
                     questions: list[dict[str, Any]], limit: int | None) -> str:
     home = runtime.home
     request = _request(models, dataset, questions, limit)
-    resolved = eval_models(home, tenant_id, request.models)  # unknown model / no questions: 4xx now
+    resolved, reader = eval_models(home, tenant_id, request.models)  # unknown model / no questions: 4xx now
     eval_questions(home, tenant_id, request)
     return runtime.require_runner().submit(
         JobKind.EVAL, tenant_id, JOB, {"models": models, "dataset": dataset, "questions": questions, "limit": limit},
-        job_params={"models": [m.id for m in resolved], "dataset": dataset})
+        job_params={"models": [m.id for m in resolved], "reader": reader.id if reader else None, "dataset": dataset})
 
 
 def eval_job(home: Home, tenant_id: str, tracker: JobTracker, *, models: list[str] | None, dataset: str | None,

@@ -12,7 +12,7 @@ from ownllm.corpus.versions import get_version
 from ownllm.errors import InvalidInput
 from ownllm.inference.pool import shared_pool
 from ownllm.jobs.tracker import JobTracker
-from ownllm.models.hub import SHIPPED_MODELS
+from ownllm.models.hub import SHIPPED_MODELS, TUNABLE
 from ownllm.outbound import check_outbound_url
 from ownllm.services.datafiles import own_file
 from ownllm.services.runtime import Runtime
@@ -88,8 +88,9 @@ def _synth_config(home: Home, options: dict[str, Any]) -> SynthConfig:
 
 def create_fine_tuning_job(runtime: Runtime, tenant_id: str, spec: FineTuningSpec) -> str:
     home = runtime.home
-    if spec.model not in SHIPPED_MODELS:
-        raise InvalidInput(f"model {spec.model!r} cannot be fine-tuned here; base models: {', '.join(SHIPPED_MODELS)}",
+    tunable = [m.id for m in SHIPPED_MODELS.values() if TUNABLE in m.roles]
+    if spec.model not in tunable:
+        raise InvalidInput(f"model {spec.model!r} cannot be fine-tuned here; base models: {', '.join(tunable)}",
                            param="model")
     recipe_name = spec.recipe or METHOD_RECIPES.get(spec.method)
     if recipe_name is None:
@@ -99,6 +100,8 @@ def create_fine_tuning_job(runtime: Runtime, tenant_id: str, spec: FineTuningSpe
                          home.settings.max_tune_steps)
     recipe = load_recipe(recipe_name, overrides)  # a bad override is a 400 now, not a failed job later
     synth = _synth_config(home, spec.synth)
+    if synth.replay_model is None:  # replay the voice of the model being tuned
+        synth = synth.model_copy(update={"replay_model": spec.model})
     dataset_id = file_id = None
     if spec.training_file and spec.training_file.startswith("file-"):
         file_id = own_file(home, tenant_id, spec.training_file, "fine-tune").id

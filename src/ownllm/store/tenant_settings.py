@@ -67,6 +67,16 @@ class RateLimits(_Strict):
     monthly_tokens: int | None = Field(None, ge=0)
 
 
+class ModelChoice(_Strict):
+    """Which model reads (answers with knowledge), teaches (synth) and is tuned; None: the defaults
+    (the strongest installed model reads and teaches; SmolLM2 is tuned). Ids are checked where the
+    models are known (`ownllm.models.roles`)."""
+
+    reader: str | None = Field(None, min_length=1, max_length=200)
+    teacher: str | None = Field(None, min_length=1, max_length=200)
+    base: str | None = Field(None, min_length=1, max_length=200)
+
+
 class TenantSettings(_Strict):
     cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
@@ -74,6 +84,7 @@ class TenantSettings(_Strict):
     speech_language: str | None = Field(None, min_length=2, max_length=8)  # None: detect per file
     chinese_script: ChineseScript = "simplified"  # Chinese transcripts are written in this script
     transcribe_unclear_audio: bool = False  # music and noise get no invented transcript unless this is set
+    models: ModelChoice = Field(default_factory=ModelChoice)
 
     def stored(self) -> dict[str, Any]:
         """What goes into the catalog: only what differs from the defaults, so new defaults reach old tenants."""

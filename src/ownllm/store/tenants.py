@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -61,12 +62,13 @@ def _merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def update_tenant_settings(home: Home, tenant_id: str, changes: dict[str, Any], *,
-                           replace: bool = False) -> TenantSettings:
+def update_tenant_settings(home: Home, tenant_id: str, changes: dict[str, Any], *, replace: bool = False,
+                           check: Callable[[TenantSettings], None] | None = None) -> TenantSettings:
     """Merge `changes` into the stored settings (or replace them), validate the result, then store it.
 
     A bad key or value is refused with its dotted name and nothing is stored, so a typo never
-    loses the settings a tenant already has.
+    loses the settings a tenant already has. `check` adds what only a higher layer can judge
+    (that a chosen model is installed).
     """
     if not isinstance(changes, dict):
         raise InvalidInput("tenant settings must be a JSON object", param="settings")
@@ -76,6 +78,8 @@ def update_tenant_settings(home: Home, tenant_id: str, changes: dict[str, Any], 
             raise NotFound(f"tenant {tenant_id!r} does not exist")
         merged = changes if replace else _merge(dict(tenant.settings or {}), changes)
         parsed = parse_tenant_settings(merged)
+        if check is not None:
+            check(parsed)
         tenant.settings = parsed.model_dump(exclude_unset=True)
         return parsed
 

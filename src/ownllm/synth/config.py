@@ -16,7 +16,8 @@ class SynthConfig(BaseModel):
     replay: bool = True  # the base model's own answers to general prompts, against forgetting
     replay_prompts: int = Field(40, ge=1, le=40)
     teacher_url: str | None = None  # OpenAI-compatible base URL, e.g. http://host:8000/v1
-    teacher_model: str | None = None
+    teacher_model: str | None = None  # default: the tenant's teacher
+    replay_model: str | None = None  # whose answers are replayed; default: the tenant's base to tune
     teacher_api_key: str | None = None
     pairs_per_chunk: int = Field(3, ge=1, le=20)
     heldout_fraction: float = Field(0.2, ge=0.0, lt=1.0)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from ownllm.errors import InvalidInput
 from ownllm.inference.pool import EnginePool
 from ownllm.jobs.runner import run_inline
 from ownllm.jobs.tracker import JobTracker, ProgressCallback
-from ownllm.models.hub import DEFAULT_MODEL_ID, SHIPPED_MODELS
+from ownllm.models.hub import SHIPPED_MODELS
 from ownllm.models.registry import resolve_model, serving_spec
+from ownllm.models.roles import role_models
 from ownllm.store.catalog import Dataset
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobKind
@@ -17,18 +19,21 @@ from ownllm.synth.source import load_corpus
 from ownllm.synth.teacher import HttpTeacher, LocalTeacher, Teacher
 
 
-def base_model_teacher(home: Home, pool: EnginePool, model_id: str | None = None, max_tokens: int = 384) -> Teacher:
+def base_model_teacher(home: Home, pool: EnginePool, model_id: str, max_tokens: int = 384) -> Teacher:
     """A shipped base model in-process, through the engine pool `ownllm serve` uses."""
-    model_id = model_id if model_id in SHIPPED_MODELS else DEFAULT_MODEL_ID
+    if model_id not in SHIPPED_MODELS:
+        raise InvalidInput(f"teacher_model {model_id!r} is not a shipped model ({', '.join(SHIPPED_MODELS)})",
+                           param="teacher_model")
     entry = resolve_model(home, None, model_id)
     return LocalTeacher(pool.handle(serving_spec(entry, home.settings)), model_id, max_tokens)
 
 
-def make_teacher(home: Home, pool: EnginePool, config: SynthConfig) -> Teacher:
+def make_teacher(home: Home, pool: EnginePool, tenant_id: str, config: SynthConfig) -> Teacher:
+    """An allowed remote endpoint, or in-process the model named, else the tenant's teacher (`ownllm models`)."""
     if config.teacher_url:
         return HttpTeacher(config.teacher_url, config.teacher_model or "default", home.settings,
                            config.teacher_api_key)
-    return base_model_teacher(home, pool, config.teacher_model)
+    return base_model_teacher(home, pool, config.teacher_model or role_models(home, tenant_id).teacher)
 
 
 def synthesize_into(home: Home, pool: EnginePool, tenant_id: str, config: SynthConfig, corpus: str | int,
@@ -36,8 +41,10 @@ def synthesize_into(home: Home, pool: EnginePool, tenant_id: str, config: SynthC
     """One synth job; the caller owns the job record and its failure policy."""
     source = load_corpus(home, tenant_id, corpus)
     if (config.teacher or config.paraphrase) and teacher is None:
-        teacher = make_teacher(home, pool, config)
-    replay_teacher = base_model_teacher(home, pool, max_tokens=96) if config.replay else None
+        teacher = make_teacher(home, pool, tenant_id, config)
+    # replay is the tuned base's own voice (self-distillation), so it comes from the base, not the teacher
+    replay_teacher = base_model_teacher(home, pool, config.replay_model or role_models(home, tenant_id).base,
+                                        max_tokens=96) if config.replay else None
     output = generate_records(source, config, tracker, teacher, replay_teacher)
     config_info = config.model_dump(exclude={"teacher_api_key"})
     if teacher is not None:

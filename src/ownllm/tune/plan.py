@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ownllm.errors import InvalidInput
-from ownllm.models.hub import DEFAULT_MODEL_ID, SHIPPED_MODELS
+from ownllm.models.hub import DEFAULT_MODEL_ID, SHIPPED_MODELS, TUNABLE
 from ownllm.store.home import Home
 from ownllm.synth.dataset import get_dataset
 from ownllm.tune.lineage import file_sha256, run_key
@@ -60,8 +60,13 @@ def plan_tune(home: Home, tenant_id: str, request: TuneRequest) -> TunePlan:
     """Validate the inputs; errors here are the caller's (400s), raised before any job exists."""
     recipe = read_recipe_file(request.recipe_file, request.overrides) if request.recipe_file \
         else load_recipe(request.recipe, request.overrides)
-    if request.base_model not in SHIPPED_MODELS and not (Path(request.base_model) / "config.json").exists():
+    shipped = SHIPPED_MODELS.get(request.base_model)
+    if shipped is None and not (Path(request.base_model) / "config.json").exists():
         raise InvalidInput(f"unknown base model {request.base_model!r}", param="model")
+    if shipped is not None and TUNABLE not in shipped.roles:
+        tunable = ", ".join(m.id for m in SHIPPED_MODELS.values() if TUNABLE in m.roles)
+        raise InvalidInput(f"{request.base_model!r} reads and teaches here but is not tuned (its GGUF export is not "
+                           f"verified); tunable: {tunable}", param="model")
     dataset = None
     if request.training_file is None:
         dataset = get_dataset(home, tenant_id, request.dataset or "latest")

@@ -12,11 +12,20 @@ from __future__ import annotations
 import ctypes
 import io
 import re
+import statistics
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ownllm.ingest.layout import Line, bands, merge_segments, paragraphs, reading_order
+from ownllm.ingest.layout import (
+    Line,
+    bands,
+    heading_level,
+    merge_segments,
+    paragraph_lines,
+    paragraph_text,
+    reading_order,
+)
 from ownllm.ingest.parsed import (
     Block,
     ParsedDocument,
@@ -113,8 +122,20 @@ def _next_to(box: list[float], char: tuple[float, float, float, float]) -> bool:
 
 
 def layout_blocks(lines: list[Line]) -> list[Block]:
-    """Blocks in reading order (columns found from the page's whitespace; see ingest/layout.py)."""
-    return [Block(_CJK_WRAP.sub("", paragraph)) for column in reading_order(lines) for paragraph in paragraphs(column)]
+    """Blocks in reading order (columns found from the page's whitespace; see ingest/layout.py); a short
+    paragraph in larger type than the page's body text is a heading."""
+    if not lines:
+        return []
+    body = statistics.median(line.height for line in lines for _ in range(max(1, len(line.text) // 10)))
+    blocks = []
+    for column in reading_order(lines):
+        for group in paragraph_lines(column):
+            text = _CJK_WRAP.sub("", paragraph_text(group))
+            if not text.strip():
+                continue
+            level = heading_level(group, body)
+            blocks.append(Block(text, "heading", level) if level else Block(text))
+    return blocks
 
 
 def _hidden_text_objects(page: pdfium.PdfPage) -> tuple[int, int]:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from ownllm.models.roles import check_settings
 from ownllm.serve.auth import AdminOwner
 from ownllm.serve.deps import HomeDep
 from ownllm.serve.protocol import Body
@@ -65,7 +66,7 @@ def _key(key: ApiKey, plaintext: str | None = None) -> dict[str, Any]:
 def admin_create_tenant(body: TenantCreate, _: AdminOwner, home: HomeDep) -> dict[str, Any]:
     tenant = create_tenant(home, body.name)
     if body.settings:
-        update_tenant_settings(home, tenant.id, body.settings, replace=True)
+        update_tenant_settings(home, tenant.id, body.settings, replace=True, check=check_settings)
     key, plaintext = create_key(home, tenant.id)
     return {**_tenant(tenant, home), "key": _key(key, plaintext)}
 
@@ -83,7 +84,7 @@ def admin_get_tenant(tenant_id: str, _: AdminOwner, home: HomeDep) -> dict[str, 
 @router.patch("/tenants/{tenant_id}")
 def admin_update_tenant(tenant_id: str, body: SettingsPatch, _: AdminOwner, home: HomeDep) -> dict[str, Any]:
     tenant = get_tenant(home, tenant_id)
-    update_tenant_settings(home, tenant.id, body.settings, replace=body.replace)
+    update_tenant_settings(home, tenant.id, body.settings, replace=body.replace, check=check_settings)
     return _tenant(tenant, home)
 
 
