@@ -66,7 +66,8 @@ def select_evidence(question: str, hits: list[SearchHit], max_sentences: int = 3
     return chosen
 
 
-_SPECIFIC = re.compile(r"[a-z]*\d[\w.-]*", re.IGNORECASE)
+# ASCII only: in "VM-A300的最大载重" the code is "A300", not the Chinese that follows it without a space
+_SPECIFIC = re.compile(r"[a-z]*\d[a-z0-9.-]*", re.IGNORECASE | re.ASCII)
 
 
 def specific_terms(text: str) -> set[str]:
@@ -78,7 +79,9 @@ def confident(evidence: list[Evidence], hits: list[SearchHit], question: str = "
     """Answer only when the best evidence shares a term with the question or is semantically close, and
     every number or code the question names appears in the evidence: passages about the Aurel 300 do not
     answer a question about an "Aurel 700", and a reader shown them invents a price (measured)."""
-    shown = " ".join(item.hit.text for item in evidence).replace(",", "").lower()
+    # a passage is about what its title and heading say too ("2025" is in the sheet's title, not its rows)
+    shown = " ".join(f"{item.hit.document_title} {item.hit.heading or ''} {item.hit.text}"
+                     for item in evidence).replace(",", "").lower()
     if any(not re.search(rf"(?<![0-9a-z]){re.escape(term)}(?![0-9a-z])", shown) for term in specific_terms(question)):
         return False
     best_dense = max((hit.dense_score or 0.0) for hit in hits)
