@@ -102,3 +102,14 @@ def test_the_numbers_and_codes_a_question_names_are_read_in_both_languages() -> 
     assert specific_terms("How much does the Aurel 700 cost?") == {"700"}
     assert specific_terms("Is firmware 4.2.1 out, and what does it cost in 2,890 USD terms?") == {"4.2.1", "2890"}
     assert specific_terms("收货后多少天内可以退货？") == set()
+
+
+def test_a_number_only_in_the_passage_title_still_counts_as_named() -> None:
+    from ownllm.retrieval.rag import Evidence, confident
+    from ownllm.retrieval.search import SearchHit
+
+    hit = SearchHit(1, 1.0, "chk", "| 7月 | 52起 | 21小时 |", "doc", "2025年各月投诉数量", "质量月报_2025.xlsx",
+                    "sheet", 1, "投诉", None, 0, 20, 2.0, 0.9)
+    evidence = [Evidence(hit.text, hit, 1)]
+    assert confident(evidence, [hit], "2025年7月的投诉数量是多少？")
+    assert not confident(evidence, [hit], "2023年7月的投诉数量是多少？")  # another year: not this passage
