@@ -56,7 +56,7 @@ def main() -> int:
     tenant = create_tenant(home, "bench").id
     started = time.monotonic()
     report = ingest_paths(home, tenant, [company.dropbox])
-    print(f"ingested {len(company.manifest())} documents ({report.summary()['parsed']} parsed) in "
+    print(f"ingested {len(company.manifest())} documents ({report.count('parsed')} parsed) in "
           f"{time.monotonic() - started:.0f} s; readers: {', '.join(readers)}"
           + (f"; not installed (make models): {', '.join(skipped)}" if skipped else ""))
     results: list[dict] = []
