@@ -64,3 +64,22 @@ def test_tenant_config_refuses_bad_keys_by_name_and_keeps_what_was_set(tmp_path:
     assert settings["cleaning"]["pii"]["kinds"] == ["email"]  # merged, nothing lost
     ingested = _run(home, "search", "acme", "anything")  # later parses of the tenant still work
     assert "no corpus yet" in ingested.stderr
+
+
+def test_models_lists_every_model_with_licence_roles_and_the_tenant_s_choices(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert _run(home, "init").returncode == 0
+    assert _run(home, "tenant", "create", "acme").returncode == 0
+    chosen = _run(home, "tenant", "config", "acme", '{"models": {"reader": "qwen2.5-coder-0.5b-instruct"}}')
+    assert chosen.returncode == 0, chosen.stderr
+    refused = _run(home, "tenant", "config", "acme", '{"models": {"base": "qwen2.5-coder-0.5b-instruct"}}')
+    assert refused.returncode != 0 and "models.base" in refused.stderr
+    listed = _run(home, "models", "--tenant", "acme", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = {row["id"]: row for row in json.loads(listed.stdout)}
+    assert set(rows) >= {"smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"}
+    assert all(row["license"] == "Apache-2.0" and row["size_mb"] > 0 for row in rows.values())
+    assert rows["qwen2.5-coder-0.5b-instruct"]["installed"] and "reads" in rows["qwen2.5-coder-0.5b-instruct"][
+        "default_for"]
+    assert "is tuned" in rows["smollm2-135m-instruct"]["default_for"]  # (it also teaches: tests pin it, conftest)
+    assert "tunable" in rows["smollm2-135m-instruct"]["roles"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from ownllm.cli.app import app, console, home, tenant_id
@@ -63,7 +64,7 @@ def models(
                       "" if row["prompt_tokens_per_s"] is None else f"{row['prompt_tokens_per_s']:.0f}",
                       "" if row["decode_tokens_per_s"] is None else f"{row['decode_tokens_per_s']:.1f}",
                       ", ".join(row["roles"]), ", ".join(row["default_for"]))
-    console.print(table)
+    (console if console.is_terminal else Console(width=160)).print(table)  # whole ids when piped
     if not any(row["prompt_tokens_per_s"] for row in rows):
         console.print("[dim]speeds: run `ownllm models --measure` (times each installed model here)[/dim]")
     console.print(f"[dim]licences and attribution: {NOTICE}[/dim]")
