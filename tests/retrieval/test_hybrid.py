@@ -97,11 +97,13 @@ def test_embeddings_are_normalized_and_prefix_aware() -> None:
 def test_the_numbers_and_codes_a_question_names_are_read_in_both_languages() -> None:
     from ownllm.retrieval.rag import specific_terms
 
-    assert specific_terms("VM-A300的最大载重是多少？") == {"a300"}  # Chinese right after a code is not part of it
+    assert specific_terms("VM-A300的最大载重是多少？") == {"vm-a300"}  # Chinese right after a code is not part of it
+    assert specific_terms("How much is the spare saddle bag (VP-1099)?") == {"vp-1099"}  # not "1099" (a price)
     assert specific_terms("2025年7月的投诉数量是多少？") == {"2025", "7"}
     assert specific_terms("How much does the Aurel 700 cost?") == {"700"}
     assert specific_terms("Is firmware 4.2.1 out, and what does it cost in 2,890 USD terms?") == {"4.2.1", "2890"}
     assert specific_terms("收货后多少天内可以退货？") == set()
+    assert specific_terms("a 3.5-inch display, 24-hour support, hotline 400-820-6617") == {"3.5", "24", "400-820-6617"}
 
 
 def test_a_number_only_in_the_passage_title_still_counts_as_named() -> None:

@@ -67,7 +67,8 @@ def select_evidence(question: str, hits: list[SearchHit], max_sentences: int = 3
 
 
 # ASCII only: in "VM-A300的最大载重" the code is "A300", not the Chinese that follows it without a space
-_SPECIFIC = re.compile(r"[a-z]*\d[a-z0-9.-]*", re.IGNORECASE | re.ASCII)
+# A code keeps its prefix ("VP-1099", not "1099", which a price of 1,099 would match)
+_SPECIFIC = re.compile(r"(?:[a-z]+-)?[a-z]*\d[a-z0-9.]*(?:-[a-z]*\d[a-z0-9.]*)*", re.IGNORECASE | re.ASCII)
 
 
 def specific_terms(text: str) -> set[str]:
