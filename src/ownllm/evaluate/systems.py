@@ -14,10 +14,10 @@ from ownllm.chat.policy import CLOSED_BOOK_SYSTEM
 from ownllm.inference.pool import EnginePool
 from ownllm.models.registry import ModelEntry
 from ownllm.store.home import Home
+from ownllm.text import is_chinese
 
 MAX_ANSWER_TOKENS = 32
 READER_SYSTEM = "reader+RAG"
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"(?<![A-Za-z-])[A-Za-z]{4,}(?![A-Za-z-])")
 
 
@@ -25,8 +25,8 @@ def in_language(answer: str, lang: str) -> bool:
     """The answer is in the question's language: a Chinese question's answer has Chinese in it or is only
     figures, codes and units ("2,890 USD", "VM-A300"); an English question's has no Chinese."""
     if lang == "zh":
-        return bool(_CJK.search(answer)) or not _LATIN_WORD.search(answer)
-    return not _CJK.search(answer)
+        return is_chinese(answer) or not _LATIN_WORD.search(answer)
+    return not is_chinese(answer)
 
 
 @dataclass(frozen=True)

@@ -105,15 +105,21 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
-def augment_messages(messages: list[dict[str, Any]], evidence: list[Evidence]) -> list[dict[str, Any]]:
-    """The conversation with our instruction first and the evidence in front of the last question."""
-    context = "\n".join(f"- {item.sentence}" for item in evidence)
-    out = [{"role": "system", "content": SYSTEM_PROMPT}] + [m for m in messages if m.get("role") != "system"]
+def _grounded(messages: list[dict[str, Any]], system: str, context: str,
+              labels: tuple[str, str]) -> list[dict[str, Any]]:
+    """Our instruction as the only system turn, and the context in front of the last question."""
+    out = [{"role": "system", "content": system}] + [m for m in messages if m.get("role") != "system"]
     for index in range(len(out) - 1, -1, -1):
         if out[index].get("role") == "user":
-            out[index] = {"role": "user", "content": f"Context:\n{context}\n\nQuestion: {out[index]['content']}"}
+            out[index] = {"role": "user", "content": f"{labels[0]}:\n{context}\n\n{labels[1]}: {out[index]['content']}"}
             break
     return out
+
+
+def augment_messages(messages: list[dict[str, Any]], evidence: list[Evidence]) -> list[dict[str, Any]]:
+    """The conversation with our instruction first and the evidence sentences in front of the last question."""
+    context = "\n".join(f"- {item.sentence}" for item in evidence)
+    return _grounded(messages, SYSTEM_PROMPT, context, ("Context", "Question"))
 
 
 def select_passages(question: str, hits: list[SearchHit], max_passages: int = 4,
@@ -137,15 +143,8 @@ def augment_with_passages(messages: list[dict[str, Any]], evidence: list[Evidenc
     """Numbered documents with their titles and places, the decline rule in the question's language."""
     listing = "\n\n".join(f"[{i + 1}] {item.hit.document_title} ({item.hit.location})\n{item.sentence}"
                            for i, item in enumerate(evidence))
-    system = PASSAGE_PROMPTS.get(lang, PASSAGE_PROMPTS["en"])
-    out = [{"role": "system", "content": system}] + [m for m in messages if m.get("role") != "system"]
-    for index in range(len(out) - 1, -1, -1):
-        if out[index].get("role") == "user":
-            label = ("文档", "问题") if lang == "zh" else ("Documents", "Question")
-            out[index] = {"role": "user",
-                          "content": f"{label[0]}:\n{listing}\n\n{label[1]}: {out[index]['content']}"}
-            break
-    return out
+    labels = ("文档", "问题") if lang == "zh" else ("Documents", "Question")
+    return _grounded(messages, PASSAGE_PROMPTS.get(lang, PASSAGE_PROMPTS["en"]), listing, labels)
 
 
 def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]], engine: TokenCounter, *,
