@@ -23,7 +23,15 @@ MODELS_STAMP := $(VENV)/.models
 # torch and llama-cpp-python are installed first, by hand, for the reasons above
 LOCK := requirements.lock
 
-.PHONY: install models demo test lint bench clean lock
+.PHONY: install models demo test lint bench clean lock system
+
+# system packages: a CJK font (apps draw and read Chinese sketches; tests draw them too)
+SYSTEM_PACKAGES := fonts-wqy-microhei
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+system:
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); }
 
 install: $(STAMP)
 
@@ -60,10 +68,10 @@ lock:
 	.lock-venv/bin/pip freeze --exclude-editable | grep -v -i -E '^(torch|ownllm)==' >> $(LOCK)
 	rm -rf .lock-venv
 
-demo: install
+demo: install system
 	bash scripts/demo.sh
 
-test: install
+test: install system
 	$(VENV)/bin/ruff check src tests scripts bench
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q

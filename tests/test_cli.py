@@ -83,3 +83,40 @@ def test_models_lists_every_model_with_licence_roles_and_the_tenant_s_choices(tm
         "default_for"]
     assert "is tuned" in rows["smollm2-135m-instruct"]["default_for"]  # (it also teaches: tests pin it, conftest)
     assert "tunable" in rows["smollm2-135m-instruct"]["roles"]
+
+
+def test_app_commands_list_add_run_show_runs_and_eval(tmp_path: Path) -> None:
+    """`ownllm app`: no corpus needed for a sketch or a voice request; SmolLM2 (tests' reader) runs them."""
+    home = tmp_path / "home"
+    assert _run(home, "tenant", "create", "acme").returncode == 0
+    listed = _run(home, "app", "list", "acme")
+    assert listed.returncode == 0 and "meeting_minutes" in listed.stdout and "sketch_to_app" in listed.stdout
+
+    spec = tmp_path / "greeting.yaml"
+    spec.write_text("name: greeting\ntitle: Greeting\ninputs: {type: object, properties: {who: {type: string}}}\n"
+                    "prompt: 'Greet {{ who }} warmly.'\noutput: {type: object, properties: {text: {type: string, "
+                    "maxLength: 80}}, required: [text]}\nrender: '{{ output.text }}'\nmax_tokens: 60\n")
+    added = _run(home, "app", "add", "acme", str(spec))
+    assert added.returncode == 0 and "greeting version 1" in added.stdout
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(spec.read_text().replace("greeting", "hostile").replace("{{ who }}", "{{ who.__class__ }}"))
+    refused = _run(home, "app", "add", "acme", str(hostile))
+    assert refused.returncode == 1 and "private" in refused.stderr
+
+    ran = _run(home, "app", "run", "acme", "greeting", "-i", "who=Ada", "--format", "json")
+    assert ran.returncode == 0, ran.stderr
+    run = json.loads(ran.stdout)
+    assert run["app"] == "greeting" and run["output"]["text"] and run["model"] == "smollm2-135m-instruct"
+    shown = _run(home, "app", "show", "acme", run["id"])
+    assert shown.returncode == 0 and shown.stdout.strip() == run["markdown"].strip()
+    assert run["id"] in _run(home, "app", "runs", "acme").stdout
+    missing = _run(home, "app", "run", "acme", "voice_request", "-i", "request=hello")
+    assert missing.returncode == 1 and "story, a playlist or a recipe" in missing.stderr
+
+    card_path = tmp_path / "card.json"
+    scored = _run(home, "app", "eval", "acme", "--app", "voice_request", "--limit", "2", "--json", str(card_path))
+    assert scored.returncode == 0, scored.stderr
+    card = json.loads(card_path.read_text())
+    assert card["rows"][0]["app"] == "voice_request" and card["rows"][0]["cases"] == 2
+    assert {case["lang"] for case in card["cases"]} == {"en", "zh"}
+    assert 0.0 <= card["rows"][0]["schema_valid"] <= 1.0 and "voice_request" in scored.stdout

@@ -11,6 +11,7 @@ the model either call a tool or answer in text; "none" ignores the tools.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -49,10 +50,28 @@ class OutputConstraint:
     tagged: bool = False  # calls are wrapped in the template's <tool_call> tags
 
 
+_NESTED_STRING = re.compile(r'^(?P<name>[\w-]+) ::= "\\"" (?P<body>\(char[ ()?char]*\)\?) "\\"" space$', re.MULTILINE)
+
+
+def _compact_strings(grammar: str) -> str:
+    """`maxLength: n` comes out of the converter as n nested optionals; GBNF's `char{0,n}` says the same."""
+
+    def compact(match: re.Match[str]) -> str:
+        body = match.group("body")
+        count = body.count("(char")
+        if count != body.count(")?") or body.replace("(char", "").replace(")?", "").strip():
+            return match.group(0)
+        return f'{match.group("name")} ::= "\\"" char{{0,{count}}} "\\"" space'
+
+    grammar = _NESTED_STRING.sub(compact, grammar)
+    # strict JSON has no raw control characters inside strings (json.loads refuses them): keep them out
+    return grammar.replace('char ::= [^"\\\\] |', 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |')
+
+
 def _schema_grammar(schema: dict[str, Any], param: str) -> str:
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
-        return json_schema_to_gbnf(json.dumps(schema))
+        return _compact_strings(json_schema_to_gbnf(json.dumps(schema)))
     except (jsonschema.SchemaError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
         raise InvalidInput(f"{param}: the schema cannot be used to constrain output ({exc})", param=param) from exc
 

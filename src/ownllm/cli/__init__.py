@@ -3,7 +3,7 @@
 Errors are handled once, in `main()`: a domain error prints its message and exits 1.
 """
 
-from ownllm.cli import corpus, models, teach, tenants  # noqa: F401 - each registers its commands
+from ownllm.cli import apps, corpus, models, teach, tenants  # noqa: F401 - each registers its commands
 from ownllm.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -30,7 +30,19 @@ from ownllm.serve.logs import configure_logging, request_id_var
 from ownllm.serve.metering import Meter, tenant_limits_cache
 from ownllm.serve.metrics import Metrics
 from ownllm.serve.ratelimit import RateLimiter
-from ownllm.serve.routes import admin, batches, chat, completions, evals, files, fine_tuning, models, retrieval, usage
+from ownllm.serve.routes import (
+    admin,
+    apps,
+    batches,
+    chat,
+    completions,
+    evals,
+    files,
+    fine_tuning,
+    models,
+    retrieval,
+    usage,
+)
 from ownllm.services.runtime import Runtime
 from ownllm.store.home import open_home
 from ownllm.store.usage import UsageWriter
@@ -100,7 +112,7 @@ def create_app(settings: Settings | None = None, *, pool: EnginePool | None = No
     app.state.usage_writer = writer
     app.state.metrics = Metrics(pool, runtime.runner)
     install_error_handlers(app)
-    for module in (models, chat, completions, retrieval, files, batches, fine_tuning, evals, usage, admin):
+    for module in (models, chat, completions, retrieval, files, batches, fine_tuning, evals, usage, admin, apps):
         app.include_router(module.router)
     _operations(app)
     app.add_middleware(BodyLimit, settings=settings)

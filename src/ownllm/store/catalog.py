@@ -243,6 +243,39 @@ class UsageRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AppSpecRow(Base):
+    """A tenant's own app spec, one row per version (the built-in apps live in the package, not here)."""
+
+    __tablename__ = "app_specs"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", "version", name="uq_app_spec_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(48))
+    version: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppRunRow(Base):
+    """One app run: what went in (hashes), which model and app version, what came out and how it checked."""
+
+    __tablename__ = "app_runs"
+    __table_args__ = (Index("ix_app_runs_tenant_time", "tenant_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("apprun_"))
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    app: Mapped[str] = mapped_column(String(48))
+    app_version: Mapped[int] = mapped_column(Integer)
+    model: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    input_hashes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)  # output, checks, citations, markdown, notes
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[float] = mapped_column(default=0.0)
+    first_token_ms: Mapped[float | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Dataset(Base):
     """A synthetic instruction set made from one corpus version; its records live in files under the home.
 

@@ -10,6 +10,7 @@ two for search; Chinese transcripts are converted to the tenant's script with Op
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -93,7 +94,20 @@ def speech_seconds(audio: np.ndarray) -> float:
     return sum(span["end"] - span["start"] for span in get_speech_timestamps(audio, VadOptions())) / SAMPLE_RATE
 
 
-def parse_media(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
+@dataclass(frozen=True)
+class Transcript:
+    """Recognized speech: segments with their times, the detected language, and how sure the model was."""
+
+    segments: list[tuple[float, float, str]]  # start s, end s, text (in the tenant's Chinese script)
+    language: str
+    language_probability: float
+    duration: float
+    speech: float  # seconds of voice found by VAD
+    unclear: bool  # VAD found (almost) no voice
+
+
+def transcribe(data: bytes, options: ParseOptions) -> Transcript:
+    """Decode and transcribe a recording; refuses silence, and music or noise unless the tenant allows it."""
     audio = decode_audio(data, options.limits.max_media_seconds)
     if float(np.abs(audio).max(initial=0.0)) < 1e-3:
         raise ParseError("audio is silent: nothing to transcribe")
@@ -107,22 +121,26 @@ def parse_media(data: bytes, name: str, options: ParseOptions) -> ParsedDocument
     segments, info = _get_model(options).transcribe(audio, language=options.speech_language, beam_size=1,
                                                     vad_filter=False, condition_on_previous_text=False)
     convert = chinese_script_converter(options.chinese_script) if info.language == "zh" else str
-    units: list[Unit] = []
-    for segment in segments:
-        text = convert(segment.text.strip())
-        if not text:
-            continue
-        if not units or segment.start >= (units[-1].number or 0) + UNIT_SECONDS:
-            units.append(Unit("time", int(segment.start), [], label=""))
-        units[-1].blocks.append(Block(text))
-        units[-1].label = f"{clock(units[-1].number or 0)}–{clock(segment.end)}"
-    if not units:
+    spans = [(segment.start, segment.end, convert(segment.text.strip())) for segment in segments]
+    spans = [span for span in spans if span[2]]
+    if not spans:
         raise ParseError("no speech recognized in the audio")
-    meta = {"language": info.language, "language_probability": round(info.language_probability, 3),
-            "duration_s": round(info.duration, 2), "speech_s": round(voiced, 2)}
-    flags = [f"transcribed speech ({info.language}, p={info.language_probability:.2f}, {info.duration:.0f} s)"]
-    if info.language_probability < 0.5:
-        flags.append(f"low confidence in the spoken language ({info.language_probability:.2f}): check the transcript")
-    if unclear:
+    return Transcript(spans, info.language, info.language_probability, info.duration, voiced, unclear)
+
+
+def parse_media(data: bytes, name: str, options: ParseOptions) -> ParsedDocument:
+    heard = transcribe(data, options)
+    units: list[Unit] = []
+    for start, end, text in heard.segments:
+        if not units or start >= (units[-1].number or 0) + UNIT_SECONDS:
+            units.append(Unit("time", int(start), [], label=""))
+        units[-1].blocks.append(Block(text))
+        units[-1].label = f"{clock(units[-1].number or 0)}–{clock(end)}"
+    meta = {"language": heard.language, "language_probability": round(heard.language_probability, 3),
+            "duration_s": round(heard.duration, 2), "speech_s": round(heard.speech, 2)}
+    flags = [f"transcribed speech ({heard.language}, p={heard.language_probability:.2f}, {heard.duration:.0f} s)"]
+    if heard.language_probability < 0.5:
+        flags.append(f"low confidence in the spoken language ({heard.language_probability:.2f}): check the transcript")
+    if heard.unclear:
         flags.append("transcribed although no clear speech was found (transcribe_unclear_audio)")
     return ParsedDocument("", units, "faster-whisper", flags, meta)

@@ -1,0 +1,1 @@
+"""Apps that run on a tenant's model: specs, inputs, checks, runs."""
