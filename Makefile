@@ -25,8 +25,9 @@ LOCK := requirements.lock
 
 .PHONY: install models demo test lint bench clean lock system
 
-# system packages: a CJK font (apps draw and read Chinese sketches; tests draw them too)
-SYSTEM_PACKAGES := fonts-wqy-microhei
+# system packages: a CJK font (apps draw and read Chinese sketches; tests draw them too) and node (the test of
+# the sketch app's page runs its script)
+SYSTEM_PACKAGES := fonts-wqy-microhei nodejs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 system:

@@ -122,3 +122,22 @@ def test_hostile_app_specs_are_refused_and_nothing_is_stored(server: Server) -> 
         assert not names & {"evil1", "evil2", "evil3", "evil4"}
         detail = client.get("/v1/apps/meeting_minutes", headers=auth(server.acme_key)).json()
         assert detail["builtin"] and detail["prepare"] == "transcript"
+
+
+def test_a_spoken_request_streamed_as_the_body_is_heard_and_timed(server: Server) -> None:
+    from ownllm.apps.evalcases import spoken
+
+    audio = spoken("给我讲一个小兔子找朋友的故事")
+
+    def chunks():  # sent chunked, as a recorder would while the person speaks
+        for start in range(0, len(audio), 4096):
+            yield audio[start:start + 4096]
+
+    with httpx.Client(base_url=server.base_url, timeout=300) as client:
+        ran = client.post("/v1/apps/voice_request/runs", params={"inputs": json.dumps({"age": 5})},
+                          content=chunks(), headers={**auth(server.acme_key), "Content-Type": "audio/mp4"})
+    assert ran.status_code == 200, ran.text
+    run = ran.json()
+    assert run["variant"] == "story" and run["lang"] == "zh"
+    assert any("小兔子" in note or "兔" in note for note in run["notes"])  # what was heard is kept with the run
+    assert run["speech_to_first_token_ms"] is not None and run["speech_to_first_token_ms"] > 0

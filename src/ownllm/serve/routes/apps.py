@@ -2,7 +2,10 @@
 
 A run is posted as JSON (`{"inputs": {...}, "model": ..., "knowledge": true}`) or, when the app
 takes files (a recording, a chat export, a sketch), as multipart with the same fields (`inputs`
-as a JSON string) and one file part per slot. Runs are metered like chat.
+as a JSON string) and one file part per slot. Audio may also be streamed as the raw body
+(`Content-Type: audio/...`, chunked while it is being recorded; `?slot=audio&inputs={...}`): the run
+starts when the last chunk arrives, which is when a voice request's latency clock starts. Runs are
+metered like chat.
 """
 
 from __future__ import annotations
@@ -75,8 +78,22 @@ def retrieve_app(app: str, owner: AnyOwner, home: HomeDep) -> dict[str, Any]:
     return {"object": "app", **spec.model_dump()}
 
 
+def _query_inputs(request: Request) -> dict[str, Any]:
+    try:
+        return json.loads(request.query_params.get("inputs") or "{}")
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"inputs is not JSON: {exc}", param="inputs") from exc
+
+
 async def _run_request(request: Request) -> tuple[dict[str, Any], dict[str, AppFile], str | None, bool]:
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    kind = request.headers.get("content-type", "")
+    if kind.startswith(("audio/", "video/")):  # a streamed recording: the body is the file
+        slot = request.query_params.get("slot", "audio")
+        chunks = [chunk async for chunk in request.stream()]
+        knowledge = request.query_params.get("knowledge", "true").lower() not in ("false", "0", "no")
+        return (_query_inputs(request), {slot: AppFile(f"{slot}.{kind.split('/')[1].split(';')[0]}", b"".join(chunks))},
+                request.query_params.get("model"), knowledge)
+    if kind.startswith("multipart/form-data"):
         form = await request.form()
         files, fields = {}, {}
         for key, value in form.multi_items():
