@@ -108,3 +108,14 @@ def test_prices_offer_lines_and_request_kinds_are_read() -> None:
     assert request_kind("做一个下雨天的歌单") == "playlist"
     assert request_kind("hello") is None
     assert list(values_at({"a": [{"b": 1}, {"b": 2}]}, "a[].b")) == [1, 2]
+
+
+def test_an_output_derive_cannot_handle_is_a_failed_check_not_a_lost_run() -> None:
+    from ownllm.apps.runner import _derive_and_check
+    from ownllm.apps.spec import builtin_specs
+
+    spec = builtin_specs()["shopping_plan"]
+    output = {"plan": "p", "groups": [{"name": "g", "items": [{"name": "x", "quantity": "many", "offer": "O1"}]}]}
+    prepared = Prepared(offers={"O1": {"label": "x", "price": 1.0, "currency": "EUR", "source": "S1"}})
+    results = _derive_and_check(spec, output, prepared, {"need": "x"})
+    assert len(results) == 1 and not results[0].passed and "offer_prices" in results[0].check

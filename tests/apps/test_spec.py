@@ -62,6 +62,17 @@ def test_a_minimal_tenant_spec_validates_and_ids_become_enums() -> None:
     (("prompt", "{{ question.encode('utf-8') }}"), "encode"),
     (("prompt", "{{ _private }}"), "_private"),
     (("prompt", "{% macro m() %}x{% endmacro %}"), "macro"),
+    (("prompt", "{{ 10 ** 10 ** 10 }}"), "pow"),
+    (("prompt", "{{ [question] | map('attr', 'format') | list }}"), "map"),
+    (("prompt", "{% for a in x %}{% for b in x %}{% for c in x %}{% endfor %}{% endfor %}{% endfor %}"), "nest"),
+    (("prompt", "{{ '{0:>999999999}'.format(1) }}"), "format"),
+    (("output", {"type": "object", "properties": {"x": {"type": "string", "maxLength": 1000000000}}}), "limit"),
+    (("output", {"type": "object", "properties": {"x": {"$ref": "file:///etc/passwd"}}}), "outside"),
+    (("inputs", {"type": "object", "properties": {"x": {"$ref": "http://169.254.169.254/"}}}), "outside"),
+    (("inputs", {"type": "object", "properties": {"x": {"type": "string", "pattern": "(a+)+$"}}}), "pattern"),
+    (("output", {"type": "object", "properties": {"x-ids": {"type": "string", "x-ids": {"a": 1}}}}), "x-ids"),
+    (("output", {"type": "object", "properties": {"n": {"type": "integer", "x-ids": "sources"}}}), "x-ids"),
+    (("name", "runs"), "reserved"),
     (("prompt", "{{ unclosed "), "does not parse"),
     (("retrieval.query", "{{ q.__dict__ }}"), "__dict__"),
     (("checks", [{"check": "rm_rf"}]), "unknown check"),
@@ -92,6 +103,11 @@ def test_the_sandbox_refuses_at_render_time_too() -> None:
     # a template that passes the static check but reaches an unsafe attribute at run time
     with pytest.raises(TemplateRefused):
         render_template("{{ value.format.__self__ }}", {"value": "x"}, "prompt")
-    with pytest.raises(TemplateRefused, match="characters"):
-        render_template("{% for i in range(99999) %}xxxxxxxxxx{% endfor %}", {}, "prompt")
+    with pytest.raises(TemplateRefused, match="limit"):
+        render_template("{% for i in range(1000) %}{% for j in range(1000) %}xx{% endfor %}{% endfor %}", {}, "p")
+    for runaway in ('{{ "a" * 1000000 * 1000 }}', "{% for i in range(100000) %}{% endfor %}",
+                    "{{ '%999999999d' | format(1) }}", "{{ x * 999999 }}", "{{ lipsum(1000000) }}",
+                    "{{ cycler.__init__ }}"):
+        with pytest.raises(TemplateRefused):
+            render_template(runaway, {"x": "abc"}, "prompt")
     assert render_template("{{ items | join(', ') }}", {"items": ["a", "b"]}, "prompt") == "a, b"

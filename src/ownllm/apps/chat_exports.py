@@ -157,7 +157,7 @@ def _read_zip(data: bytes, name: str) -> dict[str, bytes]:
     return members
 
 
-_HTML_MESSAGE = re.compile(r"<[a-z][^>]*\bclass\s*=\s*[\"'][^\"']*\bmessage\b", re.IGNORECASE)
+_HTML_MESSAGE = re.compile(r"\bclass\s*=\s*[\"'][^\"'>]{0,512}?\bmessage\b", re.IGNORECASE)
 
 
 def _detect(source: _Input, name: str) -> str:

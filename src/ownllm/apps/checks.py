@@ -106,7 +106,7 @@ def language(output: dict, spec: CheckSpec, prepared: Prepared, inputs: dict) ->
 def sums_to_budget(output: dict, spec: CheckSpec, prepared: Prepared, inputs: dict) -> CheckResult:
     lines = output.get("budget") or []
     total = sum(Decimal(str(line.get("amount", 0))) for line in lines)
-    budget = Decimal(str(inputs.get("budget", 0)))
+    budget = Decimal(str(inputs.get("budget", 0))).quantize(Decimal("0.01"))  # amounts are in cents
     ok = bool(lines) and total == budget
     return CheckResult(spec.check, ok, f"{len(lines)} lines sum to {total} of a budget of {budget}")
 

@@ -16,6 +16,7 @@ from ownllm.apps.inputs import Prepared
 from ownllm.errors import InvalidInput
 
 UNASSIGNED = {"en": "unassigned", "zh": "未指定"}
+MAX_QUANTITY = 999
 
 
 def _objects(node: Any):
@@ -104,7 +105,7 @@ def offer_prices(output: dict[str, Any], prepared: Prepared, inputs: dict[str, A
         subtotals: dict[str, int] = {}
         for item in group.get("items") or []:
             offer = prepared.offers.get(str(item.get("offer", "")))
-            quantity = max(1, int(item.get("quantity") or 1))
+            quantity = min(MAX_QUANTITY, max(1, int(item.get("quantity") or 1)))
             item["quantity"] = quantity
             if offer is None:
                 item.update(unit_price=None, line_total=None, currency=None, catalogue=None)

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
 from markdown_it import MarkdownIt
 
 from ownllm.apps.checks import CheckResult, run_checks
@@ -30,13 +29,16 @@ from ownllm.apps.inputs import (
 from ownllm.apps.spec import AppSpec, AppSpecError, with_ids
 from ownllm.apps.templates import TemplateRefused, render_template
 from ownllm.chat.answer import AnswerRequest, prepare_answer
+from ownllm.chat.structured import schema_validator
 from ownllm.errors import InvalidInput, OwnLLMError
 from ownllm.inference.pool import EnginePool
 from ownllm.ingest.parsers.options import ParseOptions
 from ownllm.store.home import Home
+from ownllm.store.tenants import tenant_settings
 from ownllm.text import is_chinese
 
 RETRY_TEMPERATURE = 0.7
+MAX_FILE_BYTES = {"chat_export": 20 * 2**20, "image": 30 * 2**20}  # audio is capped by its duration
 
 
 @dataclass
@@ -82,7 +84,7 @@ def input_hashes(inputs: dict[str, Any], files: dict[str, AppFile]) -> dict[str,
 
 def check_inputs(spec: AppSpec, inputs: dict[str, Any], files: dict[str, AppFile]) -> None:
     """Inputs against the spec's schema and file slots; the error names the field."""
-    errors = sorted(jsonschema.Draft202012Validator(spec.inputs).iter_errors(inputs), key=lambda e: list(e.path))
+    errors = sorted(schema_validator(spec.inputs).iter_errors(inputs), key=lambda e: list(e.path))
     if errors:
         error = errors[0]
         where = ".".join(str(p) for p in error.path) or (error.validator == "required" and
@@ -95,11 +97,17 @@ def check_inputs(spec: AppSpec, inputs: dict[str, Any], files: dict[str, AppFile
     for name, slot in spec.files.items():
         if slot.required and name not in files:
             raise InvalidInput(f"app {spec.name!r} needs the file {name!r} ({slot.kind})", param=name)
+        cap = MAX_FILE_BYTES.get(slot.kind)
+        if name in files and cap is not None and len(files[name].data) > cap:
+            raise InvalidInput(f"{files[name].name}: {len(files[name].data)} bytes; a {slot.kind} file for an app "
+                               f"may have {cap}", param=name, code="file_too_large")
 
 
 def prepare(home: Home, tenant_id: str, spec: AppSpec, inputs: dict[str, Any], files: dict[str, AppFile],
             knowledge: bool) -> Prepared:
-    options = ParseOptions(model_cache=home.settings.model_cache)
+    tenant = tenant_settings(home, tenant_id)  # the tenant's media limits, speech language and Chinese script
+    options = ParseOptions(tenant.limits, home.settings.model_cache, tenant.speech_language, tenant.chinese_script,
+                           tenant.transcribe_unclear_audio)
     if spec.prepare == "transcript":
         prepared = prepare_transcript(inputs, files, options)
     elif spec.prepare == "chat_digest":
@@ -130,6 +138,20 @@ def _citations(output: dict[str, Any], prepared: Prepared) -> dict[str, dict[str
         if f'"{source_id}"' in text:
             used[source_id] = source["citation"]
     return used
+
+
+def _derive_and_check(spec: AppSpec, output: dict[str, Any], prepared: Prepared,
+                      inputs: dict[str, Any]) -> list[CheckResult]:
+    """Derivations, then checks; an output they cannot handle is a failed check, not a lost run."""
+    for step in spec.derive:
+        try:
+            DERIVE[step](output, prepared, inputs)
+        except (ArithmeticError, LookupError, TypeError, ValueError, OwnLLMError) as exc:
+            return [CheckResult(f"derive {step}", False, f"{type(exc).__name__}: {exc}")]
+    try:
+        return run_checks(output, spec.checks, prepared, inputs)
+    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        return [CheckResult("checks", False, f"{type(exc).__name__}: {exc}")]
 
 
 def render_output(spec: AppSpec, output: dict[str, Any], inputs: dict[str, Any], lang: str) -> tuple[str, str]:
@@ -187,20 +209,22 @@ def run_app(home: Home, pool: EnginePool, tenant_id: str, spec: AppSpec, model: 
                 best = (0, {}, [CheckResult("schema", False, failure)])
             continue
         output = json.loads(answer.text)
-        for step in spec.derive:
-            DERIVE[step](output, prepared, inputs)
         results = [CheckResult("schema", True, "valid against the output schema"),
-                   *run_checks(output, spec.checks, prepared, inputs)]
+                   *_derive_and_check(spec, output, prepared, inputs)]
         score = sum(r.passed for r in results)
         if score > best[0]:
             best = (score, output, results)
         if all(r.passed for r in results):
             break
-        failure = "; ".join(f"{r.check}: {r.detail}" for r in results if not r.passed)
     _, output, results = best
+    failure = "; ".join(f"{r.check}: {r.detail}" for r in results if not r.passed)
     passed = bool(results) and all(r.passed for r in results)
-    markdown, html = render_output(spec, output, inputs, prepared.lang) if output else ("", "")
     notes = list(prepared.notes)
+    try:
+        markdown, html = render_output(spec, output, inputs, prepared.lang) if output else ("", "")
+    except TemplateRefused as exc:  # generation was spent: the run is still recorded, with the reason
+        markdown, html = "", ""
+        notes.append(f"the report could not be rendered: {exc}")
     if not passed:
         notes.append(f"checks failed after {attempts} attempt(s): {failure}")
     speech_ms = (first_token_at - prepared.speech_ended_at) * 1000 \

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ownllm.apps.templates import TemplateRefused, check_template
+from ownllm.chat.structured import check_schema_limits, response_format_constraint
 
 MAX_SPEC_BYTES = 64_000
 DEFAULT_MAX_STRING = 300  # characters, for output strings a spec leaves unbounded
@@ -34,6 +36,7 @@ DERIVATIONS = ("segment_times", "message_ids", "budget_amounts", "offer_prices",
 CHECKS = ("max_length", "language", "sums_to_budget", "totals_add_up", "owners_known", "citations_grounded",
           "labels_covered", "child_safe", "items_grounded", "not_empty")
 FILE_KINDS = ("audio", "image", "chat_export")
+RESERVED_NAMES = ("runs",)  # `/v1/apps/runs` lists runs
 Localized = str | dict[Literal["en", "zh"], str]
 
 
@@ -145,27 +148,52 @@ class AppSpec(_Strict):
                 "builtin": self.builtin, "retrieval": self.retrieval is not None}
 
 
-def _check_schema(schema: dict[str, Any], where: str) -> None:
-    from ownllm.chat.structured import response_format_constraint
+def _refuse_patterns(node: Any, where: str) -> None:
+    """Tenant regexes would run in Python's backtracking engine on every input (and become grammars)."""
+    if isinstance(node, dict):
+        for key in ("pattern", "patternProperties"):
+            if key in node:
+                raise AppSpecError(f"{where}: {key} is not allowed in app schemas")
+        for value in node.values():
+            _refuse_patterns(value, where)
+    elif isinstance(node, list):
+        for value in node:
+            _refuse_patterns(value, where)
 
+
+def _check_limits(schema: dict[str, Any], where: str, *, bounds: bool = True) -> None:
+    from ownllm.errors import InvalidInput
+
+    _refuse_patterns(schema, where)
+    try:
+        check_schema_limits(schema, where, bounds=bounds)
+    except InvalidInput as exc:
+        raise AppSpecError(str(exc)) from exc
+
+
+def _check_schema(schema: dict[str, Any], where: str) -> None:
     if schema.get("type") != "object":
         raise AppSpecError(f"{where}: must be a JSON schema of type object")
+    _check_limits(schema, where)
+    _check_id_marks(schema, where)
     concrete = with_ids(schema, {name: ["ID1"] for name in ID_LISTS})
     try:
         jsonschema.Draft202012Validator.check_schema(concrete)
         response_format_constraint({"type": "json_schema", "json_schema": {"schema": concrete}})
     except Exception as exc:
         raise AppSpecError(f"{where}: {exc}") from exc
-    _check_id_marks(schema, where)
 
 
-def _check_id_marks(node: Any, where: str) -> None:
+def _check_id_marks(node: Any, where: str, in_properties: bool = False) -> None:
     if isinstance(node, dict):
-        mark = node.get("x-ids")
-        if mark is not None and mark not in ID_LISTS:
-            raise AppSpecError(f"{where}: x-ids {mark!r} is not one of {', '.join(ID_LISTS)}")
-        for value in node.values():
-            _check_id_marks(value, where)
+        if not in_properties and "x-ids" in node:
+            mark = node["x-ids"]
+            if not isinstance(mark, str) or mark not in ID_LISTS:
+                raise AppSpecError(f"{where}: x-ids must be one of {', '.join(ID_LISTS)}")
+            if node.get("type") != "string":
+                raise AppSpecError(f"{where}: x-ids marks a string; this node's type is {node.get('type')!r}")
+        for key, value in node.items():
+            _check_id_marks(value, where, in_properties=key == "properties" and not in_properties)
     elif isinstance(node, list):
         for value in node:
             _check_id_marks(value, where)
@@ -175,11 +203,13 @@ def with_ids(schema: dict[str, Any], ids: dict[str, list[str]]) -> dict[str, Any
     """The schema with every `x-ids` string turned into an enum of the ids the prepared input offers, and
     every other free string bounded (a small model can loop inside a string until the token budget ends)."""
 
-    def walk(node: Any) -> Any:
+    def walk(node: Any, in_properties: bool = False) -> Any:
         if isinstance(node, dict):
-            out = {k: walk(v) for k, v in node.items() if k != "x-ids"}
+            if in_properties:  # property names, not schema keywords
+                return {k: walk(v) for k, v in node.items()}
+            out = {k: walk(v, k == "properties") for k, v in node.items() if k != "x-ids"}
             mark = node.get("x-ids")
-            if mark is not None:
+            if isinstance(mark, str):
                 out.pop("maxLength", None)
                 out["enum"] = list(ids.get(mark) or ["none"])
             elif out.get("type") == "string" and "enum" not in out and "maxLength" not in out:
@@ -224,6 +254,9 @@ def parse_spec(source: str | bytes | dict[str, Any], where: str = "spec") -> App
         raise AppSpecError(f"{where}: {field}: {first['msg']}") from exc
     if spec.inputs.get("type") != "object":
         raise AppSpecError(f"{where}: inputs must be a JSON schema of type object")
+    if spec.name in RESERVED_NAMES:
+        raise AppSpecError(f"{where}: name {spec.name!r} is reserved")
+    _check_limits(spec.inputs, f"{where}: inputs", bounds=False)  # inputs are validated, never generated
     try:
         jsonschema.Draft202012Validator.check_schema(spec.inputs)
     except jsonschema.SchemaError as exc:
@@ -241,7 +274,12 @@ def parse_spec(source: str | bytes | dict[str, Any], where: str = "spec") -> App
 
 
 def builtin_specs() -> dict[str, AppSpec]:
-    """The apps every tenant has, read from the package's YAML files."""
+    """The apps every tenant has, read from the package's YAML files (once per process)."""
+    return {name: spec.model_copy(deep=True) for name, spec in _builtin_specs().items()}
+
+
+@lru_cache(maxsize=1)
+def _builtin_specs() -> dict[str, AppSpec]:
     specs = {}
     for item in sorted(resources.files("ownllm.apps").joinpath("builtin").iterdir(), key=lambda p: p.name):
         if item.name.endswith(".yaml"):

@@ -3,12 +3,15 @@
 A tenant writes its own app specs, so a template is untrusted code. Two fences: before a
 spec is stored its templates are parsed and refused when they reach for anything private
 (`_`-names, attribute access outside plain data, unknown filters, `{% include %}`-style
-loading); when rendered, Jinja's `ImmutableSandboxedEnvironment` refuses unsafe attributes
-and mutation again, and the output is capped in size.
+loading) or could run away (powers, huge constants, loops nested deeper than two, recursive
+loops); when rendered, Jinja's `ImmutableSandboxedEnvironment` refuses unsafe attributes and
+mutation again, `*` and `%` are checked before they build a huge string or number, `range` is
+capped, and the output is cut off as soon as it passes its cap.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jinja2 import nodes
@@ -17,14 +20,59 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_TEMPLATE_CHARS = 20_000
 MAX_RENDERED_CHARS = 200_000
+MAX_CONSTANT = 1_000_000
+MAX_RANGE = 1000
+MAX_LOOP_DEPTH = 2
 SAFE_FILTERS = frozenset({
-    "abs", "capitalize", "default", "d", "first", "float", "format", "indent", "int", "join", "last", "length",
+    "abs", "capitalize", "default", "d", "first", "float", "format", "int", "join", "last", "length",
     "list", "lower", "max", "min", "replace", "reverse", "round", "sort", "string", "sum", "title", "trim",
     "truncate", "unique", "upper", "wordcount", "batch", "slice", "dictsort", "tojson", "e", "escape", "count",
-    "selectattr", "rejectattr", "map", "select", "reject", "groupby", "center", "striptags",
+    "selectattr", "rejectattr", "map", "select", "reject", "groupby", "striptags",
 })
-_FORBIDDEN_NODES = (nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends, nodes.Macro, nodes.CallBlock)
-_ENV = ImmutableSandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+SAFE_METHODS = frozenset({"items", "keys", "values", "get", "upper", "lower", "strip", "split", "join", "replace",
+                          "startswith", "endswith"})
+_FORBIDDEN_NODES = (nodes.Import, nodes.FromImport, nodes.Include, nodes.Extends, nodes.Macro, nodes.CallBlock,
+                    nodes.Pow)
+_FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\d{3,}|\*)|\.(\d{3,})")
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, plus arithmetic that cannot build a gigabyte: `*` and `%` are checked first."""
+
+    intercepted_binops = frozenset({"*", "%", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            raise SecurityError("powers are not allowed in app templates")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int) \
+                        and len(seq) * times > MAX_RENDERED_CHARS:
+                    raise SecurityError("a repeated string or list would pass the output cap")
+            if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > 128:
+                raise SecurityError("a product too large for a template")
+        if operator == "%" and isinstance(left, str) and _FORMAT_WIDTH.search(left):
+            raise SecurityError("format widths and precisions over 99 are not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
+def _bounded_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise SecurityError(f"range() may give at most {MAX_RANGE} numbers in an app template")
+    return numbers
+
+
+def _bounded_format(value: str, *args: Any, **kwargs: Any) -> str:
+    if _FORMAT_WIDTH.search(str(value)):
+        raise SecurityError("format widths and precisions over 99 are not allowed")
+    return str(value) % (kwargs or args)
+
+
+_ENV = _BoundedSandbox(autoescape=False, keep_trailing_newline=True)
+_ENV.globals = {"range": _bounded_range, "dict": dict}  # no lipsum, cycler, joiner or namespace
+_ENV.filters = {name: f for name, f in _ENV.filters.items() if name in SAFE_FILTERS}
+_ENV.filters["format"] = _bounded_format
 
 
 class TemplateRefused(ValueError):
@@ -49,23 +97,57 @@ def check_template(source: str, where: str) -> None:
             raise TemplateRefused(f"{where}: item {node.arg.value!r} is private and may not be read")
         if isinstance(node, nodes.Name) and node.name.startswith("_"):
             raise TemplateRefused(f"{where}: name {node.name!r} is private and may not be used")
-        if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
+        if isinstance(node, nodes.Const) and isinstance(node.value, int | float) and abs(node.value) > MAX_CONSTANT:
+            raise TemplateRefused(f"{where}: the number {node.value} is above {MAX_CONSTANT}")
+        if isinstance(node, nodes.Filter | nodes.Test) and isinstance(node, nodes.Filter) \
+                and node.name not in SAFE_FILTERS:
             raise TemplateRefused(f"{where}: filter {node.name!r} is not one of the allowed filters")
+        if isinstance(node, nodes.Filter) and node.name == "map":
+            for arg in node.args:  # map("name") applies another filter by name: only allowed ones
+                if isinstance(arg, nodes.Const) and arg.value not in SAFE_FILTERS:
+                    raise TemplateRefused(f"{where}: map may only apply the allowed filters, not {arg.value!r}")
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) \
-                and node.node.attr not in ("items", "keys", "values", "get", "upper", "lower", "strip", "split",
-                                           "join", "replace", "startswith", "endswith", "format"):
+                and node.node.attr not in SAFE_METHODS:
             raise TemplateRefused(f"{where}: calling {node.node.attr!r} is not allowed in an app template")
+        if isinstance(node, nodes.For):
+            if node.recursive:
+                raise TemplateRefused(f"{where}: recursive loops are not allowed in an app template")
+            depth = sum(1 for _ in _enclosing_loops(tree, node))
+            if depth > MAX_LOOP_DEPTH:
+                raise TemplateRefused(f"{where}: loops may nest {MAX_LOOP_DEPTH} deep at most")
+
+
+def _enclosing_loops(tree: nodes.Template, target: nodes.For):
+    """The loops around `target`, itself included."""
+
+    def walk(node: nodes.Node, chain: list[nodes.For]) -> list[nodes.For] | None:
+        here = [*chain, node] if isinstance(node, nodes.For) else chain
+        if node is target:
+            return here
+        for child in node.iter_child_nodes():
+            found = walk(child, here)
+            if found is not None:
+                return found
+        return None
+
+    return walk(tree, []) or []
 
 
 def render_template(source: str, values: dict[str, Any], where: str) -> str:
     """Render checked template source with plain data; sandbox violations become `TemplateRefused`."""
     check_template(source, where)
+    pieces: list[str] = []
+    size = 0
     try:
-        text = _ENV.from_string(source).render(**values)
+        for piece in _ENV.from_string(source).generate(**values):
+            size += len(piece)
+            if size > MAX_RENDERED_CHARS:
+                raise TemplateRefused(f"{where}: rendered text passed the limit of {MAX_RENDERED_CHARS} characters")
+            pieces.append(piece)
     except SecurityError as exc:
         raise TemplateRefused(f"{where}: {exc}") from exc
     except TemplateError as exc:
         raise TemplateRefused(f"{where}: template failed: {exc}") from exc
-    if len(text) > MAX_RENDERED_CHARS:
-        raise TemplateRefused(f"{where}: rendered text has {len(text)} characters; the limit is {MAX_RENDERED_CHARS}")
-    return text
+    except (ArithmeticError, TypeError, ValueError, LookupError) as exc:
+        raise TemplateRefused(f"{where}: template failed: {type(exc).__name__}: {exc}") from exc
+    return "".join(pieces)

@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 from llama_cpp.llama_grammar import json_schema_to_gbnf
+from referencing import Registry
 
 from ownllm.errors import InvalidInput
 
@@ -50,30 +51,67 @@ class OutputConstraint:
     tagged: bool = False  # calls are wrapped in the template's <tool_call> tags
 
 
-_NESTED_STRING = re.compile(r'^(?P<name>[\w-]+) ::= "\\"" (?P<body>\(char[ ()?char]*\)\?) "\\"" space$', re.MULTILINE)
+_NESTED_STRING = re.compile(
+    r'^(?P<name>[\w-]+) ::= "\\"" (?P<required>(?:char )*)(?P<body>\(char[ ()?char]*\)\?) "\\"" space$', re.MULTILINE)
+MAX_SCHEMA_BOUND = 2000  # maxLength/minLength/maxItems/minItems: llama.cpp refuses longer repetitions
+MAX_GRAMMAR_CHARS = 200_000
+_BOUNDS = ("maxLength", "minLength", "maxItems", "minItems")
+# validate without ever fetching a `$ref` (jsonschema would read file:// and http:// references)
+_NO_RETRIEVAL = Registry()
 
 
 def _compact_strings(grammar: str) -> str:
-    """`maxLength: n` comes out of the converter as n nested optionals; GBNF's `char{0,n}` says the same."""
+    """`minLength: m, maxLength: n` comes out of the converter as m chars then n - m nested optionals;
+    GBNF's `char{m,n}` says the same in one rule."""
 
     def compact(match: re.Match[str]) -> str:
         body = match.group("body")
-        count = body.count("(char")
-        if count != body.count(")?") or body.replace("(char", "").replace(")?", "").strip():
+        optional = body.count("(char")
+        if optional != body.count(")?") or body.replace("(char", "").replace(")?", "").strip():
             return match.group(0)
-        return f'{match.group("name")} ::= "\\"" char{{0,{count}}} "\\"" space'
+        required = match.group("required").count("char")
+        return f'{match.group("name")} ::= "\\"" char{{{required},{required + optional}}} "\\"" space'
 
     grammar = _NESTED_STRING.sub(compact, grammar)
     # strict JSON has no raw control characters inside strings (json.loads refuses them): keep them out
     return grammar.replace('char ::= [^"\\\\] |', 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |')
 
 
+def check_schema_limits(node: Any, param: str, *, bounds: bool = True) -> None:
+    """Refuse what would make a grammar huge or fetch something: bounds over the cap (a schema that only
+    validates, `bounds=False`, may have larger ones), non-local `$ref`s."""
+    if isinstance(node, dict):
+        for key in _BOUNDS if bounds else ():
+            value = node.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SCHEMA_BOUND:
+                raise InvalidInput(f"{param}: {key} {value} is above the limit of {MAX_SCHEMA_BOUND}", param=param)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            raise InvalidInput(f"{param}: $ref {ref[:80]!r} points outside the schema; only local references "
+                               "(#/...) are allowed", param=param)
+        for value in node.values():
+            check_schema_limits(value, param, bounds=bounds)
+    elif isinstance(node, list):
+        for value in node:
+            check_schema_limits(value, param, bounds=bounds)
+
+
+def schema_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+    """A validator that resolves only references inside the schema itself."""
+    return jsonschema.Draft202012Validator(schema, registry=_NO_RETRIEVAL)
+
+
 def _schema_grammar(schema: dict[str, Any], param: str) -> str:
+    check_schema_limits(schema, param)
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
-        return _compact_strings(json_schema_to_gbnf(json.dumps(schema)))
-    except (jsonschema.SchemaError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
+        grammar = _compact_strings(json_schema_to_gbnf(json.dumps(schema)))
+    except (jsonschema.SchemaError, ValueError, KeyError, TypeError, NotImplementedError, RecursionError) as exc:
         raise InvalidInput(f"{param}: the schema cannot be used to constrain output ({exc})", param=param) from exc
+    if len(grammar) > MAX_GRAMMAR_CHARS:
+        raise InvalidInput(f"{param}: the schema makes a grammar of {len(grammar)} characters; the limit is "
+                           f"{MAX_GRAMMAR_CHARS}", param=param)
+    return grammar
 
 
 def response_format_constraint(response_format: dict[str, Any] | None) -> OutputConstraint | None:
@@ -186,4 +224,6 @@ def check_json(text: str, constraint: OutputConstraint) -> None:
         raise InvalidInput(f"the output was cut before the JSON was complete (raise max_tokens): {exc.msg}",
                            param="max_tokens", code="output_truncated") from exc
     if constraint.schema is not None:
-        jsonschema.validate(value, constraint.schema)
+        error = jsonschema.exceptions.best_match(schema_validator(constraint.schema).iter_errors(value))
+        if error is not None:
+            raise error

@@ -384,7 +384,8 @@ class GrammarSampler:
     arrays that was ~0.4 s a token here. So the token is sampled freely first and only that
     token is checked; when the grammar refuses it, the grammar filters the whole vocabulary and
     the token is sampled again from what is left (llama.cpp's own common sampler does the same).
-    The result is the same distribution restricted to the grammar.
+    Greedy decoding gives exactly the tokens grammar-first filtering gives; with sampling, the first
+    draw comes from the top-k/top-p truncated distribution and is kept only when the grammar allows it.
     """
 
     def __init__(self, weights: SharedWeights, params: SamplingParams) -> None:

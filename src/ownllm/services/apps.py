@@ -4,6 +4,8 @@ console and `ownllm app eval` all come through here."""
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 from ownllm.apps.inputs import AppFile
@@ -15,12 +17,21 @@ from ownllm.services.runtime import Runtime
 from ownllm.store.apps import get_app_run, list_app_runs, record_app_run, save_app_spec, tenant_app_specs
 from ownllm.store.home import Home
 
+MAX_TENANT_APPS = 100
+
+
+@lru_cache(maxsize=512)
+def _parsed(stored: str) -> AppSpec:
+    """A stored spec, validated once per process (validation builds its grammar)."""
+    data = json.loads(stored)
+    return parse_spec(data, f"app {data.get('name')}")
+
 
 def app_catalog(home: Home, tenant_id: str) -> dict[str, AppSpec]:
     """Built-in apps, then the tenant's own (latest version of each)."""
     apps = dict(builtin_specs())
     for name, stored in tenant_app_specs(home, tenant_id).items():
-        apps[name] = parse_spec(stored, f"app {name}")
+        apps[name] = _parsed(json.dumps(stored, sort_keys=True)).model_copy()
     return apps
 
 
@@ -39,6 +50,9 @@ def add_app(home: Home, tenant_id: str, source: str | bytes | dict[str, Any]) ->
         raise InvalidInput(str(exc), param="spec") from exc
     if spec.name in builtin_specs():
         raise InvalidInput(f"app spec: name {spec.name!r} is a built-in app; choose another name", param="spec.name")
+    own = tenant_app_specs(home, tenant_id)
+    if spec.name not in own and len(own) >= MAX_TENANT_APPS:
+        raise InvalidInput(f"app spec: this tenant already has {len(own)} apps, the limit", param="spec.name")
     data = spec.model_dump(exclude={"builtin", "version"})
     spec.version = save_app_spec(home, tenant_id, spec.name, data)
     return spec

@@ -113,7 +113,10 @@ async def _run_request(request: Request) -> tuple[dict[str, Any], dict[str, AppF
         raise InvalidInput("the body must be JSON {\"inputs\": {...}} or multipart form data", param="body") from exc
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object", param="body")
-    return body.get("inputs") or {}, {}, body.get("model"), bool(body.get("knowledge", True))
+    knowledge = body.get("knowledge", True)
+    if not isinstance(knowledge, bool):
+        raise InvalidInput("knowledge must be true or false", param="knowledge")
+    return body.get("inputs") or {}, {}, body.get("model"), knowledge
 
 
 @router.post("/{app}/runs")
