@@ -114,6 +114,11 @@ def _schema_grammar(schema: dict[str, Any], param: str) -> str:
     return grammar
 
 
+def schema_grammar(schema: dict[str, Any], param: str = "schema") -> str:
+    """The GBNF grammar that makes a model's output a JSON value of `schema` (bounded, checked)."""
+    return _schema_grammar(schema, param)
+
+
 def response_format_constraint(response_format: dict[str, Any] | None) -> OutputConstraint | None:
     if not response_format or response_format.get("type") in (None, "text"):
         return None

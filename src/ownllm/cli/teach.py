@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import TextColumn
 from rich.table import Table
@@ -45,6 +46,9 @@ def synth(
     heldout: Annotated[float, typer.Option(help="fraction of documents held out for evaluation")] = 0.2,
     seed: Annotated[int, typer.Option(help="split and RAFT sampling seed")] = 0,
     max_chunks: Annotated[int | None, typer.Option(help="only the first N chunks (quick trials)")] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="any synth setting, e.g. natural=true "
+                                                   "multihop=40 unanswerable=40 entigraph=20 judge_sample=30")]
+    = None,
 ) -> None:
     """Synthesize instruction data from a corpus version (run), list datasets, or show records."""
     from ownllm.synth.config import SynthConfig
@@ -67,8 +71,13 @@ def synth(
         return
     if action != "run":
         raise typer.BadParameter(f"unknown action {action!r}: use run, show or list")
-    config = SynthConfig(teacher=teacher or bool(teacher_url), teacher_url=teacher_url, teacher_model=teacher_model,
-                         heldout_fraction=heldout, seed=seed, max_chunks=max_chunks)
+    try:
+        config = SynthConfig(teacher=teacher or bool(teacher_url), teacher_url=teacher_url,
+                             teacher_model=teacher_model, heldout_fraction=heldout, seed=seed, max_chunks=max_chunks,
+                             **_parse_sets(sets))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise typer.BadParameter(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", param_hint="--set") from exc
     with progress_bar() as progress:
         task = progress.add_task("synth", total=None, stage="synth", item="")
         made = synthesize(opened, owner, config, corpus, on_progress=_show_progress(progress, task))
@@ -77,6 +86,10 @@ def synth(
                   f"{c['eval_heldout']} held-out and {c['eval_train']} train-document questions")
     console.print(f"generated {c['generated']}; filters kept {c['filters']['kept']}, removed "
                   f"{c['filters']['removed'] or 'none'}")
+    if "judge" in c:
+        j = c["judge"]
+        console.print(f"judge: {j['kept_good']}/{j['kept_judged']} kept pairs judged right ({j['dropped']} dropped), "
+                      f"{j['removed_good']}/{j['removed_judged']} removed pairs judged right")
     console.print(f"held out: {', '.join(made.split['heldout_documents']) or 'none'}")
 
 

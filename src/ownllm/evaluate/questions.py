@@ -49,7 +49,8 @@ def natural_only(items: list[Question]) -> list[Question]:
 def from_dataset(dataset: Dataset, which: str, limit: int | None = None, seed: int = 0) -> list[Question]:
     kind = {"heldout": "eval_heldout", "train": "eval_train"}[which]
     items = [Question(which, r["question"], (r["answer"],), _lang(r.get("lang"), r["question"]), r.get("source"),
-                      {"document_id": r.get("document_id")}) for r in dataset_records(dataset, kind)]
+                      {"document_id": r.get("document_id")}) for r in dataset_records(dataset, kind)
+             if not r.get("unanswerable")]  # synthesized declines teach; the company's own unanswerables test
     return sample_questions(natural_only(items), limit, seed)
 
 

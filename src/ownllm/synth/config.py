@@ -9,7 +9,13 @@ class SynthConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     facts: bool = True  # extractive fact questions (no model needed)
-    teacher: bool = False  # teacher-written Q/A pairs
+    teacher: bool = False  # teacher-written Q/A pairs (free text, parsed leniently)
+    natural: bool = False  # teacher-written facts, each asked in several phrasings (JSON by grammar)
+    natural_per_chunk: int = Field(3, ge=1, le=8)
+    multihop: int = Field(0, ge=0, le=2000)  # questions across two documents that name the same thing
+    unanswerable: int = Field(0, ge=0, le=2000)  # questions the text does not answer, taught as declines
+    entigraph: int = Field(0, ge=0, le=2000)  # chunks whose entities get relation passages (CPT text)
+    judge_sample: int = Field(0, ge=0, le=500)  # kept and removed pairs the teacher grades (counts stored)
     passages: bool = True  # CPT text + continuation records
     paraphrase: bool = False  # teacher rewordings as extra CPT text (needs the teacher)
     raft: bool = True

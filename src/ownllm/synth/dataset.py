@@ -82,8 +82,11 @@ def dataset_records(dataset: Dataset, kind: str, limit: int | None = None) -> li
 
 
 def eval_record(pair: QAPair, names: dict[str, str]) -> dict[str, Any]:
-    return {"question": pair.question, "answer": pair.answer, "lang": pair.lang, "source": names[pair.document_id],
-            "document_id": pair.document_id, "chunk_id": pair.chunk_id, "generator": pair.generator}
+    record = {"question": pair.question, "answer": pair.answer, "lang": pair.lang, "source": names[pair.document_id],
+              "document_id": pair.document_id, "chunk_id": pair.chunk_id, "generator": pair.generator}
+    if pair.meta.get("unanswerable"):
+        record["unanswerable"] = True
+    return record
 
 
 def write_dataset(home: Home, tenant_id: str, source: SourceCorpus, output: SynthOutput, config_info: dict[str, Any],
@@ -105,6 +108,8 @@ def write_dataset(home: Home, tenant_id: str, source: SourceCorpus, output: Synt
         "documents": {"train": len(output.split.train), "heldout": len(output.split.heldout)},
         "replay": output.replayed,
     }
+    if output.judge is not None:
+        counts["judge"] = output.judge.as_dict()
     split_info = output.split.as_dict(names)
     manifest = {"id": dataset_id, "tenant_id": tenant_id, "corpus_version_id": source.version_id,
                 "corpus_version": source.version_number, "config": config_info, "split": split_info,

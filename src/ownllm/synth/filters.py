@@ -44,15 +44,19 @@ class FilterReport:
 
 
 def filter_pairs(pairs: list[QAPair], chunk_text: dict[str, str], report: FilterReport,
-                 seen_questions: set[str]) -> list[QAPair]:
+                 seen_questions: set[str], removed: list[QAPair] | None = None) -> list[QAPair]:
+    """Pairs that pass every filter; `removed`, when given, collects the others (for the judge's sample).
+    A multi-hop answer may come from either of its chunks; an unanswerable one is the decline, not grounded
+    in the text by design (its question must not be answered there: the judge samples that)."""
     kept = []
     for pair in pairs:
         reason = None
+        source = chunk_text.get(pair.chunk_id, "") + "\n" + chunk_text.get(pair.meta.get("second_chunk", ""), "")
         if not 8 <= len(pair.question) <= 400 or not 1 <= len(pair.answer) <= 300:
             reason = "length"
         elif pair.lang in ("zh", "en") and question_lang(pair.question) != pair.lang:
             reason = "language"
-        elif not grounded(pair.answer, chunk_text.get(pair.chunk_id, "")):
+        elif not pair.meta.get("unanswerable") and not grounded(pair.answer, source):
             reason = "ungrounded"
         elif normalize(pair.question) in seen_questions:
             reason = "duplicate_question"
@@ -60,6 +64,8 @@ def filter_pairs(pairs: list[QAPair], chunk_text: dict[str, str], report: Filter
             reason = "answer_is_question"
         if reason:
             report.removed[reason] += 1
+            if removed is not None:
+                removed.append(pair)
             continue
         seen_questions.add(normalize(pair.question))
         kept.append(pair)

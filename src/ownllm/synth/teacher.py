@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any, Protocol
 
 import httpx
 
+from ownllm.chat.structured import schema_grammar
 from ownllm.config import Settings
 from ownllm.errors import InvalidInput
 from ownllm.inference.engine import SamplingParams
@@ -38,7 +40,9 @@ _QA_LINES = re.compile(r"(?:Q|Question|问题?)\s*[:：]\s*(.+?)\s*\n\s*(?:A|Ans
 class Teacher(Protocol):
     name: str
 
-    def complete(self, messages: list[dict[str, Any]]) -> str: ...
+    def complete(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None = None) -> str:
+        """The reply's text; with `schema`, a JSON value following it (by grammar, or `response_format`)."""
+        ...
 
 
 class HttpTeacher:
@@ -58,8 +62,10 @@ class HttpTeacher:
         self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, follow_redirects=False,
                                     headers={"Authorization": f"Bearer {api_key}"} if api_key else {})
 
-    def complete(self, messages: list[dict[str, Any]]) -> str:
-        body = {"model": self._model, "messages": messages, "temperature": 0.0, "max_tokens": 512}
+    def complete(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None = None) -> str:
+        body: dict[str, Any] = {"model": self._model, "messages": messages, "temperature": 0.0, "max_tokens": 512}
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "synth", "schema": schema}}
         try:
             with self._client.stream("POST", "/chat/completions", json=body) as response:
                 if response.status_code != 200:
@@ -87,9 +93,16 @@ class LocalTeacher:
         self.name = name
         self._handle = handle
         self._params = SamplingParams(max_tokens=max_tokens, temperature=0.0)
+        self._grammars: dict[str, str] = {}
 
-    def complete(self, messages: list[dict[str, Any]]) -> str:
-        return self._handle.chat(messages, self._params).text
+    def complete(self, messages: list[dict[str, Any]], schema: dict[str, Any] | None = None) -> str:
+        params = self._params
+        if schema is not None:
+            key = json.dumps(schema, sort_keys=True)
+            if key not in self._grammars:
+                self._grammars[key] = schema_grammar(schema)
+            params = replace(params, max_tokens=max(params.max_tokens, 640), grammar=self._grammars[key])
+        return self._handle.chat(messages, params).text
 
 
 def parse_pairs(reply: str) -> list[tuple[str, str]]:
