@@ -83,15 +83,36 @@ def test_apps_are_listed_and_a_tenants_own_app_runs_end_to_end(server: Server) -
         assert row and row["completion_tokens"] >= run["usage"]["completion_tokens"]
 
 
+SHORT_DIGEST = {  # a tenant app on the chat-export preparation, kept short so SmolLM2 answers in seconds
+    "name": "digest_headline",
+    "title": "One line per chat",
+    "inputs": {"type": "object", "properties": {"me": {"type": "string"}}},
+    "files": {"export": {"kind": "chat_export", "required": True}},
+    "prepare": "chat_digest",
+    "prompt": "{% for c in conversations %}## {{ c.name }}\n{% for m in c.messages %}[{{ m.id }}] {{ m.text }}\n"
+              "{% endfor %}{% endfor %}The most important message, in one short line:",
+    "output": {"type": "object", "properties": {
+        "headline": {"type": "string", "maxLength": 80},
+        "messages": {"type": "array", "minItems": 1, "maxItems": 1, "items": {"type": "string", "x-ids": "messages"}}},
+        "required": ["headline", "messages"]},
+    "derive": ["message_ids"],
+    "max_tokens": 80,
+    "retries": 0,
+}
+
+
 def test_a_chat_export_runs_as_multipart_and_bad_input_names_the_field(server: Server) -> None:
     sample = resources.files("ownllm.apps").joinpath("samples", "chat_exports", "wechat_chat.txt").read_bytes()
-    with httpx.Client(base_url=server.base_url, timeout=300) as client:
-        ran = client.post("/v1/apps/chat_digest/runs", headers=auth(server.acme_key),
+    with httpx.Client(base_url=server.base_url, timeout=600) as client:
+        assert client.post("/v1/apps", json=SHORT_DIGEST, headers=auth(server.acme_key)).status_code == 200
+        ran = client.post("/v1/apps/digest_headline/runs", headers=auth(server.acme_key),
                           data={"inputs": json.dumps({"me": "周敏"})},
                           files={"export": ("wechat_chat.txt", sample, "text/plain")})
         assert ran.status_code == 200, ran.text
         assert ran.json()["input_hashes"]["export"] == hashlib.sha256(sample).hexdigest()
         assert ran.json()["lang"] == "zh"
+        output = ran.json()["output"]
+        assert output["message_ids"] and "#" in output["message_ids"][0]  # the export's own id, not M1
 
         missing = client.post("/v1/apps/marketing_plan/runs", headers=auth(server.acme_key),
                               json={"inputs": {"product": "Aurel 300", "audience": "commuters", "period": "Q2"}})
