@@ -82,6 +82,9 @@ def test_transcripts_become_segments_with_times_speakers_and_repointed_items() -
     assert output["action_items"][0]["segment"] == "T2" and output["action_items"][0]["time"] == "130"
     owners = run_checks(output, [CheckSpec(check="owners_known", path="action_items[].owner")], prepared, {})[0]
     assert owners.rate == 0.5  # Zed was never mentioned
+    output["action_items"][0]["due"] = "2023-10-20"
+    due = run_checks(output, [CheckSpec(check="stated", path="action_items[].due")], prepared, {})[0]
+    assert not due.passed and due.rate == 0.0  # a date nobody said; the empty one is not counted
 
 
 def test_language_child_safety_and_sketch_label_checks() -> None:

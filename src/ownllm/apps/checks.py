@@ -146,6 +146,13 @@ def owners_known(output: dict, spec: CheckSpec, prepared: Prepared, inputs: dict
     return _rate(spec.check, flags, "owners named in the input or unassigned")
 
 
+def stated(output: dict, spec: CheckSpec, prepared: Prepared, inputs: dict) -> CheckResult:
+    """Every non-empty value at the path was said in the input (a due date nobody gave is invented)."""
+    heard = prepared.input_text.lower()
+    values = [str(v).strip() for v in values_at(output, spec.path) if str(v).strip()]
+    return _rate(spec.check, [v.lower() in heard for v in values], f"values of {spec.path} found in the input")
+
+
 def citations_grounded(output: dict, spec: CheckSpec, prepared: Prepared, inputs: dict) -> CheckResult:
     flags = []
     for claim in values_at(output, spec.path):
@@ -195,6 +202,7 @@ CHECK_FUNCTIONS: dict[str, Callable[[dict, CheckSpec, Prepared, dict], CheckResu
     "not_empty": not_empty, "max_length": max_length, "language": language, "sums_to_budget": sums_to_budget,
     "totals_add_up": totals_add_up, "owners_known": owners_known, "citations_grounded": citations_grounded,
     "items_grounded": items_grounded, "labels_covered": labels_covered, "child_safe": child_safe,
+    "stated": stated,
 }
 
 

@@ -118,10 +118,10 @@ def prepare_transcript(inputs: dict[str, Any], files: dict[str, AppFile], option
     if len(raw) > MAX_SEGMENTS:
         prepared.notes.append(f"only the first {MAX_SEGMENTS} of {len(raw)} segments were read")
     prepared.ids["segments"] = list(prepared.segments)
-    full = "\n".join(lines)
-    prepared.values = {"transcript_lines": full, "source": source,
+    prepared.values = {"transcript_lines": "\n".join(lines), "source": source,
                        "speakers": sorted({s["speaker"] for s in prepared.segments.values() if s["speaker"]})}
-    prepared.input_text = full
+    # what was said, without the prompt's segment ids (an owner "T7" must not count as named in the meeting)
+    prepared.input_text = "\n".join(f"{s['speaker']} {s['text']}" for s in prepared.segments.values())
     prepared.lang = _lang_of(" ".join(s["text"] for s in prepared.segments.values()), inputs.get("language"))
     return prepared
 

@@ -34,7 +34,7 @@ PREPARATIONS = ("transcript", "chat_digest", "sketch", "speech_request")
 DERIVATIONS = ("segment_times", "message_ids", "budget_amounts", "offer_prices", "sketch_app", "owners",
                "attribute_claims")
 CHECKS = ("max_length", "language", "sums_to_budget", "totals_add_up", "owners_known", "citations_grounded",
-          "labels_covered", "child_safe", "items_grounded", "not_empty")
+          "labels_covered", "child_safe", "items_grounded", "not_empty", "stated")
 FILE_KINDS = ("audio", "image", "chat_export")
 RESERVED_NAMES = ("runs",)  # `/v1/apps/runs` lists runs
 Localized = str | dict[Literal["en", "zh"], str]
