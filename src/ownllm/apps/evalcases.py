@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import random
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -217,15 +218,13 @@ def _chat_export(
         ]
         return f"{conversations[0][0].lstrip('#')}.json", json.dumps(data, ensure_ascii=False, indent=1)
     if fmt == "teams":
-        from datetime import UTC, datetime
-
         data = {
             "topic": conversations[0][0],
             "value": [
                 {
                     "id": str(m * 1000),
                     "messageType": "message",
-                    "createdDateTime": datetime.fromtimestamp(m, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "createdDateTime": _utc(m, "%Y-%m-%dT%H:%M:%S.000Z"),
                     "from": {"user": {"displayName": s}},
                     "body": {"contentType": "html", "content": f"<p>{t}</p>"},
                 }
@@ -250,22 +249,18 @@ def _chat_export(
         ]
         return "messages.json", json.dumps({"code": 0, "chats": chats, "data": {"items": items}}, ensure_ascii=False)
     if fmt == "dingtalk":
-        from datetime import UTC, datetime
-
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["群名称", "发送者", "发送时间", "消息内容"])
         for n, s, m, t in rows:
-            writer.writerow([n, s, datetime.fromtimestamp(m, UTC).strftime("%Y-%m-%d %H:%M:%S"), t])
+            writer.writerow([n, s, _utc(m, "%Y-%m-%d %H:%M:%S"), t])
         return "群聊记录.csv", out.getvalue()
-    from datetime import UTC, datetime
-
     lines = []
     for name, _messages in conversations:
         lines.append(f"群聊: {name}")
         for n, s, m, t in rows:
             if n == name:
-                lines += [f"{datetime.fromtimestamp(m, UTC).strftime('%Y-%m-%d %H:%M:%S')} {s}", t]
+                lines += [f"{_utc(m, '%Y-%m-%d %H:%M:%S')} {s}", t]
     return "聊天记录.txt", "\n".join(lines) + "\n"
 
 
@@ -286,9 +281,11 @@ def _digest(lang: str, index: int, rng: random.Random) -> dict[str, Any]:
 
 
 def _iso(epoch: int) -> str:
-    from datetime import UTC, datetime
+    return _utc(epoch, "%Y-%m-%dT%H:%M:%S")
 
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+def _utc(epoch: int, layout: str) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime(layout)
 
 
 _EN_AUDIENCES = [

@@ -61,7 +61,7 @@ def required_file(files: dict[str, AppFile], slot: str, what: str) -> AppFile:
     return files[slot]
 
 
-def _lang_of(text: str, asked: Any) -> str:
+def lang_of(text: str, asked: Any) -> str:
     if asked in ("en", "zh"):
         return str(asked)
     return "zh" if is_chinese(text) else "en"
@@ -122,7 +122,7 @@ def prepare_transcript(inputs: dict[str, Any], files: dict[str, AppFile], option
                        "speakers": sorted({s["speaker"] for s in prepared.segments.values() if s["speaker"]})}
     # what was said, without the prompt's segment ids (an owner "T7" must not count as named in the meeting)
     prepared.input_text = "\n".join(f"{s['speaker']} {s['text']}" for s in prepared.segments.values())
-    prepared.lang = _lang_of(" ".join(s["text"] for s in prepared.segments.values()), inputs.get("language"))
+    prepared.lang = lang_of(" ".join(s["text"] for s in prepared.segments.values()), inputs.get("language"))
     return prepared
 
 
@@ -152,7 +152,7 @@ def prepare_chat_digest(inputs: dict[str, Any], files: dict[str, AppFile]) -> Pr
     prepared.values = {"conversations": [{"name": name, "messages": items} for name, items in conversations.items()],
                        "me": inputs.get("me") or ""}
     prepared.input_text = "\n".join(m["text"] for m in prepared.messages.values())
-    prepared.lang = _lang_of(prepared.input_text, inputs.get("language"))
+    prepared.lang = lang_of(prepared.input_text, inputs.get("language"))
     return prepared
 
 
@@ -168,7 +168,7 @@ def prepare_sketch(inputs: dict[str, Any], files: dict[str, AppFile]) -> Prepare
     prepared.values = {"outline": layout.outline(), "labels": layout.labels,
                        "prices": {label: price_of(label) for label in layout.labels if price_of(label) is not None}}
     prepared.input_text = "\n".join(layout.labels)
-    prepared.lang = _lang_of(prepared.input_text + str(inputs.get("notes") or ""), inputs.get("language"))
+    prepared.lang = lang_of(prepared.input_text + str(inputs.get("notes") or ""), inputs.get("language"))
     return prepared
 
 
@@ -205,7 +205,7 @@ def prepare_speech_request(inputs: dict[str, Any], files: dict[str, AppFile], op
     inputs["kind"] = kind
     prepared.values = {"request": request, "kind": kind, "age": inputs.get("age") or 6}
     prepared.input_text = request
-    prepared.lang = _lang_of(request, inputs.get("language"))
+    prepared.lang = lang_of(request, inputs.get("language"))
     return prepared
 
 

@@ -21,6 +21,7 @@ from ownllm.apps.inputs import (
     AppFile,
     Prepared,
     add_sources,
+    lang_of,
     prepare_chat_digest,
     prepare_sketch,
     prepare_speech_request,
@@ -35,7 +36,6 @@ from ownllm.inference.pool import EnginePool
 from ownllm.ingest.parsers.options import ParseOptions
 from ownllm.store.home import Home
 from ownllm.store.tenants import tenant_settings
-from ownllm.text import is_chinese
 
 RETRY_TEMPERATURE = 0.7
 MAX_FILE_BYTES = {"chat_export": 20 * 2**20, "image": 30 * 2**20}  # audio is capped by its duration
@@ -118,8 +118,7 @@ def prepare(home: Home, tenant_id: str, spec: AppSpec, inputs: dict[str, Any], f
         prepared = prepare_speech_request(inputs, files, options)
     else:
         prepared = Prepared(input_text=" ".join(str(v) for v in inputs.values() if isinstance(v, str)))
-        prepared.lang = str(inputs.get("language")) if inputs.get("language") in ("en", "zh") else \
-            ("zh" if is_chinese(prepared.input_text) else "en")
+        prepared.lang = lang_of(prepared.input_text, inputs.get("language"))
     if spec.retrieval is not None:
         if knowledge:
             query = render_template(spec.retrieval.query, {**inputs, **prepared.values, "lang": prepared.lang},
@@ -184,7 +183,6 @@ def run_app(home: Home, pool: EnginePool, tenant_id: str, spec: AppSpec, model: 
     prompt_tokens = completion_tokens = 0
     first_token_at: float | None = None
     best: tuple[int, dict[str, Any], list[CheckResult]] = (-1, {}, [])  # the attempt that passed most checks
-    failure = ""
     attempts = 0
     for attempt in range(spec.retries + 1):
         attempts = attempt + 1
@@ -195,26 +193,24 @@ def run_app(home: Home, pool: EnginePool, tenant_id: str, spec: AppSpec, model: 
         try:
             answer = prepared_answer.complete()
         except OwnLLMError as exc:  # the text did not parse or validate: retried, then reported
-            failure = str(exc)
-            if best[0] < 0:
-                best = (0, {}, [CheckResult("schema", False, failure)])
-            continue
-        prompt_tokens += answer.prompt_tokens
-        completion_tokens += answer.completion_tokens
-        if first_token_at is None and answer.first_token_at is not None:
-            first_token_at = answer.first_token_at
-        if answer.finish_reason != "stop":
-            failure = f"the output was cut at {spec.max_tokens} tokens before the JSON was complete"
-            if best[0] < 0:
-                best = (0, {}, [CheckResult("schema", False, failure)])
-            continue
-        output = json.loads(answer.text)
-        results = [CheckResult("schema", True, "valid against the output schema"),
-                   *_derive_and_check(spec, output, prepared, inputs)]
-        score = sum(r.passed for r in results)
-        if score > best[0]:
-            best = (score, output, results)
-        if all(r.passed for r in results):
+            candidate: tuple[int, dict[str, Any], list[CheckResult]] = (0, {}, [CheckResult("schema", False,
+                                                                                           str(exc))])
+        else:
+            prompt_tokens += answer.prompt_tokens
+            completion_tokens += answer.completion_tokens
+            if first_token_at is None and answer.first_token_at is not None:
+                first_token_at = answer.first_token_at
+            if answer.finish_reason != "stop":
+                cut = f"the output was cut at {spec.max_tokens} tokens before the JSON was complete"
+                candidate = (0, {}, [CheckResult("schema", False, cut)])
+            else:
+                output = json.loads(answer.text)
+                results = [CheckResult("schema", True, "valid against the output schema"),
+                           *_derive_and_check(spec, output, prepared, inputs)]
+                candidate = (sum(r.passed for r in results), output, results)
+        if candidate[0] > best[0]:
+            best = candidate
+        if candidate[1] and all(r.passed for r in candidate[2]):
             break
     _, output, results = best
     failure = "; ".join(f"{r.check}: {r.detail}" for r in results if not r.passed)

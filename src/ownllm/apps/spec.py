@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ownllm.apps.templates import TemplateRefused, check_template
 from ownllm.chat.structured import check_schema_limits, response_format_constraint
+from ownllm.errors import InvalidInput
 
 MAX_SPEC_BYTES = 64_000
 DEFAULT_MAX_STRING = 300  # characters, for output strings a spec leaves unbounded
@@ -162,8 +163,6 @@ def _refuse_patterns(node: Any, where: str) -> None:
 
 
 def _check_limits(schema: dict[str, Any], where: str, *, bounds: bool = True) -> None:
-    from ownllm.errors import InvalidInput
-
     _refuse_patterns(schema, where)
     try:
         check_schema_limits(schema, where, bounds=bounds)

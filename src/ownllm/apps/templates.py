@@ -99,8 +99,7 @@ def check_template(source: str, where: str) -> None:
             raise TemplateRefused(f"{where}: name {node.name!r} is private and may not be used")
         if isinstance(node, nodes.Const) and isinstance(node.value, int | float) and abs(node.value) > MAX_CONSTANT:
             raise TemplateRefused(f"{where}: the number {node.value} is above {MAX_CONSTANT}")
-        if isinstance(node, nodes.Filter | nodes.Test) and isinstance(node, nodes.Filter) \
-                and node.name not in SAFE_FILTERS:
+        if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
             raise TemplateRefused(f"{where}: filter {node.name!r} is not one of the allowed filters")
         if isinstance(node, nodes.Filter) and node.name == "map":
             for arg in node.args:  # map("name") applies another filter by name: only allowed ones
@@ -109,28 +108,16 @@ def check_template(source: str, where: str) -> None:
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) \
                 and node.node.attr not in SAFE_METHODS:
             raise TemplateRefused(f"{where}: calling {node.node.attr!r} is not allowed in an app template")
-        if isinstance(node, nodes.For):
-            if node.recursive:
-                raise TemplateRefused(f"{where}: recursive loops are not allowed in an app template")
-            depth = sum(1 for _ in _enclosing_loops(tree, node))
-            if depth > MAX_LOOP_DEPTH:
-                raise TemplateRefused(f"{where}: loops may nest {MAX_LOOP_DEPTH} deep at most")
+        if isinstance(node, nodes.For) and node.recursive:
+            raise TemplateRefused(f"{where}: recursive loops are not allowed in an app template")
+    if _loop_depth(tree) > MAX_LOOP_DEPTH:
+        raise TemplateRefused(f"{where}: loops may nest {MAX_LOOP_DEPTH} deep at most")
 
 
-def _enclosing_loops(tree: nodes.Template, target: nodes.For):
-    """The loops around `target`, itself included."""
-
-    def walk(node: nodes.Node, chain: list[nodes.For]) -> list[nodes.For] | None:
-        here = [*chain, node] if isinstance(node, nodes.For) else chain
-        if node is target:
-            return here
-        for child in node.iter_child_nodes():
-            found = walk(child, here)
-            if found is not None:
-                return found
-        return None
-
-    return walk(tree, []) or []
+def _loop_depth(node: nodes.Node, around: int = 0) -> int:
+    """How deep `for` loops nest at or below `node`."""
+    here = around + isinstance(node, nodes.For)
+    return max([here, *(_loop_depth(child, here) for child in node.iter_child_nodes())])
 
 
 def render_template(source: str, values: dict[str, Any], where: str) -> str:

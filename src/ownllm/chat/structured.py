@@ -101,7 +101,8 @@ def schema_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(schema, registry=_NO_RETRIEVAL)
 
 
-def _schema_grammar(schema: dict[str, Any], param: str) -> str:
+def schema_grammar(schema: dict[str, Any], param: str = "schema") -> str:
+    """The GBNF grammar that makes a model's output a JSON value of `schema` (bounded, checked)."""
     check_schema_limits(schema, param)
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
@@ -112,11 +113,6 @@ def _schema_grammar(schema: dict[str, Any], param: str) -> str:
         raise InvalidInput(f"{param}: the schema makes a grammar of {len(grammar)} characters; the limit is "
                            f"{MAX_GRAMMAR_CHARS}", param=param)
     return grammar
-
-
-def schema_grammar(schema: dict[str, Any], param: str = "schema") -> str:
-    """The GBNF grammar that makes a model's output a JSON value of `schema` (bounded, checked)."""
-    return _schema_grammar(schema, param)
 
 
 def response_format_constraint(response_format: dict[str, Any] | None) -> OutputConstraint | None:
@@ -131,7 +127,7 @@ def response_format_constraint(response_format: dict[str, Any] | None) -> Output
         if not isinstance(schema, dict):
             raise InvalidInput("response_format.json_schema.schema must be a JSON schema object",
                                param="response_format.json_schema.schema")
-        return OutputConstraint(_schema_grammar(schema, "response_format.json_schema.schema"), schema)
+        return OutputConstraint(schema_grammar(schema, "response_format.json_schema.schema"), schema)
     raise InvalidInput(f"response_format type {kind!r} is not supported; use text, json_object or json_schema",
                        param="response_format.type")
 
@@ -164,7 +160,7 @@ def tool_constraint(tools: list[Tool], tool_choice: Any, tagged: bool) -> Output
         raise InvalidInput("tool_choice must be none, auto, required or a named function", param="tool_choice")
     call_schema = {"anyOf": [{"type": "object", "properties": {"name": {"const": t.name}, "arguments": t.parameters},
                               "required": ["name", "arguments"]} for t in chosen]}
-    call = _schema_grammar(call_schema, "tools").replace("root ::=", "call ::=")
+    call = schema_grammar(call_schema, "tools").replace("root ::=", "call ::=")
     wrapped = '"<tool_call>\\n" call "\\n</tool_call>"' if tagged else "call"
     root = f"root ::= {wrapped}" if forced else f"root ::= {wrapped} | text\n{TEXT_GBNF}"
     return OutputConstraint(f"{root}\n{call}", tools=chosen, tagged=tagged)

@@ -59,8 +59,9 @@ def _print_run(run: dict, fmt: str, out: Path | None) -> None:
     if fmt == "json":
         text = json.dumps(run, ensure_ascii=False, indent=2)
     elif fmt == "html":
-        text = (run.get("output") or {}).get("html") if run["app"] == "sketch_to_app" else run.get("html")
-        text = text or ""
+        from ownllm.services.apps import app_page
+
+        text = app_page(run) or run.get("html") or ""
     else:
         text = run.get("markdown") or ""
     if out:

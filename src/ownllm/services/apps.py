@@ -81,5 +81,11 @@ def app_run(home: Home, tenant_id: str, run_id: str) -> dict[str, Any]:
     return get_app_run(home, tenant_id, run_id)
 
 
+def app_page(run: dict[str, Any]) -> str | None:
+    """The page an app built as its output (the sketch's ordering app), when it built one; else None and the
+    run's report is what people read."""
+    return (run.get("output") or {}).get("html") or None
+
+
 def app_runs(home: Home, tenant_id: str, app: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     return list_app_runs(home, tenant_id, app, limit)

@@ -22,16 +22,20 @@ def normalize(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text).strip()
 
 
+def share_in_source(text: str, source: str) -> float:
+    """The share of the text's units (words; characters for Chinese) that the source holds."""
+    units = text_units(text)
+    source_units = Counter(text_units(source))
+    return sum(1 for unit in units if source_units[unit] > 0) / len(units) if units else 0.0
+
+
 def grounded(answer: str, source: str) -> bool:
     norm_answer, norm_source = normalize(answer), normalize(source)
     if not norm_answer:
         return False
     if norm_answer in norm_source:
         return True
-    units = text_units(answer)
-    source_units = Counter(text_units(source))
-    present = sum(1 for unit in units if source_units[unit] > 0)
-    return bool(units) and present / len(units) >= GROUNDING_MIN
+    return share_in_source(answer, source) >= GROUNDING_MIN
 
 
 @dataclass

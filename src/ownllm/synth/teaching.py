@@ -19,18 +19,16 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
 from ownllm.chat.policy import not_found_answer
 from ownllm.retrieval.rag import specific_terms
-from ownllm.synth.filters import normalize
+from ownllm.synth.filters import normalize, share_in_source
 from ownllm.synth.records import QAPair, text_record
 from ownllm.synth.source import SourceChunk, SourceDocument
 from ownllm.synth.teacher import Teacher
-from ownllm.text import text_units
 
 _NAME = re.compile(r"\b[A-Z][a-z]+(?: [A-Z0-9][\w-]*)+\b|\b[A-Z]{2,}-[A-Z]?\d+\b")
 _CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,8}(?:公司|中心|车行|门店|出行)")
@@ -182,11 +180,7 @@ def entity_passages(teacher: Teacher, chunk: SourceChunk, document: SourceDocume
 
 def faithful(passage: str, source: str, min_shared: float = 0.5) -> bool:
     """A re-expression adds no number or code of its own and is mostly the source's words (it may reword)."""
-    if not specific_terms(passage) <= specific_terms(source):
-        return False
-    units = text_units(passage)
-    present = Counter(text_units(source))
-    return bool(units) and sum(1 for unit in units if present[unit]) / len(units) >= min_shared
+    return specific_terms(passage) <= specific_terms(source) and share_in_source(passage, source) >= min_shared
 
 
 @dataclass

@@ -24,7 +24,7 @@ from ownllm.errors import InvalidInput
 from ownllm.serve.auth import AnyOwner, Owner
 from ownllm.serve.deps import HomeDep, RuntimeDep
 from ownllm.serve.metering import spent
-from ownllm.services.apps import add_app, app_catalog, app_run, app_runs, find_app, run_and_record
+from ownllm.services.apps import add_app, app_catalog, app_page, app_run, app_runs, find_app, run_and_record
 
 router = APIRouter(prefix="/v1/apps")
 
@@ -67,8 +67,9 @@ def run_report(run_id: str, owner: AnyOwner, home: HomeDep, format: str = "html"
         return PlainTextResponse(run.get("markdown") or "", media_type="text/markdown; charset=utf-8")
     if format != "html":
         raise InvalidInput("format must be html or markdown", param="format")
-    if run["app"] == "sketch_to_app" and (run.get("output") or {}).get("html"):
-        return HTMLResponse(run["output"]["html"])
+    page = app_page(run)
+    if page:
+        return HTMLResponse(page)
     return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>{run['app']}</title>{run.get('html') or ''}")
 
 
@@ -76,6 +77,11 @@ def run_report(run_id: str, owner: AnyOwner, home: HomeDep, format: str = "html"
 def retrieve_app(app: str, owner: AnyOwner, home: HomeDep) -> dict[str, Any]:
     spec = find_app(home, owner.tenant_id, app)
     return {"object": "app", **spec.model_dump()}
+
+
+def _text_flag(value: str) -> bool:
+    """`knowledge` sent as text (a query parameter or a form field): anything but false/0/no is on."""
+    return value.lower() not in ("false", "0", "no")
 
 
 def _query_inputs(request: Request) -> dict[str, Any]:
@@ -90,7 +96,7 @@ async def _run_request(request: Request) -> tuple[dict[str, Any], dict[str, AppF
     if kind.startswith(("audio/", "video/")):  # a streamed recording: the body is the file
         slot = request.query_params.get("slot", "audio")
         chunks = [chunk async for chunk in request.stream()]
-        knowledge = request.query_params.get("knowledge", "true").lower() not in ("false", "0", "no")
+        knowledge = _text_flag(request.query_params.get("knowledge", "true"))
         return (_query_inputs(request), {slot: AppFile(f"{slot}.{kind.split('/')[1].split(';')[0]}", b"".join(chunks))},
                 request.query_params.get("model"), knowledge)
     if kind.startswith("multipart/form-data"):
@@ -105,7 +111,7 @@ async def _run_request(request: Request) -> tuple[dict[str, Any], dict[str, AppF
             inputs = json.loads(fields.get("inputs") or "{}")
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"inputs is not JSON: {exc}", param="inputs") from exc
-        knowledge = str(fields.get("knowledge", "true")).lower() not in ("false", "0", "no")
+        knowledge = _text_flag(str(fields.get("knowledge", "true")))
         return inputs, files, fields.get("model") or None, knowledge
     try:
         body = await request.json()
