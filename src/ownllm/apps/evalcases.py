@@ -18,6 +18,7 @@ import csv
 import io
 import json
 import random
+import zlib
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -209,7 +210,7 @@ def _chat_export(
         data = [
             {
                 "type": "message",
-                "user": f"U{abs(hash(s)) % 10**6:06d}",
+                "user": f"U{zlib.crc32(s.encode()) % 10**6:06d}",
                 "user_profile": {"real_name": s},
                 "text": t,
                 "ts": f"{m}.000100",
