@@ -25,16 +25,17 @@ LOCK := requirements.lock
 
 .PHONY: install models demo test lint bench clean lock system
 
-# system packages: a CJK font (apps draw and read Chinese sketches; tests draw them too) and node (the test of
+# system packages: a CJK font (apps draw and read Chinese sketches; tests draw them too), chromium (the console
+# tests drive it with Playwright; Playwright's own browser download cannot work offline) and node (the test of
 # the sketch app's page runs its script)
-SYSTEM_PACKAGES := fonts-wqy-microhei nodejs
+SYSTEM_PACKAGES := fonts-wqy-microhei nodejs chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # best effort: on a machine without apt (or without rights) the font- and node-dependent checks say so and skip
 system:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); } \
-		|| echo "warning: could not install $(SYSTEM_PACKAGES) (the sketch tests need them)" >&2
+		|| echo "warning: could not install $(SYSTEM_PACKAGES) (the sketch and console tests need them)" >&2
 
 install: $(STAMP)
 

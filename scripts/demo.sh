@@ -88,4 +88,6 @@ echo "cited document right for 3/3 questions; answer text contains the fact for 
 head -n 1 "$DEMO/synth.out"
 grep -E '^(model|[0-9]+ steps)' "$DEMO/tune.out"
 grep -E '^(report|general-text)' "$DEMO/eval.out"
-echo "total time: $(( $(date +%s) - started )) s   (serve the API with: OWNLLM_HOME=$OWNLLM_HOME $OWNLLM serve)"
+echo "total time: $(( $(date +%s) - started )) s"
+echo "serve the API and the web console: OWNLLM_HOME=$OWNLLM_HOME $OWNLLM serve"
+echo "then open http://127.0.0.1:8000/console and sign in with acme's API key (in $DEMO/acme.out)"

@@ -23,6 +23,7 @@ from ownllm.inference.pool import EnginePool
 from ownllm.jobs.runner import JobRunner, fail_stale_queued
 from ownllm.jobs.tracker import mark_interrupted
 from ownllm.models.registry import list_models
+from ownllm.serve import console
 from ownllm.serve.auth import AuthThrottle, require_key
 from ownllm.serve.errors import CatchAll, install_error_handlers
 from ownllm.serve.limits import BodyLimit
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, *, pool: EnginePool | None = No
     install_error_handlers(app)
     for module in (models, chat, completions, retrieval, files, batches, fine_tuning, evals, usage, admin, apps):
         app.include_router(module.router)
+    console.mount(app)
     _operations(app)
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(Meter)

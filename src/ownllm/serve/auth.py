@@ -85,6 +85,11 @@ def require_key(request: Request) -> KeyOwner:
         raise Unauthenticated(
             "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", code="missing_api_key"
         )
+    return authenticate_token(request, token)
+
+
+def authenticate_token(request: Request, token: str) -> KeyOwner:
+    """A key's owner (the admin key too), throttled on failures: for the API header and the console's sign-in."""
     admin = _admin(request, token)
     if admin is not None:
         return admin

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -55,10 +55,19 @@ def _validation_param(error: dict[str, Any]) -> str | None:
     return ".".join(parts) or None
 
 
+def _console_page(request: Request, status: int, message: str) -> Response | None:
+    """Under /console a person is reading: the console renders errors as pages (set by its `mount`)."""
+    render = getattr(request.app.state, "console_error", None)
+    if render is None or not request.url.path.startswith("/console"):
+        return None
+    return render(request, status, message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OwnLLMError)
-    async def _domain(_: Request, exc: OwnLLMError) -> JSONResponse:
-        return domain_error_response(exc)
+    async def _domain(request: Request, exc: OwnLLMError) -> Response:
+        page = _console_page(request, exc.status, exc.message)
+        return page if page is not None else domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -72,7 +81,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, message, param=param, code=code)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        page = _console_page(request, exc.status_code, str(exc.detail))
+        if page is not None:
+            return page
         code = "not_found" if exc.status_code == 404 else None
         return error_response(exc.status_code, str(exc.detail), code=code)
 

@@ -115,6 +115,27 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
 
 
+def _live_key(session: Any, key_id: str) -> tuple[ApiKey, str]:
+    """The key row and its tenant's name, or `Unauthenticated` when unknown, revoked or expired."""
+    row = session.execute(
+        select(ApiKey, Tenant.name).join(Tenant, Tenant.id == ApiKey.tenant_id).where(ApiKey.id == key_id)
+    ).first()
+    if row is None:  # unknown key, or its tenant was deleted (the cascade removed the key)
+        raise Unauthenticated("Incorrect API key provided.")
+    key, tenant_name = row
+    if key.revoked_at is not None:
+        raise Unauthenticated("This API key has been revoked.", code="revoked_api_key")
+    if key.expires_at is not None and _aware(key.expires_at) <= utcnow():
+        raise Unauthenticated("This API key has expired.", code="expired_api_key")
+    return key, tenant_name
+
+
+def _owner(key: ApiKey, tenant_name: str) -> KeyOwner:
+    return KeyOwner(key_id=key.id, tenant_id=key.tenant_id, tenant_name=tenant_name,
+                    scopes=tuple(key.scopes or DEFAULT_SCOPES), requests_per_minute=key.requests_per_minute,
+                    tokens_per_minute=key.tokens_per_minute)
+
+
 def authenticate(home: Home, plaintext: str,
                  argon2_gate: contextlib.AbstractContextManager[Any] | None = None) -> KeyOwner:
     """Return who owns a key, or raise `Unauthenticated` for a wrong, unknown, revoked or expired key.
@@ -124,16 +145,7 @@ def authenticate(home: Home, plaintext: str,
     key_id, secret = _split(plaintext)
     fingerprint = hashlib.sha256(plaintext.encode()).hexdigest()
     with home.catalog.session() as session:
-        row = session.execute(
-            select(ApiKey, Tenant.name).join(Tenant, Tenant.id == ApiKey.tenant_id).where(ApiKey.id == key_id)
-        ).first()
-        if row is None:  # unknown key, or its tenant was deleted (the cascade removed the key)
-            raise Unauthenticated("Incorrect API key provided.")
-        key, tenant_name = row
-        if key.revoked_at is not None:
-            raise Unauthenticated("This API key has been revoked.", code="revoked_api_key")
-        if key.expires_at is not None and _aware(key.expires_at) <= utcnow():
-            raise Unauthenticated("This API key has expired.", code="expired_api_key")
+        key, tenant_name = _live_key(session, key_id)
         with _verified_lock:
             cached = _verified.get(fingerprint)
         if cached is None or cached[0] != key_id or cached[1] < time.monotonic():
@@ -144,6 +156,12 @@ def authenticate(home: Home, plaintext: str,
                 raise Unauthenticated("Incorrect API key provided.") from exc
             with _verified_lock:
                 _verified[fingerprint] = (key_id, time.monotonic() + _VERIFIED_TTL_S)
-        return KeyOwner(key_id=key.id, tenant_id=key.tenant_id, tenant_name=tenant_name,
-                        scopes=tuple(key.scopes or DEFAULT_SCOPES), requests_per_minute=key.requests_per_minute,
-                        tokens_per_minute=key.tokens_per_minute)
+        return _owner(key, tenant_name)
+
+
+def key_owner(home: Home, key_id: str) -> KeyOwner:
+    """Who a key belongs to, by its public id alone: for a console session, whose key was proved at sign-in.
+    A key revoked or expired since then (or a deleted tenant) ends the session."""
+    with home.catalog.session() as session:
+        key, tenant_name = _live_key(session, key_id)
+        return _owner(key, tenant_name)

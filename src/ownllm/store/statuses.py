@@ -29,6 +29,7 @@ class JobKind(StrEnum):
     FINE_TUNE = "fine_tune"
     EVAL = "eval"
     BATCH = "batch"
+    EXPORT = "export"  # a tuned model written out as one GGUF file
 
 
 class FileStatus(StrEnum):

@@ -1,0 +1,129 @@
+"""Console sign-in: an API key is exchanged once for a signed, HttpOnly, SameSite=strict cookie.
+
+The cookie holds no secret: the key's public id, an expiry and a random nonce, signed with the home's
+secret (HMAC-SHA256). Each request re-reads the key, so revoking it (or deleting the tenant) ends every
+session at once. The CSRF token is an HMAC of the nonce: every form and every script call sends it
+back, and a POST without it is refused even if a browser ever sent the cookie cross-site.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+from ownllm.errors import Forbidden, Unauthenticated
+from ownllm.store.keys import KeyOwner, key_owner
+
+COOKIE = "ownllm_console"
+LANG_COOKIE = "ownllm_lang"
+LOGIN_CSRF_COOKIE = "ownllm_login_csrf"
+SESSION_S = 12 * 3600
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+class SignedOut(Exception):
+    """No valid session: pages redirect to the sign-in page, scripts get a 401."""
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    owner: KeyOwner
+    csrf: str
+    lang: str
+
+    @property
+    def tenant_id(self) -> str:
+        return self.owner.tenant_id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.owner.is_admin
+
+    def may(self, scope: str) -> bool:
+        return scope in self.owner.scopes or self.owner.is_admin
+
+    def require(self, scope: str) -> None:
+        if not self.may(scope):
+            raise Forbidden(f"this API key lacks the {scope!r} scope", code="missing_scope")
+
+
+def _sign(secret: bytes, payload: bytes) -> str:
+    return hmac.new(secret, b"console-session:" + payload, hashlib.sha256).hexdigest()
+
+
+def _csrf(secret: bytes, nonce: str) -> str:
+    return hmac.new(secret, b"console-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def issue(response: Response, request: Request, owner: KeyOwner) -> None:
+    """Set the session cookie for a key that was just proved."""
+    secret = request.app.state.runtime.home.secret()
+    payload = base64.urlsafe_b64encode(json.dumps(
+        {"k": owner.key_id, "e": int(time.time()) + SESSION_S, "n": secrets.token_hex(16)}).encode())
+    response.set_cookie(COOKIE, f"{payload.decode()}.{_sign(secret, payload)}", max_age=SESSION_S,
+                        httponly=True, samesite="strict", path="/console",
+                        secure=request.url.scheme == "https")
+
+
+def end(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/console")
+
+
+def language(request: Request) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    if chosen in ("en", "zh"):
+        return chosen
+    return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
+
+
+def current_user(request: Request) -> ConsoleUser:
+    """The signed-in user, or `SignedOut`; a request that changes something must carry the CSRF token."""
+    raw = request.cookies.get(COOKIE, "")
+    payload, _, signature = raw.partition(".")
+    runtime = request.app.state.runtime
+    secret = runtime.home.secret()
+    if not payload or not hmac.compare_digest(signature, _sign(secret, payload.encode())):
+        raise SignedOut
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload.encode()))
+    except ValueError as exc:
+        raise SignedOut from exc
+    if int(data.get("e", 0)) < time.time():
+        raise SignedOut
+    key_id = str(data.get("k", ""))
+    try:
+        if key_id == "admin":
+            if not runtime.home.settings.admin_key:
+                raise SignedOut
+            owner = KeyOwner(key_id="admin", tenant_id="", tenant_name="", scopes=("admin",))
+        else:
+            owner = key_owner(runtime.home, key_id)
+    except Unauthenticated as exc:
+        raise SignedOut from exc
+    user = ConsoleUser(owner, _csrf(secret, str(data.get("n", ""))), language(request))
+    request.state.owner = owner  # metering and the access log see who it was
+    return user
+
+
+async def check_csrf(request: Request, user: ConsoleUser) -> None:
+    """Refuse a state-changing request whose token (header or form field) is not this session's."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        sent = str((await request.form()).get(CSRF_FIELD, ""))
+    if not sent or not hmac.compare_digest(sent, user.csrf):
+        raise Forbidden("the form's CSRF token is missing or wrong: reload the page and try again",
+                        code="csrf_failed")
+
+
+def login_csrf(request: Request) -> str:
+    """Sign-in has no session yet: a random token in a strict cookie must match the form's copy."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_hex(16)
