@@ -78,6 +78,11 @@ def wait_status(page, selector: str, timeout_s: float) -> str:
 
 def test_a_person_goes_from_files_to_a_tuned_model_in_the_browser(server, acme, initech, browser, shots, tmp_path):
     page = sign_in(browser, server.base_url, initech.key)
+    page.keyboard.press("Tab")  # keyboard first: the skip link, then the navigation
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Data space"
     page.screenshot(path=shots / "01-data-space.png", full_page=True)
 
     # three formats, a disguised executable and an empty file, chosen together as one would in a file dialog
@@ -176,10 +181,19 @@ def test_a_person_goes_from_files_to_a_tuned_model_in_the_browser(server, acme, 
     gate = page.locator("section.gate").inner_text()
     assert "ft:smollm2-135m-instruct:initech" in gate and "promoted" in gate  # the decision, and why
     page.screenshot(path=shots / "07-evaluation.png", full_page=True)
+    eval_id = page.url.rsplit("/", 1)[-1]
+    page.goto(f"{server.base_url}/console/evals/compare?a={eval_id}&b={eval_id}")
+    assert page.locator("table.summary").count() == 2
 
     open_page(page, "Models")
     assert page.locator("code", has_text="ft:smollm2-135m-instruct:initech").count() == 1
     page.screenshot(path=shots / "08-models.png", full_page=True)
+    page.get_by_role("button", name="Export to GGUF").click()  # a background job, then a download
+    assert wait_status(page, "#job-panel", 400) == "succeeded", page.locator("#job-panel").inner_text()
+    with page.expect_download() as download:
+        page.locator("#job-panel a.button").click()
+    exported = download.value.path()
+    assert exported.stat().st_size > 10_000_000 and exported.open("rb").read(4) == b"GGUF"
 
     # playground: a streamed answer with citation chips; a chip opens the cited passage
     open_page(page, "Playground")
@@ -196,7 +210,29 @@ def test_a_person_goes_from_files_to_a_tuned_model_in_the_browser(server, acme, 
     page.wait_for_url(re.compile(r".*/console/chunks/chk_\w+$"))
     assert page.locator("#found").inner_text().strip()
 
-    for name, path in (("10-apps", "/console/apps"), ("11-usage", "/console/usage"),
+    # side by side: one question to the base and the tuned model, both with knowledge
+    open_page(page, "Playground")
+    page.select_option("#chat-model", "smollm2-135m-instruct")
+    tuned = page.locator("#chat-compare option", has_text="ft:smollm2-135m-instruct:initech").first
+    page.select_option("#chat-compare", tuned.get_attribute("value"))
+    page.get_by_label("Message").fill("What is the restocking fee for opened products?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#chat-form button[type=submit]")).to_be_enabled(timeout=180_000)
+    for slot in ("0", "1"):
+        answered = page.locator(f".conversation[data-slot='{slot}'] .assistant").first.inner_text()
+        assert answered.strip() and answered != "…", slot
+    assert page.locator(".conversation[data-slot='1'] .model-name").inner_text().startswith("ft:")
+
+    # an app from its form: a shopping list priced from the uploaded price list
+    open_page(page, "Apps")
+    page.locator("a[href='/console/apps/shopping_plan']").click()
+    page.locator("#in-need").fill("two e-bikes for our courier team")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_url(re.compile(r".*/console/apps/runs/apprun_\w+$"), timeout=300_000)
+    assert page.locator("section.checks li").count() >= 2  # the checks, each passed or failed with its reason
+    page.screenshot(path=shots / "10-app-run.png", full_page=True)
+
+    for name, path in (("11-usage", "/console/usage"),
                        ("12-training-data", "/console/training")):
         page.goto(f"{server.base_url}{path}")
         page.screenshot(path=shots / f"{name}.png", full_page=True)

@@ -94,6 +94,8 @@ def test_other_tenants_objects_are_not_found_and_the_admin_sees_tenants(live):
     token = csrf_of(acme)
     job = acme.post("/console/data/upload", files={"file": ("a.md", b"# A\n\nalpha beta\n", "text/markdown")},
                     headers={"X-CSRF-Token": token, "Accept": "application/json"}).json()["job_id"]
+    own = acme.get(f"/console/jobs/{job}")
+    assert own.status_code == 200 and job in own.text and 'data-live="/console/jobs/' in own.text
     globex = signed_in(live.url, live.globex)
     assert globex.get(f"/console/jobs/{job}").status_code == 404
     assert globex.get(f"/console/jobs/{job}/live").status_code == 404

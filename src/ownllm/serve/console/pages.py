@@ -25,7 +25,7 @@ from ownllm.serve.console.session import (
     language,
     login_csrf,
 )
-from ownllm.services.apps import app_catalog, app_run, app_runs, find_app
+from ownllm.services.apps import app_catalog, app_page, app_run, app_runs, find_app
 from ownllm.services.browse import (
     chunk_view,
     dataset_page,
@@ -106,7 +106,7 @@ def job_page(job_id: str, request: Request, user: User) -> Response:
         return RedirectResponse(f"/console/tuning/{job_id}", status_code=303)
     if job.kind == JobKind.EVAL:
         return RedirectResponse(f"/console/evals/{job_id}", status_code=303)
-    return page(request, user, "job.html", job=job, **job_panel_context(request, user, job.id))
+    return page(request, user, "job.html", **job_panel_context(request, user, job.id))
 
 
 def job_panel_context(request: Request, user: ConsoleUser, job_id: str) -> dict[str, Any]:
@@ -299,7 +299,7 @@ def app_fields(spec: AppSpec) -> list[dict[str, Any]]:
 def app_run_page(run_id: str, request: Request, user: User) -> Response:
     tenant_user(user)
     run = app_run(request.app.state.runtime.home, user.tenant_id, run_id)
-    return page(request, user, "app_run.html", run=run)
+    return page(request, user, "app_run.html", run=run, built=app_page(run) is not None)
 
 
 @router.get("/apps/{name}", response_class=HTMLResponse)
