@@ -41,6 +41,12 @@ def _ensure_jieba() -> None:
                 _initialized = True
 
 
+def warm_up() -> None:
+    """Load the Chinese segmenter's dictionary now (about half a second), so a server's first Chinese query
+    does not pay for it; the API starts this in a background thread."""
+    _ensure_jieba()
+
+
 def _is_cjk(run: str) -> bool:
     return "\u3400" <= run[0] <= "\ufaff"
 

@@ -5,6 +5,7 @@ kept) → metering (usage, limits' headers, metrics) → body-size cap → route
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from ownllm.inference.pool import EnginePool
 from ownllm.jobs.runner import JobRunner, fail_stale_queued
 from ownllm.jobs.tracker import mark_interrupted
 from ownllm.models.registry import list_models
+from ownllm.retrieval.tokenize import warm_up
 from ownllm.serve import console
 from ownllm.serve.auth import AuthThrottle, require_key
 from ownllm.serve.errors import CatchAll, install_error_handlers
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None, *, pool: EnginePool | None = No
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         yield  # on shutdown uvicorn has already let in-flight requests finish (timeout_graceful_shutdown)
         runtime.require_runner().close()
         writer.close()
