@@ -90,7 +90,7 @@ def main() -> None:
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
         console = httpx.Client(base_url=base, timeout=60)
-        token = re.search(r'name="csrf" value="([0-9a-f]+)"', console.get("/console/login").text).group(1)
+        token = re.search(r'name="csrf" value="([0-9a-f.]+)"', console.get("/console/login").text).group(1)
         console.post("/console/login", data={"key": key, "csrf": token})
         api = httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {key}"})
 

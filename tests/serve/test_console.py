@@ -23,7 +23,7 @@ PAGES = ("/console/data", "/console/corpus", "/console/search?q=anything", "/con
 def signed_in(url: str, key: str) -> httpx.Client:
     client = httpx.Client(base_url=url, timeout=30)
     form = client.get("/console/login")
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)
+    token = re.search(r'name="csrf" value="([0-9a-f.]+)"', form.text).group(1)
     done = client.post("/console/login", data={"key": key, "csrf": token, "next": "/console/data"})
     assert done.status_code == 303 and done.headers["location"] == "/console/data", done.text
     return client
@@ -37,7 +37,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_every_page_renders_empty(liv
     client = httpx.Client(base_url=live.url, timeout=30)
     assert client.get("/console/data").status_code == 303  # to the sign-in page
     form = client.get("/console/login")
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)
+    token = re.search(r'name="csrf" value="([0-9a-f.]+)"', form.text).group(1)
     wrong = client.post("/console/login", data={"key": "sk-nope-nope", "csrf": token})
     assert wrong.status_code == 401 and "Incorrect API key" in wrong.text
     forged = client.post("/console/login", data={"key": live.acme, "csrf": "f" * 32})
@@ -51,7 +51,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_every_page_renders_empty(liv
         page = client.get(path)
         assert page.status_code == 200, (path, page.text[:300])
         assert "Content-Security-Policy" in page.headers and "acme" in page.text
-    zh = client.get("/console/data?lang=zh")
+    zh = client.get("/console/data?ui=zh")
     assert "数据空间" in zh.text and 'lang="zh-CN"' in zh.text
 
 
@@ -102,7 +102,7 @@ def test_other_tenants_objects_are_not_found_and_the_admin_sees_tenants(live):
     assert globex.get("/console/evals/" + job).status_code == 404
     assert "a.md" not in globex.get("/console/data").text
     admin = httpx.Client(base_url=live.url, timeout=30)
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', admin.get("/console/login").text).group(1)
+    token = re.search(r'name="csrf" value="([0-9a-f.]+)"', admin.get("/console/login").text).group(1)
     assert admin.post("/console/login", data={"key": ADMIN_KEY, "csrf": token}).headers["location"] == "/console/"
     listing = admin.get("/console/admin")
     assert listing.status_code == 200 and "acme" in listing.text and "globex" in listing.text
@@ -142,3 +142,54 @@ def test_previews_show_each_format_at_its_place(acme, kind, expected):
         assert len(preview.rows) >= 2 and any(cell for cell in preview.rows[0])
     if expected == "audio":
         assert preview.start_s is not None and preview.media_type == "audio/mp4"
+
+
+def test_a_key_sees_only_the_pages_its_scopes_allow(live):
+    _, chat_only = create_key(live.home, live.acme_id, "chatbot", scopes=["inference"])
+    client = signed_in(live.url, chat_only)
+    shown = client.get("/console/playground")
+    assert shown.status_code == 200
+    nav = shown.text.split("</nav>")[0]
+    assert 'href="/console/playground"' in nav and 'href="/console/data"' not in nav
+    assert 'href="/console/models"' not in nav and 'href="/console/tuning"' not in nav
+    for path in ("/console/data", "/console/tuning", "/console/models", "/console/training", "/console/evals",
+                 "/console/models/download?model=ft:x&kind=model"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_bad_input_is_a_clear_4xx_never_a_500(live):
+    client = signed_in(live.url, live.acme)
+    token = csrf_of(client)
+    for path in ("/console/corpus/diff?old=%C2%B2&new=1", "/console/corpus/99999999999999999999",
+                 "/console/corpus/diff?old=99999999999999999999&new=1", "/console/search?q=x&top_k=500"):
+        assert 400 <= client.get(path).status_code < 500, path
+    weird = client.post("/console/data/upload", headers={"X-CSRF-Token": "é".encode("latin-1") * 10},
+                        files={"file": ("a.md", b"x", "text/markdown")})
+    assert weird.status_code == 403
+    for line in ("1", '"text"', "[]"):
+        bad = client.post("/console/evals", data={"csrf": token, "questions": line, "limit": "5"})
+        assert bad.status_code == 400 and 'id="err-questions"' in bad.text, line
+    negative = client.post("/console/evals", data={"csrf": token, "questions": '{"question": "q?", "answer": "a"}',
+                                                   "limit": "-1"})
+    assert negative.status_code == 400 and 'id="err-limit"' in negative.text
+    chat = client.post("/console/playground/chat", json=[1, 2], headers={"X-CSRF-Token": token,
+                                                                          "Accept": "application/json"})
+    assert chat.status_code == 400 and "JSON object" in chat.json()["error"]["message"]
+
+
+def test_a_deleted_files_chunks_and_previews_are_gone(live):
+    client = signed_in(live.url, live.acme)
+    token = csrf_of(client)
+    sent = client.post("/console/data/upload", files={"file": ("gone.md", b"# Gone\n\nThe vault code is 7291.\n",
+                                                               "text/markdown")},
+                       headers={"X-CSRF-Token": token, "Accept": "application/json"}).json()
+    from tests.serve.conftest import wait_job
+
+    assert wait_job(live, sent["job_id"])["status"] == "succeeded"
+    with live.home.catalog.session() as session:
+        chunk_id = session.scalar(select(Chunk.id).join(Document, Document.id == Chunk.document_id)
+                                  .where(Document.file_id == sent["file_id"]))
+    assert client.get(f"/console/chunks/{chunk_id}").status_code == 200
+    assert httpx.delete(f"{live.url}/v1/files/{sent['file_id']}", headers=live.auth()).status_code == 200
+    assert client.get(f"/console/chunks/{chunk_id}").status_code == 404
+    assert client.get(f"/console/files/{sent['file_id']}/original").status_code == 404

@@ -25,8 +25,9 @@ def resolve_version(session: Session, tenant_id: str, ref: str | int = "latest")
             raise NotFound("this tenant has no corpus yet: ingest some files first", param="corpus",
                            code="corpus_not_found")
         return version
-    if text.lstrip("v").isdigit():
-        version = session.scalar(query.where(CorpusVersion.number == int(text.lstrip("v"))))
+    number = text.lstrip("v")
+    if number.isascii() and number.isdecimal() and len(number) <= 9:  # not '²', not past the column's range
+        version = session.scalar(query.where(CorpusVersion.number == int(number)))
     else:
         version = session.scalar(query.where(CorpusVersion.id == text))
     if version is None:

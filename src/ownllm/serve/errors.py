@@ -70,13 +70,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return page if page is not None else domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         first = errors[0] if errors else {}
         param = _validation_param(first)
         message = str(first.get("msg", "invalid body")).removeprefix("Value error, ")
         if param:
             message = f"{param}: {message}"
+        page = _console_page(request, 400, message)
+        if page is not None:
+            return page
         code = "string_above_max_length" if first.get("type") == "string_too_long" else "invalid_value"
         return error_response(400, message, param=param, code=code)
 

@@ -41,7 +41,8 @@ class ChunkView:
 def document_view(home: Home, tenant_id: str, document_id: str) -> DocumentView:
     with home.catalog.session() as session:
         row = session.execute(select(Document, File).join(File, File.id == Document.file_id)
-                              .where(Document.id == document_id, Document.tenant_id == tenant_id)).first()
+                              .where(Document.id == document_id, Document.tenant_id == tenant_id,
+                                     File.deleted_at.is_(None))).first()
         if row is None:
             raise NotFound(f"document {document_id!r} does not exist", param="document_id")
         chunks = list(session.scalars(select(Chunk).where(Chunk.document_id == document_id).order_by(Chunk.ordinal)))
@@ -52,7 +53,8 @@ def chunk_view(home: Home, tenant_id: str, chunk_id: str) -> ChunkView:
     with home.catalog.session() as session:
         row = session.execute(select(Chunk, Document, File).join(Document, Document.id == Chunk.document_id)
                               .join(File, File.id == Document.file_id)
-                              .where(Chunk.id == chunk_id, Document.tenant_id == tenant_id)).first()
+                              .where(Chunk.id == chunk_id, Document.tenant_id == tenant_id,
+                                     File.deleted_at.is_(None))).first()
         if row is None:
             raise NotFound(f"chunk {chunk_id!r} does not exist", param="chunk_id")
         chunk, document, file = row

@@ -21,6 +21,7 @@ from ownllm.ingest.sources import SourceFile, collect_files
 from ownllm.jobs.runner import run_inline
 from ownllm.jobs.tracker import JobTracker, ProgressCallback
 from ownllm.retrieval.indexes import ensure_indexes
+from ownllm.services.previews import forget_previews
 from ownllm.services.runtime import Runtime
 from ownllm.store.catalog import (
     Chunk,
@@ -161,11 +162,16 @@ def delete_file(home: Home, tenant_id: str, file_id: str) -> DeletedFile:
         tuned = list(session.scalars(select(TunedModel.id).where(TunedModel.dataset_id.in_(datasets))))
         paths = {(f.source, f.original_name) for f in family}
         name, sha = file.original_name, file.sha256
+        family_shas = {member.sha256 for member in family}
         for member in family:
             member.deleted_at = utcnow()
     composed = compose_version(home, tenant_id, VersionChange(removed_paths=paths), None)
     with home.catalog.session() as session:
         still_used = session.scalar(select(func.count(File.id)).where(File.sha256 == sha, File.deleted_at.is_(None)))
     removed = home.blobs.delete(sha) if not still_used else False
+    with home.catalog.session() as session:  # rendered pages of what is gone go with it
+        kept = set(session.scalars(select(File.sha256).where(File.sha256.in_(family_shas), File.deleted_at.is_(None))))
+    for gone in family_shas - kept:
+        forget_previews(home, gone)
     return DeletedFile(file_id, name, documents, chunks, versions,
                        composed.version.number if composed.version else None, datasets, tuned, removed)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ownllm.errors import InvalidInput
+from ownllm.errors import InvalidInput, NotFound
 from ownllm.services.browse import chunk_view
 from ownllm.store.home import Home
 
@@ -62,9 +62,11 @@ def preview_image(home: Home, tenant_id: str, chunk_id: str) -> tuple[bytes, str
     kind, sha = view.file.detected_type, view.file.sha256
     original = home.blobs.path_for(sha)
     if kind in IMAGE_TYPES:
+        if not original.is_file():
+            raise NotFound(f"{view.file.original_name}: its bytes are no longer stored", param="chunk_id")
         return original.read_bytes(), IMAGE_TYPES[kind]
     number = view.chunk.unit_number or 1
-    cached = home.root / "previews" / sha[:2] / f"{sha}-{number}.png"
+    cached = preview_folder(home, sha) / f"{sha}-{number}.png"
     if kind not in ("pdf", "pptx"):
         raise InvalidInput(f"{view.file.original_name}: a {kind} file has no page image", param="chunk_id")
     if not cached.exists():
@@ -78,6 +80,19 @@ def preview_image(home: Home, tenant_id: str, chunk_id: str) -> tuple[bytes, str
         tmp.write_bytes(image)
         tmp.replace(cached)
     return cached.read_bytes(), "image/png"
+
+
+def preview_folder(home: Home, sha256: str) -> Path:
+    return home.root / "previews" / sha256[:2]
+
+
+def forget_previews(home: Home, sha256: str) -> int:
+    """Delete a file's rendered pages (when its bytes are deleted: a preview must not outlive the file)."""
+    removed = 0
+    for image in preview_folder(home, sha256).glob(f"{sha256}-*.png"):
+        image.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def _pdf_page(path: Path, number: int) -> bytes:

@@ -28,13 +28,27 @@ class Home:
         return self.settings.home
 
     def secret(self) -> bytes:
-        """A per-home random key (created once, readable only by the owner) for keyed hashes."""
+        """A per-home random key (created once, readable only by the owner) for keyed hashes.
+
+        Written whole to a temporary file and then linked into place, so a second process starting at the
+        same moment reads either nothing (and links its own, which fails and re-reads) or all 32 bytes."""
         path = self.root / "secret.key"
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            tmp = path.with_name(f"secret.key.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
                 out.write(secrets.token_bytes(32))
-        return path.read_bytes()
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        secret = path.read_bytes()
+        if len(secret) < 32:
+            raise RuntimeError(f"{path} is shorter than 32 bytes: restore it from a backup or delete it "
+                               "(deleting it changes redaction hashes and signs out console sessions)")
+        return secret
 
     def relative(self, path: Path | str) -> str:
         """A path inside the home as the API may show it (relative); other paths are shown by name only."""

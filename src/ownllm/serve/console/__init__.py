@@ -8,6 +8,7 @@ asset is served from this package, so the console works with no network beyond t
 from __future__ import annotations
 
 from importlib.resources import files
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -35,7 +36,7 @@ def _error(request: Request, status: int, message: str) -> Response:
 async def _signed_out(request: Request, _: SignedOut) -> Response:
     if request.method == "GET" and "application/json" not in request.headers.get("accept", ""):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/console/login?next={target}", status_code=303)
+        return RedirectResponse(f"/console/login?next={quote(target, safe='')}", status_code=303)
     return JSONResponse({"error": {"message": "sign in first"}}, status_code=401)
 
 

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ownllm.apps.inputs import AppFile
-from ownllm.errors import InvalidInput, OwnLLMError, Unauthenticated
+from ownllm.errors import InvalidInput, NotFound, OwnLLMError, Unauthenticated
 from ownllm.evaluate.questions import question_from_row
 from ownllm.jobs.tracker import cancel_job
 from ownllm.openai_schema import ChatCompletionRequest
@@ -34,8 +35,10 @@ from ownllm.serve.console.session import (
     end,
     issue,
     language,
+    login_csrf_valid,
 )
 from ownllm.serve.metering import admit, spent
+from ownllm.serve.protocol import EvalCreate
 from ownllm.serve.routes.chat import chat_completions
 from ownllm.services.apps import app_page, find_app, run_and_record
 from ownllm.services.browse import eval_report, export_path, own_file_row
@@ -50,14 +53,23 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 
 async def acting(request: Request, user: User) -> ConsoleUser:
-    """A state-changing request: the CSRF token must match, and it is admitted under the rate limits."""
+    """A request that spends (uploads, starts jobs, generates): the CSRF token must match, it is admitted under
+    the rate limits and metered like the API call it stands for (page views are neither)."""
     await check_csrf(request, user)
+    request.state.owner = user.owner
     if user.tenant_id:
         admit(request, user.owner)
     return user
 
 
+async def confirming(request: Request, user: User) -> ConsoleUser:
+    """A request that only stops or leaves (sign out, cancel): the CSRF token, but no rate limit to block it."""
+    await check_csrf(request, user)
+    return user
+
+
 Actor = Annotated[ConsoleUser, Depends(acting)]
+Confirmer = Annotated[ConsoleUser, Depends(confirming)]
 
 
 @router.post("/login")
@@ -65,7 +77,7 @@ async def login(request: Request, key: Annotated[str, Form()] = "", csrf: Annota
                 next: Annotated[str, Form()] = "") -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     lang = language(request)
-    if not expected or csrf != expected:
+    if not expected or csrf != expected or not login_csrf_valid(request, expected):
         return page(request, None, "login.html", status=403, lang=lang, login_csrf=expected or "",
                     next=safe_next(next), error="The sign-in form expired: reload the page and try again.")
     try:
@@ -80,7 +92,7 @@ async def login(request: Request, key: Annotated[str, Form()] = "", csrf: Annota
 
 
 @router.post("/logout")
-async def logout(user: Actor) -> Response:
+async def logout(user: Confirmer) -> Response:
     response = RedirectResponse("/console/login", status_code=303)
     end(response)
     return response
@@ -91,7 +103,7 @@ async def logout(user: Actor) -> Response:
 async def upload(request: Request, user: Actor, file: UploadFile) -> JSONResponse:
     """One file per request (the page sends them in parallel, each with its own progress bar); uploads that
     arrive while an ingest waits join it, so a folder becomes one job and one corpus version."""
-    tenant_user(user).require("files")
+    tenant_user(user, "files")
     accepted = await run_in_threadpool(accept_upload, request.app.state.runtime, user.tenant_id, file.filename,
                                        file.file)
     return JSONResponse({"file_id": accepted.file.id, "name": accepted.file.original_name, "job_id": accepted.job_id,
@@ -101,20 +113,24 @@ async def upload(request: Request, user: Actor, file: UploadFile) -> JSONRespons
 @router.get("/files/{file_id}/original")
 def original(file_id: str, request: Request, user: User) -> Response:
     """The uploaded bytes: pictures, recordings and PDFs shown inline, everything else as a download."""
-    tenant_user(user)
+    tenant_user(user, "files")
     home = request.app.state.runtime.home
     file = own_file_row(home, user.tenant_id, file_id)
     kind = media_type(file.detected_type)
     inline = kind.startswith(("image/", "audio/", "video/")) or kind == "application/pdf"
-    return FileResponse(home.blobs.path_for(file.sha256), media_type=kind,
-                        filename=file.original_name.rsplit("/", 1)[-1],
-                        content_disposition_type="inline" if inline else "attachment",
-                        headers={"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"})
+    blob = home.blobs.path_for(file.sha256)
+    if not blob.is_file():
+        raise NotFound(f"file {file_id!r} has no stored bytes", param="file_id")
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
+    # never HTML or SVG inline (those are attachments); PDFs keep the browser's viewer, which a sandbox blocks
+    headers["Content-Security-Policy"] = "default-src 'none'" if kind == "application/pdf" else "sandbox"
+    return FileResponse(blob, media_type=kind, filename=file.original_name.rsplit("/", 1)[-1],
+                        content_disposition_type="inline" if inline else "attachment", headers=headers)
 
 
 @router.get("/chunks/{chunk_id}/preview")
 async def chunk_preview(chunk_id: str, request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     data, kind = await run_in_threadpool(preview_image, request.app.state.runtime.home, user.tenant_id, chunk_id)
     return Response(data, media_type=kind, headers={"Cache-Control": "private, max-age=3600",
                                                     "X-Content-Type-Options": "nosniff"})
@@ -140,6 +156,9 @@ def _options(text: str, errors: dict[str, str]) -> tuple[dict[str, Any], dict[st
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
+        if len(overrides) + len(synth) >= MAX_OPTIONS:
+            errors["options"] = f"at most {MAX_OPTIONS} options"
+            break
         key, sep, raw = line.partition("=")
         key = key.strip()
         if not sep or not key:
@@ -156,13 +175,14 @@ def _options(text: str, errors: dict[str, str]) -> tuple[dict[str, Any], dict[st
     return overrides, synth
 
 
+MAX_OPTIONS = 64  # as many recipe overrides as the API accepts
 FIELD_OF_PARAM = {"hyperparameters.max_steps": "max_steps", "training_file": "training_file", "model": "model",
                   "method": "recipe", "corpus_version": "corpus_version"}
 
 
 @router.post("/tuning", response_class=HTMLResponse)
 async def start_tuning(request: Request, user: Actor) -> Response:
-    tenant_user(user).require("fine_tune")
+    tenant_user(user, "fine_tune")
     form = {k: str(v) for k, v in (await request.form()).items()}
     errors: dict[str, str] = {}
     max_steps = _number(form, "max_steps", int, errors)
@@ -189,8 +209,8 @@ async def start_tuning(request: Request, user: Actor) -> Response:
 
 
 @router.post("/tuning/{job_id}/cancel")
-async def cancel_tuning(job_id: str, request: Request, user: Actor) -> Response:
-    tenant_user(user).require("fine_tune")
+async def cancel_tuning(job_id: str, request: Request, user: Confirmer) -> Response:
+    tenant_user(user, "fine_tune")
     cancel_job(request.app.state.runtime.home, job_id, user.tenant_id, JobKind.FINE_TUNE)
     return RedirectResponse(f"/console/tuning/{job_id}", status_code=303)
 
@@ -198,16 +218,18 @@ async def cancel_tuning(job_id: str, request: Request, user: Actor) -> Response:
 # ---------------------------------------------------------------- evaluation
 @router.post("/evals", response_class=HTMLResponse)
 async def start_eval(request: Request, user: Actor) -> Response:
-    tenant_user(user).require("fine_tune")
+    tenant_user(user, "fine_tune")
     form = await request.form()
     fields = {k: str(v) for k, v in form.items()}
     errors: dict[str, str] = {}
-    questions = []
+    questions: list[Any] = []
     for number, line in enumerate((fields.get("questions") or "").splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
+            if not isinstance(row, dict):
+                raise InvalidInput("write one JSON object per line", param="questions")
             question_from_row(row, "user", f"line {number}")
             questions.append(row)
         except (ValueError, OwnLLMError) as exc:
@@ -215,6 +237,13 @@ async def start_eval(request: Request, user: Actor) -> Response:
             break
     models = [str(m) for m in form.getlist("models")] or None
     limit = _number(fields, "limit", int, errors)
+    if not errors:
+        try:  # the API's own bounds: at most 8 models, 2000 questions, a limit of 1 to 2000
+            EvalCreate.model_validate({"models": models, "dataset": fields.get("dataset") or None,
+                                       "questions": questions, "limit": limit})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            errors[str(first["loc"][0]) if first.get("loc") else "questions"] = str(first.get("msg"))
     if not errors:
         try:
             job_id = await run_in_threadpool(create_eval_job, request.app.state.runtime, user.tenant_id, models,
@@ -228,29 +257,30 @@ async def start_eval(request: Request, user: Actor) -> Response:
 
 @router.get("/evals/{eval_id}/charts/{name}")
 def eval_chart(eval_id: str, name: str, request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     _, _, folder = eval_report(request.app.state.runtime.home, user.tenant_id, eval_id)
     chart = folder / name if folder else None
     if chart is None or not name.endswith(".png") or "/" in name or not chart.is_file():
-        raise InvalidInput(f"eval {eval_id} has no chart {name!r}", param="name")
-    return FileResponse(chart, media_type="image/png")
+        raise NotFound(f"eval {eval_id} has no chart {name!r}", param="name")
+    return FileResponse(chart, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 # ---------------------------------------------------------------- models
 @router.post("/models/export")
 async def export(request: Request, user: Actor, model: Annotated[str, Form()],
                  quant: Annotated[str, Form()] = "q8_0") -> Response:
-    tenant_user(user).require("fine_tune")
+    tenant_user(user, "fine_tune")
     job_id = await run_in_threadpool(create_export_job, request.app.state.runtime, user.tenant_id, model, quant)
     return RedirectResponse(f"/console/jobs/{job_id}", status_code=303)
 
 
 @router.get("/models/download")
 def download(request: Request, user: User, model: str, kind: str = "model") -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     path = export_path(request.app.state.runtime.home, user.tenant_id, model, kind)
     safe = model.replace(":", "_").replace("/", "_")
-    return FileResponse(path, media_type="application/octet-stream", filename=f"{safe}-{path.name}")
+    return FileResponse(path, media_type="application/octet-stream", filename=f"{safe}-{path.name}",
+                        headers={"Cache-Control": "private, no-store"})
 
 
 # ---------------------------------------------------------------- playground
@@ -258,9 +288,12 @@ def download(request: Request, user: User, model: str, kind: str = "model") -> R
 async def chat(request: Request, user: Actor) -> Response:
     """The playground's streamed answer: exactly the API's chat completion (same preparation, stream,
     citations and metering), asked on the signed-in tenant's behalf."""
-    tenant_user(user).require("inference")
+    tenant_user(user, "inference")
     try:
-        body = ChatCompletionRequest.model_validate({**(await request.json()), "stream": True})
+        sent = await request.json()
+        if not isinstance(sent, dict):
+            raise ValueError("the body must be a JSON object")
+        body = ChatCompletionRequest.model_validate({**sent, "stream": True})
     except ValueError as exc:
         raise InvalidInput(f"chat request: {exc}", param="body") from exc
     return await chat_completions(body, request, user.owner, request.app.state.runtime)
@@ -282,7 +315,7 @@ def _field_value(field: dict[str, Any], raw: str) -> Any:
 
 @router.post("/apps/{name}", response_class=HTMLResponse)
 async def run_app_form(name: str, request: Request, user: Actor) -> Response:
-    tenant_user(user).require("inference")
+    tenant_user(user, "inference")
     runtime = request.app.state.runtime
     spec = find_app(runtime.home, user.tenant_id, name)
     form = await request.form()
@@ -320,9 +353,9 @@ def app_built_page(run_id: str, request: Request, user: User) -> Response:
     origin that cannot read the console's cookies or pages."""
     from ownllm.services.apps import app_run
 
-    tenant_user(user)
+    tenant_user(user, "inference")
     built = app_page(app_run(request.app.state.runtime.home, user.tenant_id, run_id))
-    if built is None:
+    if not isinstance(built, str):
         raise InvalidInput(f"app run {run_id} built no page", param="run_id")
     return HTMLResponse(built, headers={"Content-Security-Policy": "sandbox allow-scripts; default-src 'none'; "
                                                                    "script-src 'unsafe-inline'; "

@@ -15,13 +15,14 @@ from starlette.concurrency import run_in_threadpool
 
 from ownllm.serve.console.pages import User, job_panel_context, tenant_user
 from ownllm.serve.console.render import fragment
-from ownllm.serve.console.session import ConsoleUser
+from ownllm.serve.console.session import ConsoleUser, SignedOut, current_user
 from ownllm.store.catalog import Job, JobEvent
 from ownllm.store.statuses import TERMINAL_JOB_STATUSES
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 POLL_S = 0.5
 MAX_STREAM_S = 6 * 3600
+RECHECK_EVERY = 20  # polls: the session is re-checked every 10 s
 
 
 def _state(request: Request, job_id: str) -> tuple[object, ...]:
@@ -42,7 +43,15 @@ async def _events(request: Request, user: ConsoleUser, job_id: str) -> AsyncIter
     seen: tuple[object, ...] | None = None
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_S
+    polls = 0
     while loop.time() < deadline and not await request.is_disconnected():
+        polls += 1
+        if polls % RECHECK_EVERY == 0:  # a key revoked while the page is open ends the stream too
+            try:
+                await run_in_threadpool(current_user, request)
+            except SignedOut:
+                yield "event: end\ndata: {}\n\n"
+                return
         state = await run_in_threadpool(_state, request, job_id)
         if state != seen:
             seen = state

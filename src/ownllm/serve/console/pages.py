@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ownllm.apps.spec import AppSpec
 from ownllm.corpus.versions import diff_versions, list_versions, summarize_version
-from ownllm.errors import Forbidden, OwnLLMError
+from ownllm.errors import Forbidden, InvalidInput, OwnLLMError
 from ownllm.jobs.tracker import get_job, job_events, list_jobs
 from ownllm.models.hub import SHIPPED_MODELS, TUNABLE
 from ownllm.retrieval.search import SearchFilters, search
@@ -48,10 +49,14 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 User = Annotated[ConsoleUser, Depends(current_user)]
 
 
-def tenant_user(user: ConsoleUser) -> ConsoleUser:
-    """Tenant pages need a tenant: the admin key sees the tenants list and usage only."""
+def tenant_user(user: ConsoleUser, scope: str | None = None) -> ConsoleUser:
+    """Tenant pages need a tenant (the admin key sees the tenants list and usage only), and the scope the API
+    asks for the same data: files for the data space, inference for the corpus and chat, fine_tune for
+    training data, tuning, evaluation and model files."""
     if user.is_admin:
         raise Forbidden("signed in with the admin key: it has no data space; see Tenants")
+    if scope is not None:
+        user.require(scope)
     return user
 
 
@@ -73,7 +78,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 @router.get("/language")
 def switch_language(to: str, next: str | None = None) -> Response:
     response = RedirectResponse(safe_next(next), status_code=303)
-    if to in ("en", "zh"):
+    if to in ("en", "zh"):  # a link, not a form: it changes only how pages are worded
         response.set_cookie(LANG_COOKIE, to, max_age=365 * 86400, samesite="strict", path="/console")
     return response
 
@@ -91,7 +96,7 @@ def overview(request: Request) -> Response:
 # ---------------------------------------------------------------- data space
 @router.get("/data", response_class=HTMLResponse)
 def data_page(request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "files")
     jobs = list_jobs(request.app.state.runtime.home, user.tenant_id, JobKind.INGEST)[:10]
     home = request.app.state.runtime.home
     return page(request, user, "data.html", files=file_rows(home, user.tenant_id, limit=200),
@@ -109,10 +114,14 @@ def job_page(job_id: str, request: Request, user: User) -> Response:
     return page(request, user, "job.html", **job_panel_context(request, user, job.id))
 
 
+JOB_SCOPES = {JobKind.INGEST: "files", JobKind.BATCH: "inference"}  # tuning, eval, synth, export: fine_tune
+
+
 def job_panel_context(request: Request, user: ConsoleUser, job_id: str) -> dict[str, Any]:
     """What a job's live panel shows: the job row, and for an ingest the files it touched."""
     home = request.app.state.runtime.home
     job = get_job(home, job_id, user.tenant_id)
+    user.require(JOB_SCOPES.get(job.kind, "fine_tune"))
     context: dict[str, Any] = {"job": job, "problems": [e.data for e in job_events(home, job_id, EventType.FILE)]}
     if job.kind == JobKind.INGEST:
         context["files"] = file_rows(home, user.tenant_id, since=job.created_at, limit=200)
@@ -124,14 +133,14 @@ def job_panel_context(request: Request, user: ConsoleUser, job_id: str) -> dict[
 # ---------------------------------------------------------------- corpus
 @router.get("/corpus", response_class=HTMLResponse)
 def corpus_page(request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     versions = list_versions(request.app.state.runtime.home, user.tenant_id)
     return page(request, user, "corpus.html", versions=versions)
 
 
 @router.get("/corpus/diff", response_class=HTMLResponse)
 def corpus_diff(request: Request, user: User, old: str, new: str) -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     home = request.app.state.runtime.home
     diff = diff_versions(home, user.tenant_id, _ref(old), _ref(new))
     return page(request, user, "diff.html", diff=diff, old=old, new=new,
@@ -139,26 +148,31 @@ def corpus_diff(request: Request, user: User, old: str, new: str) -> Response:
 
 
 def _ref(value: str) -> str | int:
-    return int(value) if value.isdigit() else value
+    """A version number (ASCII digits only: `isdigit` also admits '²') or a name such as `latest`."""
+    if value.isascii() and value.isdecimal():
+        if len(value) > 9:
+            raise InvalidInput(f"no corpus version {value}", param="version")
+        return int(value)
+    return value
 
 
 @router.get("/corpus/{number}", response_class=HTMLResponse)
-def version_page(number: int, request: Request, user: User) -> Response:
-    tenant_user(user)
+def version_page(number: Annotated[int, FastApiPath(ge=1, le=10**9)], request: Request, user: User) -> Response:
+    tenant_user(user, "inference")
     summary = summarize_version(request.app.state.runtime.home, user.tenant_id, number)
     return page(request, user, "version.html", summary=summary)
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(document_id: str, request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     view = document_view(request.app.state.runtime.home, user.tenant_id, document_id)
     return page(request, user, "document.html", view=view)
 
 
 @router.get("/chunks/{chunk_id}", response_class=HTMLResponse)
 def chunk_page(chunk_id: str, request: Request, user: User, q: str = "") -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     home = request.app.state.runtime.home
     view = chunk_view(home, user.tenant_id, chunk_id)
     before = view.text[max(0, view.chunk.char_start - 600):view.chunk.char_start]
@@ -172,7 +186,7 @@ def chunk_page(chunk_id: str, request: Request, user: User, q: str = "") -> Resp
 @router.get("/search", response_class=HTMLResponse)
 async def search_page(request: Request, user: User, q: str = "", mode: str = "hybrid", type: str = "",
                       lang: str = "", top_k: Annotated[int, Query(ge=1, le=50)] = 8) -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     home = request.app.state.runtime.home
     hits, error = [], None
     if q.strip():
@@ -189,14 +203,14 @@ async def search_page(request: Request, user: User, q: str = "", mode: str = "hy
 # ---------------------------------------------------------------- training data
 @router.get("/training", response_class=HTMLResponse)
 def training_page(request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     datasets = list(reversed(list_datasets(request.app.state.runtime.home, user.tenant_id)))
     return page(request, user, "training.html", datasets=datasets)
 
 
 @router.get("/training/{dataset_id}", response_class=HTMLResponse)
 def dataset_view(dataset_id: str, request: Request, user: User, kind: str = "sft", n: int = 1) -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     records = dataset_page(request.app.state.runtime.home, user.tenant_id, dataset_id, kind, n)
     return page(request, user, "dataset.html", page_=records, kinds=KINDS)
 
@@ -212,13 +226,13 @@ def tuning_form_context(request: Request, user: ConsoleUser) -> dict[str, Any]:
 
 @router.get("/tuning", response_class=HTMLResponse)
 def tuning_page(request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     return page(request, user, "tuning.html", form={}, errors={}, **tuning_form_context(request, user))
 
 
 @router.get("/tuning/{job_id}", response_class=HTMLResponse)
 def tuning_job_page(job_id: str, request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     view = tuning_view(request.app.state.runtime.home, user.tenant_id, job_id)
     return page(request, user, "tuning_job.html", job=view.job, view=view)
 
@@ -233,13 +247,13 @@ def eval_form_context(request: Request, user: ConsoleUser) -> dict[str, Any]:
 
 @router.get("/evals", response_class=HTMLResponse)
 def evals_page(request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     return page(request, user, "evals.html", form={}, errors={}, **eval_form_context(request, user))
 
 
 @router.get("/evals/compare", response_class=HTMLResponse)
 def compare_page(request: Request, user: User, a: str, b: str) -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     home = request.app.state.runtime.home
     reports = [eval_report(home, user.tenant_id, ref) for ref in (a, b)]
     return page(request, user, "compare.html", reports=reports)
@@ -247,7 +261,7 @@ def compare_page(request: Request, user: User, a: str, b: str) -> Response:
 
 @router.get("/evals/{eval_id}", response_class=HTMLResponse)
 def eval_page(eval_id: str, request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     job, report, folder = eval_report(request.app.state.runtime.home, user.tenant_id, eval_id)
     charts = sorted(p.name for p in folder.glob("*.png")) if folder else []
     others = [j for j in list_jobs(request.app.state.runtime.home, user.tenant_id, JobKind.EVAL)
@@ -258,7 +272,7 @@ def eval_page(eval_id: str, request: Request, user: User) -> Response:
 # ---------------------------------------------------------------- models
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "fine_tune")
     home = request.app.state.runtime.home
     return page(request, user, "models.html", models=model_rows(home, user.tenant_id),
                 exports=list_jobs(home, user.tenant_id, JobKind.EXPORT)[:10])
@@ -267,7 +281,7 @@ def models_page(request: Request, user: User) -> Response:
 # ---------------------------------------------------------------- playground
 @router.get("/playground", response_class=HTMLResponse)
 def playground_page(request: Request, user: User, model: str = "", compare: str = "") -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     models = [row for row in model_rows(request.app.state.runtime.home, user.tenant_id)
               if row.status == "installed" or (row.kind == "tuned" and row.exports)]
     return page(request, user, "playground.html", models=models, model=model, compare=compare)
@@ -276,7 +290,7 @@ def playground_page(request: Request, user: User, model: str = "", compare: str 
 # ---------------------------------------------------------------- apps
 @router.get("/apps", response_class=HTMLResponse)
 def apps_page(request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     home = request.app.state.runtime.home
     return page(request, user, "apps.html", apps=app_catalog(home, user.tenant_id),
                 runs=app_runs(home, user.tenant_id, limit=20))
@@ -288,6 +302,7 @@ def app_fields(spec: AppSpec) -> list[dict[str, Any]]:
     required = set(schema.get("required", []))
     out = []
     for name, prop in (schema.get("properties") or {}).items():
+        prop = prop if isinstance(prop, dict) else {}  # `true` (anything goes) is a free text field
         kind = prop.get("type", "string")
         out.append({"name": name, "type": kind, "required": name in required, "enum": prop.get("enum"),
                     "description": prop.get("description", ""), "long": kind == "array" or
@@ -297,14 +312,14 @@ def app_fields(spec: AppSpec) -> list[dict[str, Any]]:
 
 @router.get("/apps/runs/{run_id}", response_class=HTMLResponse)
 def app_run_page(run_id: str, request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     run = app_run(request.app.state.runtime.home, user.tenant_id, run_id)
     return page(request, user, "app_run.html", run=run, built=app_page(run) is not None)
 
 
 @router.get("/apps/{name}", response_class=HTMLResponse)
 def app_form_page(name: str, request: Request, user: User) -> Response:
-    tenant_user(user)
+    tenant_user(user, "inference")
     home = request.app.state.runtime.home
     spec = find_app(home, user.tenant_id, name)
     return page(request, user, "app.html", spec=spec, fields=app_fields(spec), errors={},

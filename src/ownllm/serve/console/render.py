@@ -17,7 +17,10 @@ from ownllm import __version__
 from ownllm.serve.console.i18n import translate
 from ownllm.serve.console.session import CSRF_FIELD, ConsoleUser
 
-NAV = ("data", "corpus", "search", "training", "tuning", "evals", "models", "playground", "apps", "usage")
+# each page and the scope its data needs (the same as the API's); the header shows what the key may open
+NAV = (("data", "files"), ("corpus", "inference"), ("search", "inference"), ("training", "fine_tune"),
+       ("tuning", "fine_tune"), ("evals", "fine_tune"), ("models", "fine_tune"), ("playground", "inference"),
+       ("apps", "inference"), ("usage", None))
 
 
 def _when(moment: Any) -> str:

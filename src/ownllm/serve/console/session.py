@@ -2,8 +2,10 @@
 
 The cookie holds no secret: the key's public id, an expiry and a random nonce, signed with the home's
 secret (HMAC-SHA256). Each request re-reads the key, so revoking it (or deleting the tenant) ends every
-session at once. The CSRF token is an HMAC of the nonce: every form and every script call sends it
-back, and a POST without it is refused even if a browser ever sent the cookie cross-site.
+session at once; an admin session is bound to the admin key it was opened with. Signing out clears the
+cookie in that browser; a copied cookie lives until it expires (12 h) unless the key is revoked.
+The CSRF token is an HMAC of the nonce: every form and every script call sends it back, and a POST
+without it is refused even if a browser ever sent the cookie cross-site.
 """
 
 from __future__ import annotations
@@ -63,11 +65,24 @@ def _csrf(secret: bytes, nonce: str) -> str:
     return hmac.new(secret, b"console-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
+def _admin_tag(secret: bytes, admin_key: str | None) -> str:
+    """Binds an admin session to the admin key it was opened with: rotating OWNLLM_ADMIN_KEY ends it."""
+    return hmac.new(secret, b"console-admin:" + (admin_key or "").encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison that also refuses non-ASCII input instead of raising."""
+    return hmac.compare_digest(a.encode("utf-8", "replace"), b.encode("utf-8", "replace"))
+
+
 def issue(response: Response, request: Request, owner: KeyOwner) -> None:
     """Set the session cookie for a key that was just proved."""
-    secret = request.app.state.runtime.home.secret()
-    payload = base64.urlsafe_b64encode(json.dumps(
-        {"k": owner.key_id, "e": int(time.time()) + SESSION_S, "n": secrets.token_hex(16)}).encode())
+    runtime = request.app.state.runtime
+    secret = runtime.home.secret()
+    data = {"k": owner.key_id, "e": int(time.time()) + SESSION_S, "n": secrets.token_hex(16)}
+    if owner.key_id == "admin":
+        data["a"] = _admin_tag(secret, runtime.home.settings.admin_key)
+    payload = base64.urlsafe_b64encode(json.dumps(data).encode())
     response.set_cookie(COOKIE, f"{payload.decode()}.{_sign(secret, payload)}", max_age=SESSION_S,
                         httponly=True, samesite="strict", path="/console",
                         secure=request.url.scheme == "https")
@@ -78,7 +93,7 @@ def end(response: Response) -> None:
 
 
 def language(request: Request) -> str:
-    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    chosen = request.query_params.get("ui") or request.cookies.get(LANG_COOKIE)
     if chosen in ("en", "zh"):
         return chosen
     return "zh" if request.headers.get("accept-language", "").lower().startswith("zh") else "en"
@@ -90,7 +105,7 @@ def current_user(request: Request) -> ConsoleUser:
     payload, _, signature = raw.partition(".")
     runtime = request.app.state.runtime
     secret = runtime.home.secret()
-    if not payload or not hmac.compare_digest(signature, _sign(secret, payload.encode())):
+    if not payload or not _same(signature, _sign(secret, payload.encode())):
         raise SignedOut
     try:
         data = json.loads(base64.urlsafe_b64decode(payload.encode()))
@@ -101,16 +116,15 @@ def current_user(request: Request) -> ConsoleUser:
     key_id = str(data.get("k", ""))
     try:
         if key_id == "admin":
-            if not runtime.home.settings.admin_key:
+            admin_key = runtime.home.settings.admin_key
+            if not admin_key or not _same(str(data.get("a", "")), _admin_tag(secret, admin_key)):
                 raise SignedOut
             owner = KeyOwner(key_id="admin", tenant_id="", tenant_name="", scopes=("admin",))
         else:
             owner = key_owner(runtime.home, key_id)
     except Unauthenticated as exc:
         raise SignedOut from exc
-    user = ConsoleUser(owner, _csrf(secret, str(data.get("n", ""))), language(request))
-    request.state.owner = owner  # metering and the access log see who it was
-    return user
+    return ConsoleUser(owner, _csrf(secret, str(data.get("n", ""))), language(request))
 
 
 async def check_csrf(request: Request, user: ConsoleUser) -> None:
@@ -119,11 +133,26 @@ async def check_csrf(request: Request, user: ConsoleUser) -> None:
     if not sent and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         sent = str((await request.form()).get(CSRF_FIELD, ""))
-    if not sent or not hmac.compare_digest(sent, user.csrf):
+    if not sent or not _same(sent, user.csrf):
         raise Forbidden("the form's CSRF token is missing or wrong: reload the page and try again",
                         code="csrf_failed")
 
 
 def login_csrf(request: Request) -> str:
-    """Sign-in has no session yet: a random token in a strict cookie must match the form's copy."""
-    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_hex(16)
+    """Sign-in has no session yet: a token in a strict cookie must match the form's copy, and must be one this
+    server signed (a cookie planted by a sibling site with a value of its own choosing is not accepted)."""
+    current = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if login_csrf_valid(request, current):
+        return current
+    nonce = secrets.token_hex(16)
+    return f"{nonce}.{_login_sig(request, nonce)}"
+
+
+def _login_sig(request: Request, nonce: str) -> str:
+    secret = request.app.state.runtime.home.secret()
+    return hmac.new(secret, b"console-login:" + nonce.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def login_csrf_valid(request: Request, token: str) -> bool:
+    nonce, _, signature = token.partition(".")
+    return bool(nonce) and _same(signature, _login_sig(request, nonce))

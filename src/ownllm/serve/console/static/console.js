@@ -83,12 +83,17 @@ async function uploadAll(zone, items) {
   const slot = document.getElementById("upload-job");
   const jobs = new Set(await Promise.all(items.map((item) => uploadOne(zone, item, list))));
   for (const job of jobs) {
-    if (!job || slot.querySelector(`[data-job="${job}"]`)) continue;
+    if (!job || [...slot.children].some((child) => child.dataset.job === job)) continue;
     const panel = document.createElement("div");
     panel.className = "card live";
     panel.dataset.job = job;
-    panel.dataset.live = `/console/jobs/${job}/live`;
-    panel.innerHTML = `<p><a href="/console/jobs/${job}">${job}</a></p>`;
+    panel.dataset.live = `/console/jobs/${encodeURIComponent(job)}/live`;
+    const link = document.createElement("a");
+    link.href = `/console/jobs/${encodeURIComponent(job)}`;
+    link.textContent = job;
+    const line = document.createElement("p");
+    line.append(link);
+    panel.append(line);
     slot.append(panel);
     watch(panel);
   }
@@ -133,7 +138,8 @@ function chip(citation, index) {
 async function streamAnswer(url, body, target, chips) {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "Content-Type": "application/json", "Accept": "text/event-stream", "X-CSRF-Token": csrf() },
+    headers: { "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+               "X-CSRF-Token": csrf() },
     body: JSON.stringify(body),
   });
   if (!response.ok) {
@@ -199,12 +205,21 @@ function setUpChat(form) {
       histories[slot].push({ role: "user", content: question });
       const body = { model, messages: histories[slot], max_tokens: 256, temperature: 0.2 };
       if (knowledge) body.knowledge = {};
-      const text = await streamAnswer(form.dataset.chat, body, answer, chips);
-      histories[slot].push({ role: "assistant", content: text });
+      try {
+        const text = await streamAnswer(form.dataset.chat, body, answer, chips);
+        histories[slot].push({ role: "assistant", content: text });
+      } catch (err) {
+        answer.textContent = String(err);
+        answer.classList.add("error");
+        histories[slot].pop();
+      }
     });
-    await Promise.all(work);
-    button.disabled = false;
-    input.focus();
+    try {
+      await Promise.all(work);
+    } finally {
+      button.disabled = false;
+      input.focus();
+    }
   });
 }
 
