@@ -27,8 +27,9 @@ LOCK := requirements.lock
 
 # system packages: a CJK font (apps draw and read Chinese sketches; tests draw them too), chromium (the console
 # tests drive it with Playwright; Playwright's own browser download cannot work offline) and node (the test of
-# the sketch app's page runs its script)
-SYSTEM_PACKAGES := fonts-wqy-microhei nodejs chromium
+# the sketch app's page runs its script); PostgreSQL's server binaries for the catalog tests on PostgreSQL (they
+# start a throwaway cluster of their own with initdb/pg_ctl; the package's own cluster is not used)
+SYSTEM_PACKAGES := fonts-wqy-microhei nodejs chromium postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # best effort: on a machine without apt (or without rights) the font- and node-dependent checks say so and skip
@@ -79,6 +80,9 @@ test: install system
 	$(VENV)/bin/ruff check src tests scripts bench
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
+	# the catalog on PostgreSQL: the store, jobs and API suites again, each home in a database of its own
+	OWNLLM_TEST_DATABASE=postgresql $(VENV)/bin/pytest -q tests/store tests/jobs tests/e2e \
+		--deselect tests/e2e/test_console.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests scripts bench

@@ -26,8 +26,41 @@ os.environ.setdefault("OWNLLM_DEFAULT_READER", "smollm2-135m-instruct")
 os.environ.setdefault("OWNLLM_DEFAULT_TEACHER", "smollm2-135m-instruct")
 
 
-def make_home(root: Path) -> Home:
-    return open_home(Settings(home=root))
+# `OWNLLM_TEST_DATABASE=postgresql` runs the same tests with every home's catalog in PostgreSQL: one
+# throwaway server for the session (tests/pgserver.py), a fresh database per home. `make test` runs the
+# store, jobs and e2e API suites this way after the whole suite on SQLite.
+ON_POSTGRES = os.environ.get("OWNLLM_TEST_DATABASE", "sqlite") == "postgresql"
+_postgres: list = []  # the session's server, started by the first home that needs it
+
+
+def home_settings(root: Path, **overrides: object) -> Settings:
+    """Settings for a test home: SQLite inside it, or a new PostgreSQL database in PostgreSQL mode."""
+    if ON_POSTGRES and "database_url" not in overrides:
+        if not _postgres:
+            from tests.pgserver import postgres_server
+
+            context = postgres_server()
+            _postgres.append((context, context.__enter__()))
+        overrides["database_url"] = _postgres[0][1].new_database()
+    return Settings(home=root, **overrides)  # type: ignore[arg-type]
+
+
+def server_env(home: Home) -> dict[str, str]:
+    """The environment an `ownllm serve` or worker subprocess needs to open this home."""
+    env = {**os.environ, "OWNLLM_HOME": str(home.root)}
+    if home.settings.database_url:
+        env["OWNLLM_DATABASE_URL"] = home.settings.database_url
+    return env
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    while _postgres:
+        context, _ = _postgres.pop()
+        context.__exit__(None, None, None)
+
+
+def make_home(root: Path, **overrides: object) -> Home:
+    return open_home(home_settings(root, **overrides))
 
 
 def ingest_shared_files(tmp_path_factory: pytest.TempPathFactory, source: Path, names: list[str],

@@ -6,7 +6,6 @@ also holds a revoked key. Tests talk to it over HTTP only.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import pytest
 from ownllm.ingest.pipeline import ingest_paths
 from ownllm.store.keys import create_key, revoke_key
 from ownllm.store.tenants import create_tenant
-from tests.conftest import IngestedHome
+from tests.conftest import IngestedHome, server_env
 
 
 @dataclass
@@ -52,7 +51,7 @@ def server(acme: IngestedHome, tmp_path_factory: pytest.TempPathFactory) -> Iter
     revoke_key(acme.home, revoked.id)
 
     port = _free_port()
-    env = {**os.environ, "OWNLLM_HOME": str(acme.home.root)}
+    env = server_env(acme.home)
     log = open(tmp_path_factory.mktemp("server") / "server.log", "w+")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "ownllm", "serve", "--host", "127.0.0.1", "--port", str(port)],

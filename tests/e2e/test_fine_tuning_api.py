@@ -107,13 +107,13 @@ def test_cancel_stops_a_running_job(server, finished):
 def test_api_cli_and_evaluation_give_the_same_answer_and_citations(server, finished, acme):
     """One answer path: chat with knowledge over HTTP, `ownllm ask`, and the eval's tuned+RAG system."""
     import json
-    import os
     import subprocess
     import sys
 
     from ownllm.evaluate.systems import MAX_ANSWER_TOKENS, System, ask_system
     from ownllm.inference.pool import EnginePool
     from ownllm.models.registry import resolve_model
+    from tests.conftest import server_env
 
     _, job = finished
     model, question = job["fine_tuned_model"], "How long is the frame warranty on Veltrano bikes?"
@@ -124,7 +124,7 @@ def test_api_cli_and_evaluation_give_the_same_answer_and_citations(server, finis
     api_text, api_cited = reply["choices"][0]["message"]["content"], [c["chunk_id"] for c in reply["citations"]]
     cli = subprocess.run([sys.executable, "-m", "ownllm", "ask", "acme", question, "--model", model, "--max-tokens",
                           str(MAX_ANSWER_TOKENS), "--json"], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "OWNLLM_HOME": str(acme.home.root)}, check=True)
+                         env=server_env(acme.home), check=True)
     asked = json.loads(cli.stdout)
     pool = EnginePool(2 << 30)
     system = System("tuned+RAG", resolve_model(acme.home, acme.tenant_id, model), rag=True)

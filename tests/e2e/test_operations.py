@@ -4,7 +4,6 @@ shutdown that lets an in-flight stream finish."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,20 +12,19 @@ import time
 
 import httpx
 
-from ownllm.config import Settings
 from ownllm.models.hub import DEFAULT_MODEL_ID
-from ownllm.store.home import open_home
 from ownllm.store.keys import create_key
 from ownllm.store.tenants import create_tenant
+from tests.conftest import make_home, server_env
 from tests.e2e.conftest import _free_port
 
 
 def test_json_logs_readiness_and_a_graceful_shutdown(tmp_path) -> None:
-    home = open_home(Settings(home=tmp_path / "home"))
+    home = make_home(tmp_path / "home")
     _, key = create_key(home, create_tenant(home, "ops").id)
+    env = {**server_env(home), "OWNLLM_LOG_FORMAT": "json"}
     home.close()
     port = _free_port()
-    env = {**os.environ, "OWNLLM_HOME": str(tmp_path / "home"), "OWNLLM_LOG_FORMAT": "json"}
     log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "ownllm", "serve", "--port", str(port)], env=env,

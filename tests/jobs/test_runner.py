@@ -4,17 +4,18 @@ coalescing of waiting work, cancellation, and jobs left behind by a stopped serv
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 import pytest
 
-from ownllm.config import Settings
 from ownllm.errors import InvalidInput, RateLimited
 from ownllm.jobs.runner import JobRunner, fail_stale_queued, run_inline
 from ownllm.jobs.tracker import JobTracker, cancel_job, get_job
-from ownllm.store.home import Home, open_home
+from ownllm.store.home import Home
 from ownllm.store.statuses import JobStatus
 from ownllm.store.tenants import create_tenant
+from tests.conftest import make_home
 
 W = "tests.jobs.workloads"
 
@@ -62,7 +63,7 @@ def test_process_jobs_run_elsewhere_and_fail_with_their_reason(tmp_path, tenant:
 
 
 def test_a_job_over_the_memory_cap_fails_and_the_server_does_not_grow(tmp_path) -> None:
-    home = open_home(Settings(home=tmp_path / "home", job_memory_mb=700))
+    home = make_home(tmp_path / "home", job_memory_mb=700)
     tenant = create_tenant(home, "hungry").id
     runner = JobRunner(home, "process")
     try:
@@ -75,7 +76,7 @@ def test_a_job_over_the_memory_cap_fails_and_the_server_does_not_grow(tmp_path) 
 
 
 def test_each_tenant_has_a_job_cap(tmp_path) -> None:
-    home = open_home(Settings(home=tmp_path / "home", jobs_per_tenant=2, job_workers=1))
+    home = make_home(tmp_path / "home", jobs_per_tenant=2, job_workers=1)
     busy, other = create_tenant(home, "busy").id, create_tenant(home, "other").id
     runner = JobRunner(home, "thread")
     try:
@@ -92,7 +93,7 @@ def test_each_tenant_has_a_job_cap(tmp_path) -> None:
 
 
 def test_work_submitted_while_a_job_waits_joins_it(tmp_path) -> None:
-    home = open_home(Settings(home=tmp_path / "home", job_workers=1))
+    home = make_home(tmp_path / "home", job_workers=1)
     tenant = create_tenant(home, "bursty").id
     runner = JobRunner(home, "thread")
     try:
@@ -116,16 +117,103 @@ def test_a_cancelled_job_is_never_set_running_and_stale_queued_jobs_are_closed(h
     orphan = JobTracker.create(home, "ingest", tenant)
     orphan.update_params(_runner=True)
     cli_job = JobTracker.create(home, "ingest", tenant)  # queued by a CLI process, not a server: left alone
-    assert fail_stale_queued(home) == 1
+    dead = JobTracker.create(home, "ingest", tenant)
+    dead.update_params(_runner=f"{socket.gethostname()}:{_dead_pid()}")  # a server on this host that stopped
+    replica = JobTracker.create(home, "ingest", tenant)
+    replica.update_params(_runner=f"{socket.gethostname()}:{os.getpid()}")  # a live server (another replica)
+    elsewhere = JobTracker.create(home, "ingest", tenant)
+    elsewhere.update_params(_runner=f"other-host-{os.getpid()}:{_dead_pid()}")  # not provable from here
+    assert fail_stale_queued(home) == 2
     assert get_job(home, orphan.job_id).status == "failed"
     assert get_job(home, orphan.job_id).error.startswith("interrupted: the server stopped")
-    assert get_job(home, cli_job.job_id).status == "queued"
+    assert get_job(home, dead.job_id).status == "failed"
+    for kept in (cli_job, replica, elsewhere):
+        assert get_job(home, kept.job_id).status == "queued"
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_job_is_claimed_by_exactly_one_of_many_workers(home: Home, tenant: str) -> None:
+    """Eight threads race to claim each of five waiting jobs (one UPDATE … WHERE pid IS NULL each): one wins."""
+    import threading
+
+    from ownllm.jobs.tracker import claim_job
+
+    jobs = [JobTracker.create(home, "ingest", tenant).job_id for _ in range(5)]
+    wins: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def race() -> None:
+        barrier.wait()
+        for job_id in jobs:
+            if claim_job(home, job_id):
+                wins.append(job_id)
+
+    threads = [threading.Thread(target=race) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(wins) == sorted(jobs)  # each job exactly once
+    cancelled = JobTracker.create(home, "ingest", tenant).job_id
+    cancel_job(home, cancelled)
+    assert not claim_job(home, cancelled)  # a job cancelled while it waited is never started
+
+
+def test_two_ingests_at_once_lose_and_duplicate_nothing(home: Home, tenant: str, tmp_path) -> None:
+    """Two ingest jobs of one tenant write at the same time (one file in both folders): every file is stored
+    once per path, the versions are numbered without gaps or repeats, the latest holds every document."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from ownllm.ingest.pipeline import ingest_paths
+    from ownllm.store.catalog import CorpusVersion, File
+
+    folders = []
+    for side in ("a", "b"):
+        folder = tmp_path / side
+        folder.mkdir()
+        for index in range(6):
+            (folder / f"{side}_{index}.md").write_text(f"# {side} {index}\n\nFact {side}{index}: {index * 7} units.\n")
+        (folder / "shared.md").write_text("# Shared\n\nThe shared fact is 42.\n")
+        folders.append(folder)
+    errors: list[BaseException] = []
+
+    def ingest(folder) -> None:
+        try:
+            ingest_paths(home, tenant, [folder])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ingest, args=(f,)) for f in folders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    with home.catalog.session() as session:
+        rows = session.execute(select(File.source, File.original_name, func.count())
+                               .where(File.tenant_id == tenant).group_by(File.source, File.original_name)).all()
+        numbers = sorted(session.scalars(select(CorpusVersion.number).where(CorpusVersion.tenant_id == tenant)))
+    assert len(rows) == 14 and all(count == 1 for *_, count in rows)  # 7 paths per folder, each stored once
+    assert numbers == list(range(1, len(numbers) + 1))
+    from ownllm.corpus.versions import summarize_version
+
+    assert len(summarize_version(home, tenant).documents) == 14
 
 
 def test_concurrent_submissions_coalesce_instead_of_racing_past_the_cap(tmp_path) -> None:
     import threading
 
-    home = open_home(Settings(home=tmp_path / "home", job_workers=1, jobs_per_tenant=3))
+    home = make_home(tmp_path / "home", job_workers=1, jobs_per_tenant=3)
     tenant = create_tenant(home, "burst").id
     runner = JobRunner(home, "thread")
     try:

@@ -6,14 +6,21 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect
 
+from ownllm.config import Settings
 from ownllm.store.blobs import BlobStore
 from ownllm.store.catalog import Base, File, Tenant
-from ownllm.store.home import Home
+from ownllm.store.home import Home, open_home
 from ownllm.store.migrate import upgrade_to_head
+from tests.conftest import ON_POSTGRES, home_settings
+
+
+def _empty_database(tmp_path: Path, name: str) -> str:
+    """An empty catalog database of the kind this run tests (SQLite, or PostgreSQL in that mode)."""
+    return home_settings(tmp_path / name).catalog_url if ON_POSTGRES else f"sqlite:///{tmp_path / name}.db"
 
 
 def test_migrations_create_every_table_of_the_models_on_an_empty_database(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    url = _empty_database(tmp_path, "empty")
     upgrade_to_head(url)
     inspector = inspect(create_engine(url))
     tables = set(inspector.get_table_names())
@@ -24,15 +31,17 @@ def test_migrations_create_every_table_of_the_models_on_an_empty_database(tmp_pa
 
 
 def test_migrations_are_idempotent(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'twice.db'}"
+    url = _empty_database(tmp_path, "twice")
     upgrade_to_head(url)
     upgrade_to_head(url)  # a second run finds nothing to do and must not fail
 
 
-def test_sqlite_catalog_runs_in_wal_mode(home: Home) -> None:
+def test_sqlite_catalog_runs_in_wal_mode(tmp_path: Path) -> None:
+    home = open_home(Settings(home=tmp_path / "sqlite-home"))  # SQLite whatever the run's database
     with home.catalog.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    home.close()
 
 
 def test_rows_round_trip(home: Home) -> None:

@@ -18,6 +18,7 @@ import logging
 import multiprocessing as mp
 import os
 import resource
+import socket
 import threading
 import time
 from collections import deque
@@ -27,7 +28,15 @@ from typing import Any, TypeVar
 
 from ownllm.config import Settings
 from ownllm.errors import Cancelled, OwnLLMError, RateLimited
-from ownllm.jobs.tracker import INTERRUPTED, JobTracker, ProgressCallback, active_jobs, get_job
+from ownllm.jobs.tracker import (
+    INTERRUPTED,
+    JobTracker,
+    ProgressCallback,
+    active_jobs,
+    claim_job,
+    get_job,
+    process_alive,
+)
 from ownllm.store.catalog import Job, utcnow
 from ownllm.store.home import Home, open_home
 from ownllm.store.statuses import TERMINAL_JOB_STATUSES, JobStatus
@@ -94,9 +103,13 @@ def resolve_target(target: JobTarget) -> Callable[..., Any]:
 
 
 def execute(home: Home, job_id: str, tenant_id: str | None, target: JobTarget, params: dict[str, Any]) -> None:
-    """Run a submitted job to its end in this process; a success without a result records {}."""
+    """Run a submitted job to its end in this process; a success without a result records {}. A job another
+    process already claimed (or that was cancelled while it waited) is left alone."""
     tracker = JobTracker(home, job_id)
     fn = resolve_target(target)
+    if not claim_job(home, job_id):
+        log.warning("job %s was already claimed or is no longer waiting; not running it again", job_id)
+        return
     started = cpu_seconds()
     with contextlib.suppress(Exception):
         apply_failure_policy(tracker, lambda: fn(home, tenant_id, tracker, **params))
@@ -185,7 +198,7 @@ class JobRunner:
                                       f"{self.settings.jobs_per_tenant}); wait for one to finish", retry_after=30.0,
                                       code="too_many_jobs")
             tracker = tracker or JobTracker.create(self.home, kind, tenant_id, job_params or {})
-            tracker.update_params(**{SUBMITTED: True})
+            tracker.update_params(**{SUBMITTED: submitter()})
             with self._lock:
                 self._queue.append(_Pending(tracker.job_id, tenant_id, target, params, coalesce))
         self._wake.set()
@@ -288,15 +301,32 @@ class JobRunner:
         self._thread.join(timeout=2)
 
 
+def submitter() -> str:
+    """Which server process queued a job: `host:pid` (another replica's jobs are not this server's to judge)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _gone(owner: object, claimed_pid: int | None) -> bool:
+    """Whether the process that queued (or claimed) a waiting job has stopped; only provable on this host."""
+    host, _, pid = str(owner).rpartition(":")
+    if owner is True or not pid.isdigit():  # homes from before submitters were recorded
+        return claimed_pid is None
+    if host != socket.gethostname():
+        return False
+    alive = [p for p in (int(pid), claimed_pid) if p]
+    return not any(process_alive(p) for p in alive)
+
+
 def fail_stale_queued(home: Home) -> int:
-    """Jobs queued by a server that has since stopped will never start: say so on each."""
+    """Jobs queued by a server on this host that has since stopped will never start: say so on each."""
     from sqlalchemy import select
 
     count = 0
     with home.catalog.session() as session:
         for job in session.scalars(select(Job).where(Job.status.in_([JobStatus.QUEUED,
                                                                      JobStatus.VALIDATING_FILES]))):
-            if job.pid is None and (job.params or {}).get(SUBMITTED):
+            owner = (job.params or {}).get(SUBMITTED)
+            if owner and _gone(owner, job.pid):
                 job.status, job.finished_at = JobStatus.FAILED, utcnow()
                 job.error = f"{INTERRUPTED}: the server stopped before this job started; submit it again"
                 count += 1

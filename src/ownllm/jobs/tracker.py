@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ownllm.errors import Cancelled, NotFound
 from ownllm.store.catalog import Job, JobEvent, utcnow
@@ -185,6 +185,17 @@ class JobTracker:
                        type=EventType.STATUS, error=error)
 
 
+def claim_job(home: Home, job_id: str) -> bool:
+    """Take a waiting job for this process: one conditional UPDATE (compare-and-set on `pid IS NULL`), so of
+    any number of workers or servers that try to run the same job, exactly one gets True. The job's visible
+    status is left to its own lifecycle (a tuning run still goes validating_files → queued → running)."""
+    with home.catalog.session() as session:
+        claimed = session.execute(
+            update(Job).where(Job.id == job_id, Job.pid.is_(None), Job.status.in_(list(ACTIVE_JOB_STATUSES)))
+            .values(pid=os.getpid(), heartbeat_at=utcnow()))
+        return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
 def get_job(home: Home, job_id: str, tenant_id: str | None = None, kind: str | None = None) -> Job:
     """A job by id; with `tenant_id` (and `kind`), anything else is reported as not found."""
     with home.catalog.session() as session:
@@ -230,7 +241,7 @@ def job_events(home: Home, job_id: str, type: EventType | None = None) -> list[J
         return list(session.scalars(query.order_by(JobEvent.id)))
 
 
-def _process_alive(pid: int | None) -> bool:
+def process_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
@@ -252,7 +263,7 @@ def mark_interrupted(home: Home, tenant_id: str | None = None, kind: str | None 
         if kind is not None:
             query = query.where(Job.kind == kind)
         for job in session.scalars(query):
-            if job.pid is not None and job.pid != os.getpid() and not _process_alive(job.pid):
+            if job.pid is not None and job.pid != os.getpid() and not process_alive(job.pid):
                 job.status, job.finished_at = JobStatus.FAILED, utcnow()
                 job.error = f"{INTERRUPTED}: its process ended before it finished; the next run resumes"
                 closed.append(job.id)
