@@ -81,8 +81,8 @@ test: install system
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
 	# the catalog on PostgreSQL: the store, jobs and API suites again, each home in a database of its own
-	OWNLLM_TEST_DATABASE=postgresql $(VENV)/bin/pytest -q tests/store tests/jobs tests/e2e \
-		--deselect tests/e2e/test_console.py
+	OWNLLM_TEST_DATABASE=postgresql $(VENV)/bin/pytest -q tests/store tests/jobs tests/serve/test_shared_limits.py \
+		tests/e2e --deselect tests/e2e/test_console.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests scripts bench

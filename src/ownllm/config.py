@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     default_requests_per_minute: int | None = Field(None, ge=1)
     default_tokens_per_minute: int | None = Field(None, ge=1)
     default_monthly_tokens: int | None = Field(None, ge=0)
+    # rate-limit counters in the catalog, shared by every server process (None: yes on PostgreSQL, else in
+    # process, which spares one database round trip per request when there is one server)
+    shared_rate_limits: bool | None = None
     # the cost report's price table: {"model or job kind": {"prompt": per 1k, "completion": per 1k,
     # "cpu_second": per second}}; "*" applies to anything not named
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_up(base_url: str, process: subprocess.Popen | None = None, log: Callable[[], str] = str,
+                  path: str = "/health", timeout_s: float = 60) -> None:
+    """Poll a starting `ownllm serve` until `path` answers 200; fail with its log if it exits or takes too long."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{base_url}{path}", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
+            raise RuntimeError(f"ownllm serve at {base_url} did not start:\n{log()}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def server(acme: IngestedHome, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     globex = create_tenant(acme.home, "globex")
@@ -58,17 +73,7 @@ def server(acme: IngestedHome, tmp_path_factory: pytest.TempPathFactory) -> Iter
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            raise RuntimeError(f"ownllm serve did not start:\n{log.read()}")
-        time.sleep(0.2)
+    wait_until_up(base_url, process, lambda: (log.seek(0), log.read())[1])
     try:
         yield Server(base_url, acme.api_key, acme.report.version_id or "", globex_key,
                      globex_report.version_id or "", revoked_key, acme.company.dropbox)

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import httpx
 
@@ -16,7 +15,7 @@ from ownllm.models.hub import DEFAULT_MODEL_ID
 from ownllm.store.keys import create_key
 from ownllm.store.tenants import create_tenant
 from tests.conftest import make_home, server_env
-from tests.e2e.conftest import _free_port
+from tests.e2e.conftest import _free_port, wait_until_up
 
 
 def test_json_logs_readiness_and_a_graceful_shutdown(tmp_path) -> None:
@@ -30,15 +29,7 @@ def test_json_logs_readiness_and_a_graceful_shutdown(tmp_path) -> None:
         process = subprocess.Popen([sys.executable, "-m", "ownllm", "serve", "--port", str(port)], env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-        time.sleep(0.2)
+    wait_until_up(base, process, log_path.read_text, path="/readyz")
     chunks: list[str] = []
     started = threading.Event()
 

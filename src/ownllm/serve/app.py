@@ -32,7 +32,7 @@ from ownllm.serve.limits import BodyLimit
 from ownllm.serve.logs import configure_logging, request_id_var
 from ownllm.serve.metering import Meter, tenant_limits_cache
 from ownllm.serve.metrics import Metrics
-from ownllm.serve.ratelimit import RateLimiter
+from ownllm.serve.ratelimit import make_rate_limiter
 from ownllm.serve.routes import (
     admin,
     apps,
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None, *, pool: EnginePool | None = No
                   openapi_url="/openapi.json" if settings.public_openapi else None)
     app.state.runtime = runtime
     app.state.auth_throttle = AuthThrottle(settings.auth_failures_per_minute)
-    app.state.limiter = RateLimiter(home)
+    app.state.limiter = make_rate_limiter(home)
     app.state.tenant_limits = tenant_limits_cache(home)
     app.state.usage_writer = writer
     app.state.metrics = Metrics(pool, runtime.runner)

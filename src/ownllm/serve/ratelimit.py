@@ -1,11 +1,12 @@
 """Per-key and per-tenant limits on requests and tokens per minute, and a monthly token quota per
-tenant, kept in process (sliding one-minute windows; the quota starts from the usage table).
+tenant: kept in process (sliding one-minute windows; the quota starts from the usage table), or in the
+catalog when several server processes share it (`SharedRateLimiter`, chosen by `make_rate_limiter`).
 
 Over a limit is a 429 with `Retry-After`; every limited response carries OpenAI's
 `x-ratelimit-limit|remaining|reset-requests|tokens` headers for the tightest limit. Tokens are
 charged when a request finishes (they are only known then), so a burst can pass a token limit by
-one request's worth. Each server process counts on its own; the scale-out issue moves these
-counters into PostgreSQL so replicas share them.
+one request's worth. The in-process limiter suits one server; with PostgreSQL (or
+`OWNLLM_SHARED_RATE_LIMITS=true`) every replica counts in the same catalog rows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ownllm.errors import RateLimited
 from ownllm.store.home import Home
+from ownllm.store.rate_counters import bump, counts, forget_before
 from ownllm.store.usage import month_start, tokens_since
 
 WINDOW_S = 60.0
@@ -130,6 +132,106 @@ class RateLimiter:
             cached = self._quota.get(admission.tenant_id)
             if cached is not None:
                 self._quota[admission.tenant_id] = (cached[0], cached[1] + tokens)
+
+
+class SharedRateLimiter:
+    """The same limits counted in the catalog instead of in this process, so replicas share them.
+
+    Windows are sliding-window counters over one-minute buckets: the estimate is this minute's count plus
+    the previous minute's weighted by how much of it still lies within the last 60 seconds. A request is
+    counted with one atomic upsert and taken back if it is refused, so concurrent replicas never admit more
+    than the limit between them. The monthly quota reads the usage table (every replica writes it), at most
+    every `QUOTA_TTL_S` seconds per tenant.
+    """
+
+    QUOTA_TTL_S = 5.0
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+        self._quota: dict[str, tuple[float, int]] = {}  # tenant -> (read at, tokens used)
+        self._lock = threading.Lock()
+        self._charges = 0
+
+    def _quota_used(self, tenant_id: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._quota.get(tenant_id)
+        if cached is None or now - cached[0] > self.QUOTA_TTL_S:
+            cached = (now, tokens_since(self.home, tenant_id, month_start()))
+            with self._lock:
+                self._quota[tenant_id] = cached
+        return cached[1]
+
+    def admit(self, tenant_id: str, limits: list[Limit], monthly_tokens: int | None) -> Admission:
+        if monthly_tokens is not None and self._quota_used(tenant_id) >= monthly_tokens:
+            raise RateLimited(f"this tenant has used its monthly quota of {monthly_tokens} tokens",
+                              retry_after=3600.0, code="insufficient_quota")
+        if not limits:
+            return Admission(limits, tenant_id, {})
+        now = time.time()
+        minute, into = int(now // WINDOW_S), now % WINDOW_S
+        weight = 1.0 - into / WINDOW_S
+        subjects = [limit.subject for limit in limits]
+        current = bump(self.home, subjects, minute, requests=1)
+        previous = counts(self.home, subjects, (minute - 1, minute - 1))
+        headers: dict[str, str] = {}
+        tightest_requests: tuple[float, int] | None = None
+        tightest_tokens: tuple[float, int] | None = None
+        for limit in limits:
+            cur_requests, cur_tokens = current[limit.subject]
+            prev_requests, prev_tokens = previous.get((limit.subject, minute - 1), (0, 0))
+            requests = prev_requests * weight + cur_requests
+            tokens = prev_tokens * weight + cur_tokens
+            refused = None
+            if limit.requests_per_minute is not None and requests > limit.requests_per_minute:
+                refused = f"rate limit of {limit.requests_per_minute} requests per minute reached"
+            elif limit.tokens_per_minute is not None and tokens >= limit.tokens_per_minute:
+                refused = f"rate limit of {limit.tokens_per_minute} tokens per minute reached"
+            if refused is not None:
+                bump(self.home, subjects, minute, requests=-1)  # a refused request does not count
+                raise RateLimited(f"{refused} ({limit.subject.split(':')[0]})", retry_after=WINDOW_S - into)
+            if limit.requests_per_minute is not None:
+                left = limit.requests_per_minute - requests
+                if tightest_requests is None or left < tightest_requests[0]:
+                    tightest_requests = (left, limit.requests_per_minute)
+            if limit.tokens_per_minute is not None:
+                left = limit.tokens_per_minute - tokens
+                if tightest_tokens is None or left < tightest_tokens[0]:
+                    tightest_tokens = (left, limit.tokens_per_minute)
+        reset = _reset(WINDOW_S - into)
+        if tightest_requests is not None:
+            headers.update({"x-ratelimit-limit-requests": str(tightest_requests[1]),
+                            "x-ratelimit-remaining-requests": str(max(0, math.floor(tightest_requests[0]))),
+                            "x-ratelimit-reset-requests": reset})
+        if tightest_tokens is not None:
+            headers.update({"x-ratelimit-limit-tokens": str(tightest_tokens[1]),
+                            "x-ratelimit-remaining-tokens": str(max(0, math.floor(tightest_tokens[0]))),
+                            "x-ratelimit-reset-tokens": reset})
+        return Admission(limits, tenant_id, headers)
+
+    def charge(self, admission: Admission, tokens: int) -> None:
+        if tokens <= 0:
+            return
+        minute = int(time.time() // WINDOW_S)
+        if admission.limits:
+            bump(self.home, [limit.subject for limit in admission.limits], minute, tokens=tokens)
+        with self._lock:
+            cached = self._quota.get(admission.tenant_id)
+            if cached is not None:
+                self._quota[admission.tenant_id] = (cached[0], cached[1] + tokens)
+            self._charges += 1
+            tidy = self._charges % 500 == 0
+        if tidy:
+            forget_before(self.home, minute)
+
+
+def make_rate_limiter(home: Home) -> RateLimiter | SharedRateLimiter:
+    """Counters in the catalog when replicas may share it (PostgreSQL, or `OWNLLM_SHARED_RATE_LIMITS=true`),
+    else in this process (one server: no database round trip per request)."""
+    shared = home.settings.shared_rate_limits
+    if shared is None:
+        shared = home.settings.catalog_url.startswith("postgresql")
+    return SharedRateLimiter(home) if shared else RateLimiter(home)
 
 
 def retry_after_header(seconds: float) -> str:

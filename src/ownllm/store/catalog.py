@@ -243,6 +243,16 @@ class UsageRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RateCounter(Base):
+    """Requests and tokens of one rate-limit subject in one minute, shared by every server process."""
+
+    __tablename__ = "rate_counters"
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)  # "key:…" or "tenant:…"
+    minute: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # unix time // 60
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class AppSpecRow(Base):
     """A tenant's own app spec, one row per version (the built-in apps live in the package, not here)."""
 
