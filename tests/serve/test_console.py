@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from ownllm.serve.console.render import bar_chart, highlight, line_chart
+from ownllm.services.browse import chunk_row
 from ownllm.services.previews import describe_preview, preview_image
 from ownllm.store.catalog import Chunk, Document, File
 from ownllm.store.keys import create_key, revoke_key
@@ -133,7 +134,8 @@ def test_previews_show_each_format_at_its_place(acme, kind, expected):
                                   .join(File, File.id == Document.file_id)
                                   .where(File.tenant_id == acme.tenant_id, File.detected_type == kind).limit(1))
     assert chunk_id is not None, f"the sample company has a {kind} file"
-    preview = describe_preview(home, acme.tenant_id, chunk_id)
+    chunk, _, file = chunk_row(home, acme.tenant_id, chunk_id)
+    preview = describe_preview(home, chunk, file)
     assert preview.kind == expected
     if expected == "image":
         data, media = preview_image(home, acme.tenant_id, chunk_id)

@@ -20,7 +20,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ownllm.errors import Forbidden, RateLimited, Unauthenticated
-from ownllm.store.keys import KeyOwner, authenticate
+from ownllm.store.keys import ADMIN_OWNER, KeyOwner, authenticate
 
 WINDOW_S = 60.0
 
@@ -73,7 +73,7 @@ def _admin(request: Request, token: str) -> KeyOwner | None:
     """The operator's admin key from the environment (OWNLLM_ADMIN_KEY): admin scope, no tenant."""
     admin_key = request.app.state.runtime.home.settings.admin_key
     if admin_key and hmac.compare_digest(token.encode(), admin_key.encode()):
-        return KeyOwner(key_id="admin", tenant_id="", tenant_name="", scopes=("admin",))
+        return ADMIN_OWNER
     return None
 
 

@@ -61,6 +61,13 @@ def _reset(seconds: float) -> str:
     return f"{seconds:.0f}s" if seconds < 60 else f"{int(seconds // 60)}m{int(seconds % 60)}s"
 
 
+def _limit_headers(unit: str, limit: int, remaining: float, reset_s: float) -> dict[str, str]:
+    """OpenAI's `x-ratelimit-*-requests|tokens` headers for the tightest limit of one unit."""
+    return {f"x-ratelimit-limit-{unit}": str(limit),
+            f"x-ratelimit-remaining-{unit}": str(max(0, math.floor(remaining))),
+            f"x-ratelimit-reset-{unit}": _reset(reset_s)}
+
+
 class RateLimiter:
     def __init__(self, home: Home) -> None:
         self.home = home
@@ -109,17 +116,13 @@ class RateLimiter:
                     for lim, w in windows if lim.requests_per_minute is not None]
         if requests:
             remaining, limit, window = min(requests, key=lambda item: item[0])
-            headers.update({"x-ratelimit-limit-requests": str(limit),
-                            "x-ratelimit-remaining-requests": str(max(0, remaining)),
-                            "x-ratelimit-reset-requests": _reset(WINDOW_S - (now - window.requests[0]))})
+            headers.update(_limit_headers("requests", limit, remaining, WINDOW_S - (now - window.requests[0])))
         tokens = [(lim.tokens_per_minute - w.token_sum(), lim.tokens_per_minute, w)
                   for lim, w in windows if lim.tokens_per_minute is not None]
         if tokens:
             remaining, limit, window = min(tokens, key=lambda item: item[0])
             reset = WINDOW_S - (now - window.tokens[0][0]) if window.tokens else 0.0
-            headers.update({"x-ratelimit-limit-tokens": str(limit),
-                            "x-ratelimit-remaining-tokens": str(max(0, remaining)),
-                            "x-ratelimit-reset-tokens": _reset(reset)})
+            headers.update(_limit_headers("tokens", limit, remaining, reset))
         return headers
 
     def charge(self, admission: Admission, tokens: int) -> None:
@@ -198,15 +201,10 @@ class SharedRateLimiter:
                 left = limit.tokens_per_minute - tokens
                 if tightest_tokens is None or left < tightest_tokens[0]:
                     tightest_tokens = (left, limit.tokens_per_minute)
-        reset = _reset(WINDOW_S - into)
         if tightest_requests is not None:
-            headers.update({"x-ratelimit-limit-requests": str(tightest_requests[1]),
-                            "x-ratelimit-remaining-requests": str(max(0, math.floor(tightest_requests[0]))),
-                            "x-ratelimit-reset-requests": reset})
+            headers.update(_limit_headers("requests", tightest_requests[1], tightest_requests[0], WINDOW_S - into))
         if tightest_tokens is not None:
-            headers.update({"x-ratelimit-limit-tokens": str(tightest_tokens[1]),
-                            "x-ratelimit-remaining-tokens": str(max(0, math.floor(tightest_tokens[0]))),
-                            "x-ratelimit-reset-tokens": reset})
+            headers.update(_limit_headers("tokens", tightest_tokens[1], tightest_tokens[0], WINDOW_S - into))
         return Admission(limits, tenant_id, headers)
 
     def charge(self, admission: Admission, tokens: int) -> None:

@@ -49,7 +49,8 @@ def document_view(home: Home, tenant_id: str, document_id: str) -> DocumentView:
         return DocumentView(row[0], row[1], chunks)
 
 
-def chunk_view(home: Home, tenant_id: str, chunk_id: str) -> ChunkView:
+def chunk_row(home: Home, tenant_id: str, chunk_id: str) -> tuple[Chunk, Document, File]:
+    """A chunk of one of the tenant's live files, with its document and file (no text read)."""
     with home.catalog.session() as session:
         row = session.execute(select(Chunk, Document, File).join(Document, Document.id == Chunk.document_id)
                               .join(File, File.id == Document.file_id)
@@ -57,18 +58,14 @@ def chunk_view(home: Home, tenant_id: str, chunk_id: str) -> ChunkView:
                                      File.deleted_at.is_(None))).first()
         if row is None:
             raise NotFound(f"chunk {chunk_id!r} does not exist", param="chunk_id")
-        chunk, document, file = row
+        return row[0], row[1], row[2]
+
+
+def chunk_view(home: Home, tenant_id: str, chunk_id: str) -> ChunkView:
+    chunk, document, file = chunk_row(home, tenant_id, chunk_id)
     text = home.blobs.read_bytes(document.text_sha256).decode("utf-8") if home.blobs.exists(document.text_sha256) \
         else chunk.text
     return ChunkView(chunk, document, file, text)
-
-
-def own_file_row(home: Home, tenant_id: str, file_id: str) -> File:
-    with home.catalog.session() as session:
-        file = session.get(File, file_id)
-        if file is None or file.tenant_id != tenant_id or file.deleted_at is not None:
-            raise NotFound(f"file {file_id!r} does not exist", param="file_id")
-        return file
 
 
 @dataclass
@@ -193,12 +190,17 @@ def export_path(home: Home, tenant_id: str, model_id: str, kind: str) -> Path:
     return Path(exported)
 
 
+def report_folder(home: Home, job: Job) -> Path | None:
+    """Where an eval job wrote its report (HTML, JSON, charts), once it has one."""
+    relative = (job.result or {}).get("report")
+    return home.absolute(relative).parent if relative else None
+
+
 def eval_report(home: Home, tenant_id: str, eval_id: str) -> tuple[Job, dict[str, Any] | None, Path | None]:
     """An eval job, its report (the JSON the HTML report was written from) and the report's folder."""
     job = get_job(home, eval_id, tenant_id, JobKind.EVAL)
-    relative = (job.result or {}).get("report")
-    if not relative:
+    folder = report_folder(home, job)
+    if folder is None:
         return job, None, None
-    folder = home.absolute(relative).parent
     data = folder / "report.json"
     return job, (json.loads(data.read_text(encoding="utf-8")) if data.exists() else None), folder

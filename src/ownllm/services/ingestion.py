@@ -166,11 +166,9 @@ def delete_file(home: Home, tenant_id: str, file_id: str) -> DeletedFile:
         for member in family:
             member.deleted_at = utcnow()
     composed = compose_version(home, tenant_id, VersionChange(removed_paths=paths), None)
-    with home.catalog.session() as session:
-        still_used = session.scalar(select(func.count(File.id)).where(File.sha256 == sha, File.deleted_at.is_(None)))
-    removed = home.blobs.delete(sha) if not still_used else False
-    with home.catalog.session() as session:  # rendered pages of what is gone go with it
+    with home.catalog.session() as session:  # which of these bytes another live file still holds
         kept = set(session.scalars(select(File.sha256).where(File.sha256.in_(family_shas), File.deleted_at.is_(None))))
+    removed = home.blobs.delete(sha) if sha not in kept else False
     for gone in family_shas - kept:
         forget_previews(home, gone)
     return DeletedFile(file_id, name, documents, chunks, versions,

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ownllm.errors import InvalidInput, NotFound
-from ownllm.services.browse import chunk_view
+from ownllm.services.browse import chunk_row
+from ownllm.store.catalog import Chunk, File
 from ownllm.store.home import Home
 
 AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "m4a": "audio/mp4", "flac": "audio/flac", "ogg": "audio/ogg"}
@@ -36,21 +37,20 @@ def media_type(detected_type: str) -> str:
         detected_type, "application/octet-stream")
 
 
-def describe_preview(home: Home, tenant_id: str, chunk_id: str) -> Preview:
+def describe_preview(home: Home, chunk: Chunk, file: File) -> Preview:
     """How the console shows the chunk's place in the original (images come from `preview_image`)."""
-    view = chunk_view(home, tenant_id, chunk_id)
-    kind, chunk = view.file.detected_type, view.chunk
+    kind = file.detected_type
     if kind in ("pdf", "pptx") and chunk.unit_number is not None:
         return Preview("image", "image/png")
     if kind in IMAGE_TYPES:
         return Preview("image", IMAGE_TYPES[kind])
     if kind in AUDIO_TYPES or kind in VIDEO_TYPES:
         return Preview("audio" if kind in AUDIO_TYPES else "video", media_type(kind), start_s=chunk.unit_number or 0)
-    if kind in ("xlsx", "csv") and home.blobs.exists(view.file.sha256):
+    if kind in ("xlsx", "csv") and home.blobs.exists(file.sha256):
         try:
-            sheet, rows = _sheet_rows(home.blobs.path_for(view.file.sha256), kind, chunk.unit_label, chunk.unit_number)
+            sheet, rows = _sheet_rows(home.blobs.path_for(file.sha256), kind, chunk.unit_label, chunk.unit_number)
         except Exception:  # a workbook the parser read but openpyxl will not open: the text view still shows it
-            log.warning("no sheet preview for %s", view.file.id, exc_info=True)
+            log.warning("no sheet preview for %s", file.id, exc_info=True)
             return Preview("none")
         return Preview("table", rows=rows, sheet=sheet)
     return Preview("none")
@@ -58,23 +58,23 @@ def describe_preview(home: Home, tenant_id: str, chunk_id: str) -> Preview:
 
 def preview_image(home: Home, tenant_id: str, chunk_id: str) -> tuple[bytes, str]:
     """The image to show for a chunk: its PDF page or slide rendered to PNG, or the original picture."""
-    view = chunk_view(home, tenant_id, chunk_id)
-    kind, sha = view.file.detected_type, view.file.sha256
+    chunk, _, file = chunk_row(home, tenant_id, chunk_id)
+    kind, sha = file.detected_type, file.sha256
     original = home.blobs.path_for(sha)
     if kind in IMAGE_TYPES:
         if not original.is_file():
-            raise NotFound(f"{view.file.original_name}: its bytes are no longer stored", param="chunk_id")
+            raise NotFound(f"{file.original_name}: its bytes are no longer stored", param="chunk_id")
         return original.read_bytes(), IMAGE_TYPES[kind]
-    number = view.chunk.unit_number or 1
+    number = chunk.unit_number or 1
     cached = preview_folder(home, sha) / f"{sha}-{number}.png"
     if kind not in ("pdf", "pptx"):
-        raise InvalidInput(f"{view.file.original_name}: a {kind} file has no page image", param="chunk_id")
+        raise InvalidInput(f"{file.original_name}: a {kind} file has no page image", param="chunk_id")
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
         try:
             image = _pdf_page(original, number) if kind == "pdf" else _slide(original, number)
         except Exception as exc:
-            raise InvalidInput(f"{view.file.original_name}: page {number} could not be drawn "
+            raise InvalidInput(f"{file.original_name}: page {number} could not be drawn "
                                f"({type(exc).__name__})", param="chunk_id") from exc
         tmp = cached.with_suffix(".tmp")
         tmp.write_bytes(image)

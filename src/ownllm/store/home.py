@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ownllm.config import Settings, get_settings
@@ -22,6 +22,7 @@ class Home:
     settings: Settings
     catalog: Catalog
     blobs: BlobStore
+    _secret: bytes | None = field(default=None, init=False, repr=False)
 
     @property
     def root(self) -> Path:
@@ -32,6 +33,8 @@ class Home:
 
         Written whole to a temporary file and then linked into place, so a second process starting at the
         same moment reads either nothing (and links its own, which fails and re-reads) or all 32 bytes."""
+        if self._secret is not None:  # read once per process: every console request signs with it
+            return self._secret
         path = self.root / "secret.key"
         if not path.exists():
             tmp = path.with_name(f"secret.key.{os.getpid()}.{secrets.token_hex(4)}")
@@ -48,6 +51,7 @@ class Home:
         if len(secret) < 32:
             raise RuntimeError(f"{path} is shorter than 32 bytes: restore it from a backup or delete it "
                                "(deleting it changes redaction hashes and signs out console sessions)")
+        self._secret = secret
         return secret
 
     def relative(self, path: Path | str) -> str:

@@ -46,6 +46,9 @@ class KeyOwner:
         return "admin" in self.scopes
 
 
+ADMIN_OWNER = KeyOwner(key_id="admin", tenant_id="", tenant_name="", scopes=("admin",))  # OWNLLM_ADMIN_KEY's
+
+
 def _check_scopes(scopes: list[str] | tuple[str, ...]) -> list[str]:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:

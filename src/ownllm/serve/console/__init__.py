@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ownllm.serve.console import actions, live, pages
+from ownllm.serve.console.i18n import translate
 from ownllm.serve.console.render import page
 from ownllm.serve.console.session import SignedOut, current_user, language
 
@@ -27,8 +28,6 @@ def _error(request: Request, status: int, message: str) -> Response:
     except SignedOut:
         user = None
     title = {404: "not_found_title"}.get(status, "error")
-    from ownllm.serve.console.i18n import translate
-
     lang = user.lang if user else language(request)
     return page(request, user, "error.html", status=status, lang=lang, title=translate(title, lang), message=message)
 

@@ -41,7 +41,8 @@ from ownllm.serve.metering import admit, spent
 from ownllm.serve.protocol import EvalCreate
 from ownllm.serve.routes.chat import chat_completions
 from ownllm.services.apps import app_page, find_app, run_and_record
-from ownllm.services.browse import eval_report, export_path, own_file_row
+from ownllm.services.browse import eval_report, export_path
+from ownllm.services.datafiles import own_file
 from ownllm.services.evaluation import create_eval_job
 from ownllm.services.exports import create_export_job
 from ownllm.services.fine_tuning import FineTuningSpec, create_fine_tuning_job
@@ -115,7 +116,7 @@ def original(file_id: str, request: Request, user: User) -> Response:
     """The uploaded bytes: pictures, recordings and PDFs shown inline, everything else as a download."""
     tenant_user(user, "files")
     home = request.app.state.runtime.home
-    file = own_file_row(home, user.tenant_id, file_id)
+    file = own_file(home, user.tenant_id, file_id)
     kind = media_type(file.detected_type)
     inline = kind.startswith(("image/", "audio/", "video/")) or kind == "application/pdf"
     blob = home.blobs.path_for(file.sha256)

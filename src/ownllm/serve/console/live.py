@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
-from ownllm.serve.console.pages import User, job_panel_context, tenant_user
+from ownllm.serve.console.pages import User, job_panel_context, own_job, tenant_user
 from ownllm.serve.console.render import fragment
 from ownllm.serve.console.session import ConsoleUser, SignedOut, current_user
 from ownllm.store.catalog import Job, JobEvent
@@ -66,6 +66,6 @@ async def _events(request: Request, user: ConsoleUser, job_id: str) -> AsyncIter
 @router.get("/jobs/{job_id}/live")
 def job_live(job_id: str, request: Request, user: User) -> StreamingResponse:
     tenant_user(user)
-    job_panel_context(request, user, job_id)  # another tenant's job: 404 before the stream starts
+    own_job(request, user, job_id)  # another tenant's job: 404 before the stream starts
     return StreamingResponse(_events(request, user, job_id), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

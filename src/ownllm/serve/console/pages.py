@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ownllm.apps.spec import AppSpec
 from ownllm.corpus.versions import diff_versions, list_versions, summarize_version
-from ownllm.errors import Forbidden, InvalidInput, OwnLLMError
+from ownllm.errors import Forbidden, OwnLLMError
 from ownllm.jobs.tracker import get_job, job_events, list_jobs
 from ownllm.models.hub import SHIPPED_MODELS, TUNABLE
 from ownllm.retrieval.search import SearchFilters, search
@@ -39,6 +39,7 @@ from ownllm.services.browse import (
 )
 from ownllm.services.previews import describe_preview
 from ownllm.services.usage import cost_report
+from ownllm.store.catalog import Job
 from ownllm.store.statuses import EventType, JobKind
 from ownllm.store.tenants import list_tenants
 from ownllm.store.usage import usage_summary
@@ -106,7 +107,7 @@ def data_page(request: Request, user: User) -> Response:
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(job_id: str, request: Request, user: User) -> Response:
     tenant_user(user)
-    job = get_job(request.app.state.runtime.home, job_id, user.tenant_id)
+    job = own_job(request, user, job_id)
     if job.kind == JobKind.FINE_TUNE:
         return RedirectResponse(f"/console/tuning/{job_id}", status_code=303)
     if job.kind == JobKind.EVAL:
@@ -117,11 +118,17 @@ def job_page(job_id: str, request: Request, user: User) -> Response:
 JOB_SCOPES = {JobKind.INGEST: "files", JobKind.BATCH: "inference"}  # tuning, eval, synth, export: fine_tune
 
 
+def own_job(request: Request, user: ConsoleUser, job_id: str) -> Job:
+    """The tenant's job (another tenant's is not found), if the key has the scope its kind needs."""
+    job = get_job(request.app.state.runtime.home, job_id, user.tenant_id)
+    user.require(JOB_SCOPES.get(job.kind, "fine_tune"))
+    return job
+
+
 def job_panel_context(request: Request, user: ConsoleUser, job_id: str) -> dict[str, Any]:
     """What a job's live panel shows: the job row, and for an ingest the files it touched."""
     home = request.app.state.runtime.home
-    job = get_job(home, job_id, user.tenant_id)
-    user.require(JOB_SCOPES.get(job.kind, "fine_tune"))
+    job = own_job(request, user, job_id)
     context: dict[str, Any] = {"job": job, "problems": [e.data for e in job_events(home, job_id, EventType.FILE)]}
     if job.kind == JobKind.INGEST:
         context["files"] = file_rows(home, user.tenant_id, since=job.created_at, limit=200)
@@ -142,18 +149,9 @@ def corpus_page(request: Request, user: User) -> Response:
 def corpus_diff(request: Request, user: User, old: str, new: str) -> Response:
     tenant_user(user, "inference")
     home = request.app.state.runtime.home
-    diff = diff_versions(home, user.tenant_id, _ref(old), _ref(new))
+    diff = diff_versions(home, user.tenant_id, old, new)
     return page(request, user, "diff.html", diff=diff, old=old, new=new,
                 versions=list_versions(home, user.tenant_id))
-
-
-def _ref(value: str) -> str | int:
-    """A version number (ASCII digits only: `isdigit` also admits '²') or a name such as `latest`."""
-    if value.isascii() and value.isdecimal():
-        if len(value) > 9:
-            raise InvalidInput(f"no corpus version {value}", param="version")
-        return int(value)
-    return value
 
 
 @router.get("/corpus/{number}", response_class=HTMLResponse)
@@ -179,7 +177,7 @@ def chunk_page(chunk_id: str, request: Request, user: User, q: str = "") -> Resp
     after = view.text[view.chunk.char_end:view.chunk.char_end + 600]
     found = view.text[view.chunk.char_start:view.chunk.char_end] or view.chunk.text
     return page(request, user, "chunk.html", view=view, before=before, found=found, after=after, q=q,
-                preview=describe_preview(home, user.tenant_id, chunk_id))
+                preview=describe_preview(home, view.chunk, view.file))
 
 
 # ---------------------------------------------------------------- search

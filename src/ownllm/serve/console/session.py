@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 
 from ownllm.errors import Forbidden, Unauthenticated
-from ownllm.store.keys import KeyOwner, key_owner
+from ownllm.store.keys import ADMIN_OWNER, KeyOwner, key_owner
 
 COOKIE = "ownllm_console"
 LANG_COOKIE = "ownllm_lang"
@@ -57,17 +57,15 @@ class ConsoleUser:
             raise Forbidden(f"this API key lacks the {scope!r} scope", code="missing_scope")
 
 
-def _sign(secret: bytes, payload: bytes) -> str:
-    return hmac.new(secret, b"console-session:" + payload, hashlib.sha256).hexdigest()
-
-
-def _csrf(secret: bytes, nonce: str) -> str:
-    return hmac.new(secret, b"console-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+def _mac(secret: bytes, purpose: str, message: str, length: int = 64) -> str:
+    """HMAC-SHA256 of `message` under the home's secret, separated by purpose (a session signature is never
+    valid as a CSRF token, and so on)."""
+    return hmac.new(secret, f"console-{purpose}:{message}".encode(), hashlib.sha256).hexdigest()[:length]
 
 
 def _admin_tag(secret: bytes, admin_key: str | None) -> str:
     """Binds an admin session to the admin key it was opened with: rotating OWNLLM_ADMIN_KEY ends it."""
-    return hmac.new(secret, b"console-admin:" + (admin_key or "").encode(), hashlib.sha256).hexdigest()[:32]
+    return _mac(secret, "admin", admin_key or "", 32)
 
 
 def _same(a: str, b: str) -> bool:
@@ -80,10 +78,10 @@ def issue(response: Response, request: Request, owner: KeyOwner) -> None:
     runtime = request.app.state.runtime
     secret = runtime.home.secret()
     data = {"k": owner.key_id, "e": int(time.time()) + SESSION_S, "n": secrets.token_hex(16)}
-    if owner.key_id == "admin":
+    if owner.key_id == ADMIN_OWNER.key_id:
         data["a"] = _admin_tag(secret, runtime.home.settings.admin_key)
     payload = base64.urlsafe_b64encode(json.dumps(data).encode())
-    response.set_cookie(COOKIE, f"{payload.decode()}.{_sign(secret, payload)}", max_age=SESSION_S,
+    response.set_cookie(COOKIE, f"{payload.decode()}.{_mac(secret, 'session', payload.decode())}", max_age=SESSION_S,
                         httponly=True, samesite="strict", path="/console",
                         secure=request.url.scheme == "https")
 
@@ -105,7 +103,7 @@ def current_user(request: Request) -> ConsoleUser:
     payload, _, signature = raw.partition(".")
     runtime = request.app.state.runtime
     secret = runtime.home.secret()
-    if not payload or not _same(signature, _sign(secret, payload.encode())):
+    if not payload or not _same(signature, _mac(secret, "session", payload)):
         raise SignedOut
     try:
         data = json.loads(base64.urlsafe_b64decode(payload.encode()))
@@ -115,16 +113,16 @@ def current_user(request: Request) -> ConsoleUser:
         raise SignedOut
     key_id = str(data.get("k", ""))
     try:
-        if key_id == "admin":
+        if key_id == ADMIN_OWNER.key_id:
             admin_key = runtime.home.settings.admin_key
             if not admin_key or not _same(str(data.get("a", "")), _admin_tag(secret, admin_key)):
                 raise SignedOut
-            owner = KeyOwner(key_id="admin", tenant_id="", tenant_name="", scopes=("admin",))
+            owner = ADMIN_OWNER
         else:
             owner = key_owner(runtime.home, key_id)
     except Unauthenticated as exc:
         raise SignedOut from exc
-    return ConsoleUser(owner, _csrf(secret, str(data.get("n", ""))), language(request))
+    return ConsoleUser(owner, _mac(secret, "csrf", str(data.get("n", ""))), language(request))
 
 
 async def check_csrf(request: Request, user: ConsoleUser) -> None:
@@ -149,8 +147,7 @@ def login_csrf(request: Request) -> str:
 
 
 def _login_sig(request: Request, nonce: str) -> str:
-    secret = request.app.state.runtime.home.secret()
-    return hmac.new(secret, b"console-login:" + nonce.encode(), hashlib.sha256).hexdigest()[:32]
+    return _mac(request.app.state.runtime.home.secret(), "login", nonce, 32)
 
 
 def login_csrf_valid(request: Request, token: str) -> bool:

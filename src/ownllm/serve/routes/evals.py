@@ -10,6 +10,7 @@ from ownllm.jobs.tracker import get_job
 from ownllm.serve.auth import TuningOwner
 from ownllm.serve.deps import HomeDep, RuntimeDep
 from ownllm.serve.protocol import EvalCreate, EvalObject
+from ownllm.services.browse import report_folder
 from ownllm.services.evaluation import create_eval_job
 from ownllm.store.catalog import Job
 from ownllm.store.statuses import JobKind
@@ -41,8 +42,8 @@ def retrieve_eval(eval_id: str, owner: TuningOwner, home: HomeDep) -> EvalObject
 @router.get("/{eval_id}/report", response_class=HTMLResponse)
 def eval_report(eval_id: str, owner: TuningOwner, home: HomeDep) -> HTMLResponse:
     job = get_job(home, eval_id, owner.tenant_id, KIND)
-    relative = (job.result or {}).get("report")
-    path = home.absolute(relative) if relative else None
+    folder = report_folder(home, job)
+    path = folder / "report.html" if folder else None
     if path is None or not path.exists():
         raise NotFound(f"eval {eval_id!r} has no report yet (status {job.status})", param="eval_id")
     return HTMLResponse(path.read_text(encoding="utf-8"))
