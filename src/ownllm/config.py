@@ -84,6 +84,27 @@ class Settings(BaseSettings):
     # "cpu_second": per second}}; "*" applies to anything not named
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
 
+    # --- scale-out (`ownllm[scale]`): where blobs live and where jobs and replicas run
+    # blobs: None keeps them under the home; `s3://bucket/prefix` puts them in an S3-compatible store
+    # (endpoint and credentials from `blob_endpoint_url` and the usual AWS_* variables)
+    blob_url: str | None = None
+    blob_endpoint_url: str | None = None
+    # "ray": ingest parses with Ray Data and tuning trains with Ray Train (`OWNLLM_RUNNER`)
+    runner: Literal["local", "ray"] = "local"
+    ray_address: str | None = None  # None: a Ray instance of this process's own, on this machine
+    ray_workers: int = Field(2, ge=1)  # parse tasks at once and training workers (DDP) on Ray
+    # `ownllm serve --ray`: replicas of the API, scaled on ongoing requests per replica
+    serve_min_replicas: int = Field(1, ge=1)
+    serve_max_replicas: int = Field(2, ge=1)
+    serve_target_ongoing_requests: float = Field(2.0, gt=0)
+    serve_upscale_delay_s: float = Field(3.0, ge=0)
+    serve_downscale_delay_s: float = Field(20.0, ge=0)
+    serve_look_back_s: float = Field(10.0, gt=0)  # ongoing requests are averaged over this window
+    serve_models_per_replica: int = Field(3, ge=1)  # models a replica keeps routed to it (LRU)
+    # requests one replica takes at once; beyond it, requests for a model go to another replica (and load it)
+    serve_max_ongoing_requests: int = Field(8, ge=1)
+    serve_port: int = Field(8000, ge=1, le=65535)
+
     @property
     def model_cache(self) -> Path:
         return self.home / "models"

@@ -71,8 +71,20 @@ def models(
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          ray: Annotated[bool, typer.Option("--ray", help="serve as a Ray Serve application: replicas autoscaled on "
+                                            "ongoing requests, models routed to the replica that has them "
+                                            "(ownllm[scale])")] = False) -> None:
     """Serve the OpenAI-compatible API (graceful: in-flight requests finish on Ctrl-C)."""
+    if ray:
+        from ownllm.config import get_settings
+        from ownllm.serve import scale
+
+        settings = get_settings()
+        console.print(f"Ray Serve: replicas {settings.serve_min_replicas}–{settings.serve_max_replicas}, "
+                      f"{settings.serve_target_ongoing_requests:g} ongoing requests per replica; http://{host}:{port}")
+        scale.start(settings, host, port, blocking=True)
+        return
     import uvicorn
 
     from ownllm.serve.app import create_app

@@ -17,16 +17,25 @@ from pathlib import Path
 from ownllm.corpus.compose import compose_version
 from ownllm.ingest.admission import admit
 from ownllm.ingest.documents import finish_parse
+from ownllm.ingest.ray_parse import RayParsePool
 from ownllm.ingest.report import IngestReport
 from ownllm.ingest.run_state import IngestRun
 from ownllm.ingest.sandbox import TaskResult, WorkerPool
 from ownllm.ingest.sources import SourceFile, collect_files
 from ownllm.ingest.tokens import base_model_token_counter
+from ownllm.jobs.ray_cluster import on_ray
 from ownllm.jobs.runner import run_inline
 from ownllm.jobs.tracker import JobTracker, ProgressCallback, mark_interrupted
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobKind
 from ownllm.store.tenants import tenant_settings
+
+
+def parse_pool(home: Home, workers: int | None, timeout_s: float, memory_mb: int) -> WorkerPool | RayParsePool:
+    """Where parsers run: worker processes here, or Ray Data tasks across a cluster (`OWNLLM_RUNNER=ray`)."""
+    if on_ray(home.settings):
+        return RayParsePool(home.settings, timeout_s, memory_mb)
+    return WorkerPool(workers or home.settings.ingest_workers, timeout_s, memory_mb)
 
 
 def ingest_files(home: Home, tenant_id: str, files: list[SourceFile], tracker: JobTracker,
@@ -44,8 +53,7 @@ def ingest_files(home: Home, tenant_id: str, files: list[SourceFile], tracker: J
     tracker.start(total=len(files))
     run = IngestRun(home, tenant_id, tracker, tenant_settings(home, tenant_id), base_model_token_counter())
     run.total = len(files)
-    with WorkerPool(workers or home.settings.ingest_workers, run.limits.parse_timeout_s,
-                    run.limits.parse_memory_mb) as pool:
+    with parse_pool(home, workers, run.limits.parse_timeout_s, run.limits.parse_memory_mb) as pool:
         for item in files:
             tracker.progress(run.done, run.total, "store", item.name)
             stored = (blobs or {}).get(item.name) if item.path is None else None

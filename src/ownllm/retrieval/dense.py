@@ -9,7 +9,7 @@ for an earlier version of the tenant, so an incremental ingest embeds only what 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select
 
 from ownllm.corpus.versions import version_document_ids
+from ownllm.jobs.ray_cluster import on_ray
 from ownllm.retrieval.artifacts import LoadedCache
 from ownllm.retrieval.embeddings import Embedder, get_embedder
 from ownllm.retrieval.lexical import indexed_text
@@ -102,17 +103,30 @@ def build_dense(home: Home, version: CorpusVersion, embedder: Embedder | None = 
         if chunk_id in known:
             vectors[i] = known[chunk_id]
     missing.sort(key=lambda item: len(item[1]))
-    for start in range(0, len(missing), PROGRESS_STEP):
-        batch = missing[start:start + PROGRESS_STEP]
-        vectors[[i for i, _ in batch]] = embedder.embed_passages([text for _, text in batch])
+    groups = [missing[start:start + PROGRESS_STEP] for start in range(0, len(missing), PROGRESS_STEP)]
+    done = 0
+    for number, embedded in _embed_groups(home, embedder, [[text for _, text in group] for group in groups]):
+        vectors[[i for i, _ in groups[number]]] = embedded
+        done += len(groups[number])
         if on_progress is not None:
-            on_progress(start + len(batch), len(missing))
+            on_progress(done, len(missing))
     def write(staging: Path) -> None:
         np.save(staging / "vectors.npy", vectors)
         (staging / "meta.json").write_text(json.dumps({"model": embedder.name, "chunk_ids": chunk_ids}))
 
     publish_dir(dense_dir(home, version.tenant_id, version.id), write)
     return DenseIndex(version.id, chunk_ids, vectors, make_faiss_index(vectors), embedder.name), len(missing)
+
+
+def _embed_groups(home: Home, embedder: Embedder, groups: list[list[str]]) -> Iterator[tuple[int, np.ndarray]]:
+    """Each group's vectors: here, or on Ray's workers (`OWNLLM_RUNNER=ray`) when there is more than one group."""
+    if on_ray(home.settings) and len(groups) > 1:
+        from ownllm.retrieval.ray_embed import embed_groups_on_ray
+
+        yield from embed_groups_on_ray(home.settings, embedder.name, groups)
+        return
+    for number, texts in enumerate(groups):
+        yield number, embedder.embed_passages(texts)
 
 
 def get_dense(home: Home, version: CorpusVersion) -> DenseIndex:

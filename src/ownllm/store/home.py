@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ownllm.config import Settings, get_settings
+from ownllm.store.blob_backends import open_blob_store
 from ownllm.store.blobs import BlobStore
 from ownllm.store.catalog import Catalog
 from ownllm.store.migrate import upgrade_to_head
@@ -86,4 +87,4 @@ def open_home(settings: Settings | None = None, *, migrate: bool = True) -> Home
     settings.blob_root.mkdir(parents=True, exist_ok=True)
     if migrate:
         upgrade_to_head(settings.catalog_url)
-    return Home(settings=settings, catalog=Catalog(settings.catalog_url), blobs=BlobStore(settings.blob_root))
+    return Home(settings=settings, catalog=Catalog(settings.catalog_url), blobs=open_blob_store(settings))

@@ -11,23 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from sqlalchemy import select
 
-from ownllm.errors import Cancelled, InvalidInput
+from ownllm.errors import Cancelled
+from ownllm.jobs.ray_cluster import on_ray
 from ownllm.jobs.runner import run_inline
 from ownllm.jobs.tracker import INTERRUPTED, CheckpointEvent, JobTracker, StepEvent, mark_interrupted
 from ownllm.store.catalog import Job
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobKind, JobStatus
 from ownllm.store.tenants import get_tenant
-from ownllm.synth.dataset import read_jsonl
-from ownllm.tune.data import Block, Example, pack, record_example, unpacked
+from ownllm.tune.checkpoints import list_checkpoints, load_checkpoint
 from ownllm.tune.plan import TunePlan, TuneRequest, plan_tune, run_root
-from ownllm.tune.recipe import Recipe
 from ownllm.tune.register import model_name, register_tuned_model
+from ownllm.tune.stage_blocks import stage_blocks_for
 from ownllm.tune.train import LoraTrainer, StepInfo, TrainResult, add_lora, steps_in_stage
 
 JOB_KIND = JobKind.FINE_TUNE
@@ -41,21 +40,6 @@ class TuneOutcome:
     model_id: str | None
     run_dir: Path
     result: TrainResult | None
-
-
-def _examples(tokenizer: Any, path: Path) -> list[Example]:
-    records = read_jsonl(path)
-    if not records:
-        raise InvalidInput(f"{path.name}: no training records", param="training_file")
-    return [record_example(tokenizer, record, f"{path.name} record {i + 1}") for i, record in enumerate(records)]
-
-
-def _blocks(examples: list[Example], recipe: Recipe) -> list[Block]:
-    seq = recipe.training.seq_len
-    blocks = pack(examples, seq) if recipe.training.packing else unpacked(examples, seq)
-    if not blocks:
-        raise InvalidInput("after tokenizing, no record has a trainable token", param="training_file")
-    return blocks
 
 
 def _find_resumable(home: Home, tenant_id: str, key: str) -> str | None:
@@ -100,7 +84,7 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     tracker.set_status(JobStatus.VALIDATING_FILES)
     dtype = torch.bfloat16 if recipe.training.bf16 else torch.float32
     base = load_base(request.base_model, home.settings.model_cache, dtype)
-    stage_blocks = [_blocks(_examples(base.tokenizer, path), recipe) for path in plan.files]
+    stage_blocks = stage_blocks_for(base.tokenizer, plan.files, recipe)
     tracker.event("files validated", blocks=[len(b) for b in stage_blocks],
                   tokens=[sum(len(x.input_ids) for x in b) for b in stage_blocks])
     tracker.set_status(JobStatus.QUEUED)
@@ -116,12 +100,25 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
         if on_step is not None:
             on_step(info)
 
-    def checkpointed(path: Path, step: int) -> None:
-        tracker.record(CheckpointEvent(step, tracker.relative(path)))
+    def checkpointed(path: Path | None, step: int) -> None:
+        if path is not None:
+            tracker.record(CheckpointEvent(step, tracker.relative(path)))
 
-    trainer = LoraTrainer(model, recipe, run_dir, pad_id, on_step=report, should_stop=tracker.cancelled,
-                          on_checkpoint=checkpointed)
-    result = trainer.train(stage_blocks)
+    params = dict(plan.params)
+    if on_ray(home.settings):  # the same trainer on Ray Train's workers; the adapter is their last checkpoint
+        from peft import set_peft_model_state_dict
+
+        from ownllm.tune.ray_train import train_on_ray
+
+        params.update(runner="ray", workers=home.settings.ray_workers)
+        tracker.update_params(runner="ray", workers=home.settings.ray_workers)
+        result = train_on_ray(home, plan, tracker, run_dir, totals)
+        set_peft_model_state_dict(model, load_checkpoint(list_checkpoints(run_dir)[-1])["adapter"])
+    else:
+        params.update(runner="local", workers=1)
+        trainer = LoraTrainer(model, recipe, run_dir, pad_id, on_step=report, should_stop=tracker.cancelled,
+                              on_checkpoint=checkpointed)
+        result = trainer.train(stage_blocks)
     adapter_dir = run_dir / "adapter"
     model.save_pretrained(adapter_dir)
     base.tokenizer.save_pretrained(adapter_dir)
@@ -134,7 +131,7 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
 
         merged_dir = merge_adapter_dir(float32_weights_folder(home.settings.model_cache, request.base_model),
                                        adapter_dir, run_dir / "merged")
-    job_result = register_tuned_model(home, tenant_id, model_id, request.base_model, base.source, plan.params, run_dir,
+    job_result = register_tuned_model(home, tenant_id, model_id, request.base_model, base.source, params, run_dir,
                                       adapter_dir, merged_dir, result, curve, tracker, request.export_adapter)
     tracker.succeed(job_result)
     return TuneOutcome(tracker.job_id, JobStatus.SUCCEEDED, model_id, run_dir, result)

@@ -113,18 +113,70 @@ def add_lora(model: Any, recipe: Recipe) -> Any:
     return peft_model
 
 
+@dataclass(frozen=True)
+class DataParallel:
+    """This worker's place among `size` data-parallel workers (torch.distributed is initialised by the caller).
+
+    Every worker computes the same step plan; worker `rank` runs micro-batches rank, rank+size, … of each step,
+    normalises by the step's trained tokens over *all* micro-batches, and the gradients are summed across
+    workers. So each optimizer step sees the gradient one worker would compute, and the loss curve is the
+    one-worker curve up to float rounding. (Gradients are all-reduced by hand rather than by wrapping the model
+    in DDP: the loss runs the inner model on labelled positions only, which DDP's forward hooks would not see.)
+    """
+
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def leader(self) -> bool:
+        return self.rank == 0
+
+    def mine(self, micro: list[list[Block]]) -> list[list[Block]]:
+        return micro[self.rank::self.size]
+
+    def sum(self, values: list[float]) -> list[float]:
+        if self.size == 1:
+            return values
+        import torch.distributed as dist
+
+        tensor = torch.tensor(values, dtype=torch.float64)
+        dist.all_reduce(tensor)
+        return tensor.tolist()
+
+    def sum_gradients(self, params: list[torch.nn.Parameter]) -> None:
+        if self.size == 1:
+            return
+        import torch.distributed as dist
+
+        for param in params:
+            if param.grad is None:  # this worker had no micro-batch in the step
+                param.grad = torch.zeros_like(param)
+        flat = torch.cat([p.grad.reshape(-1) for p in params])
+        dist.all_reduce(flat)
+        offset = 0
+        for param in params:
+            count = param.grad.numel()
+            param.grad.copy_(flat[offset:offset + count].view_as(param.grad))
+            offset += count
+
+    def any(self, flag: bool) -> bool:
+        return bool(self.sum([1.0 if flag else 0.0])[0]) if self.size > 1 else flag
+
+
 class LoraTrainer:
     def __init__(self, model: Any, recipe: Recipe, run_dir: Path, pad_id: int,
                  on_step: Callable[[StepInfo], None] | None = None,
                  should_stop: Callable[[], bool] | None = None,
-                 on_checkpoint: Callable[[Path, int], None] | None = None) -> None:
+                 on_checkpoint: Callable[[Path | None, int], None] | None = None,
+                 parallel: DataParallel | None = None) -> None:
         self.model = model  # already wrapped by add_lora
         self.recipe = recipe
         self.run_dir = run_dir
         self.pad_id = pad_id
         self.on_step = on_step
         self.should_stop = should_stop
-        self.on_checkpoint = on_checkpoint
+        self.on_checkpoint = on_checkpoint  # (path, step); on data-parallel followers the path is None
+        self.parallel = parallel or DataParallel()
 
     def _optimizer(self, lr: float) -> torch.optim.Optimizer:
         params = [p for p in self.model.parameters() if p.requires_grad]
@@ -147,6 +199,8 @@ class LoraTrainer:
             result.resumed_from = restored["global_step"]
             torch.set_rng_state(restored["rng"])
         global_step = restored["global_step"] if restored else 0
+        parallel = self.parallel
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
         started = time.perf_counter()
         self.model.train()
         for stage in range(start_stage, len(recipe.stages)):
@@ -163,26 +217,28 @@ class LoraTrainer:
                 optimizer.load_state_dict(restored["optimizer"])
                 scheduler.load_state_dict(restored["scheduler"])
             for step in range(first, total):
-                if self.should_stop is not None and self.should_stop():
+                if parallel.any(self.should_stop is not None and self.should_stop()):
                     raise Cancelled("the tuning run was cancelled between steps")
                 t0 = time.perf_counter()
                 micro = step_blocks(blocks, recipe, stage, step)
-                batches = [collate(group, self.pad_id) for group in micro]
-                n_tokens = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in batches)
+                all_batches = [collate(group, self.pad_id) for group in micro]
+                n_tokens = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in all_batches)
+                batches = [collate(group, self.pad_id) for group in parallel.mine(micro)]
                 loss_total = 0.0
                 for batch in batches:
                     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=training.bf16):
                         loss_sum, _ = token_loss_sum(self.model, batch)
                     (loss_sum / max(1, n_tokens)).backward()
                     loss_total += float(loss_sum.detach())
-                torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad],
-                                               training.max_grad_norm)
+                parallel.sum_gradients(trainable)
+                loss_total = parallel.sum([loss_total])[0]
+                torch.nn.utils.clip_grad_norm_(trainable, training.max_grad_norm)
                 lr = scheduler.get_last_lr()[0]
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 global_step += 1
-                seen = sum(int((b["input_ids"] != self.pad_id).sum()) for b in batches)
+                seen = sum(int((b["input_ids"] != self.pad_id).sum()) for b in all_batches)
                 elapsed = time.perf_counter() - t0
                 loss = loss_total / max(1, n_tokens)
                 result.trained_tokens += seen
@@ -193,13 +249,15 @@ class LoraTrainer:
                     self.on_step(StepInfo(stage, spec.method, step + 1, total, global_step, loss, lr,
                                           seen / elapsed if elapsed else 0.0))
                 if (step + 1) % training.save_every == 0 or step + 1 == total:
-                    info = save_checkpoint(self.run_dir, self.model, {
-                        "stage": stage, "step": step + 1, "global_step": global_step,
-                        "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                        "rng": torch.get_rng_state(), "history": result.history,
-                    })
+                    path = None
+                    if parallel.leader:  # one copy of the state: every worker holds the same weights
+                        path = save_checkpoint(self.run_dir, self.model, {
+                            "stage": stage, "step": step + 1, "global_step": global_step,
+                            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                            "rng": torch.get_rng_state(), "history": result.history,
+                        }).path
                     if self.on_checkpoint is not None:
-                        self.on_checkpoint(info.path, global_step)
+                        self.on_checkpoint(path, global_step)
             restored = None
         result.seconds = time.perf_counter() - started
         return result

@@ -1,0 +1,129 @@
+"""Tuning on Ray Train: the same recipe and the same trainer, data-parallel over `OWNLLM_RAY_WORKERS` workers.
+
+Ray Train's `TorchTrainer` starts the workers and their gloo process group; each worker runs the ordinary
+`LoraTrainer` with its `DataParallel` place, so the steps, learning rates and checkpoints are the one-worker
+ones (see `DataParallel` for why the curves agree). The leader (rank 0) writes checkpoints into the run
+folder, reports each one to Ray (which copies it under the run's Ray storage path), and records progress on
+the job. A worker that dies makes Ray restart the group (`FailureConfig`), and the restarted workers resume
+from the last checkpoint, so a killed worker costs the steps since that checkpoint, not the run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ownllm.errors import Cancelled, OwnLLMError
+from ownllm.jobs.ray_cluster import ensure_ray
+from ownllm.jobs.tracker import CheckpointEvent, JobTracker, StepEvent
+from ownllm.store.home import Home
+from ownllm.tune.checkpoints import checkpoint_dir, list_checkpoints
+from ownllm.tune.plan import TunePlan
+from ownllm.tune.train import DataParallel, TrainResult
+
+RESULT_FILE = "train_result.json"
+CANCELLED_FILE = "cancelled"
+RESTARTS = 2  # a worker group may be restarted this often after a worker dies
+
+
+def _restore_from_ray(run_dir: Path) -> None:
+    """After a restart on another machine, the run folder may lack the checkpoint Ray kept: bring it back."""
+    import ray.train
+
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint is None or list_checkpoints(run_dir):
+        return
+    with checkpoint.as_directory() as folder:
+        target = checkpoint_dir(run_dir) / Path(folder).name
+        shutil.copytree(folder, target, dirs_exist_ok=True)
+
+
+def _worker(config: dict[str, Any]) -> None:
+    """One Ray Train worker: load the base, build the same blocks, train its share, lead or follow."""
+    import ray.train
+    import torch
+
+    from ownllm.config import Settings
+    from ownllm.store.home import open_home
+    from ownllm.tune.base import load_base
+    from ownllm.tune.stage_blocks import stage_blocks_for
+    from ownllm.tune.train import LoraTrainer, StepInfo, add_lora
+
+    context = ray.train.get_context()
+    parallel = DataParallel(context.get_world_rank(), context.get_world_size())
+    plan: TunePlan = config["plan"]
+    run_dir = Path(config["run_dir"])
+    recipe = plan.recipe
+    dtype = torch.bfloat16 if recipe.training.bf16 else torch.float32
+    settings = Settings.model_validate_json(config["settings"])
+    base = load_base(plan.request.base_model, settings.model_cache, dtype)
+    stage_blocks = stage_blocks_for(base.tokenizer, plan.files, recipe)
+    model = add_lora(base.model, recipe)
+    pad_id = base.tokenizer.pad_token_id if base.tokenizer.pad_token_id is not None else base.tokenizer.eos_token_id
+    tracker = None
+    if parallel.leader:
+        _restore_from_ray(run_dir)
+        tracker = JobTracker(open_home(settings, migrate=False), config["job_id"])
+    totals = config["totals"]
+
+    def report(info: StepInfo) -> None:
+        if tracker is None:
+            return
+        done = sum(totals[: info.stage]) + info.step
+        tracker.progress(done, sum(totals), f"stage {info.stage + 1} {info.method}",
+                         f"step {info.step}/{info.total} on {parallel.size} Ray workers")
+        tracker.record(StepEvent(info.global_step, round(info.loss, 5), info.lr, round(info.tokens_per_s, 1)))
+
+    def checkpointed(path: Path | None, step: int) -> None:
+        checkpoint = ray.train.Checkpoint.from_directory(str(path)) if path is not None else None
+        ray.train.report({"global_step": step}, checkpoint=checkpoint)
+        if tracker is not None and path is not None:
+            tracker.record(CheckpointEvent(step, tracker.relative(path)))
+
+    trainer = LoraTrainer(model, recipe, run_dir, pad_id, on_step=report,
+                          should_stop=tracker.cancelled if tracker is not None else None,
+                          on_checkpoint=checkpointed, parallel=parallel)
+    try:
+        result = trainer.train(stage_blocks)
+    except Cancelled:  # not a failure to retry: tell the driver and end normally
+        if parallel.leader:
+            (run_dir / CANCELLED_FILE).write_text("cancelled")
+        return
+    if parallel.leader:
+        (run_dir / RESULT_FILE).write_text(json.dumps({
+            "history": result.history, "steps": result.steps, "trained_tokens": result.trained_tokens,
+            "seconds": result.seconds, "resumed_from": result.resumed_from}))
+
+
+def train_on_ray(home: Home, plan: TunePlan, tracker: JobTracker, run_dir: Path, totals: list[int]) -> TrainResult:
+    """Run the plan's training on Ray Train; returns what the leader trained (the adapter is the last checkpoint)."""
+    ensure_ray(home.settings)
+    from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+
+    workers = home.settings.ray_workers
+    for stale in (RESULT_FILE, CANCELLED_FILE):
+        (run_dir / stale).unlink(missing_ok=True)
+    tracker.event(f"training on Ray: {workers} data-parallel workers")
+    trainer = TorchTrainer(
+        _worker,
+        train_loop_config={"plan": plan, "run_dir": str(run_dir), "settings": home.settings.model_dump_json(),
+                           "job_id": tracker.job_id, "totals": totals},
+        scaling_config=ScalingConfig(num_workers=workers, use_gpu=False, resources_per_worker={"CPU": 1}),
+        run_config=RunConfig(name=tracker.job_id, storage_path=str((run_dir / "ray").resolve()),
+                             failure_config=FailureConfig(max_failures=RESTARTS),
+                             checkpoint_config=CheckpointConfig(num_to_keep=2)),
+    )
+    try:
+        trainer.fit()
+    except Exception as exc:
+        raise OwnLLMError(f"training on Ray failed: {type(exc).__name__}: {exc}") from exc
+    if (run_dir / CANCELLED_FILE).exists():
+        raise Cancelled("the tuning run was cancelled between steps")
+    if not (run_dir / RESULT_FILE).exists():
+        raise OwnLLMError("training on Ray ended without a result from its leader worker")
+    saved = json.loads((run_dir / RESULT_FILE).read_text())
+    return TrainResult(history=saved["history"], steps=saved["steps"], trained_tokens=saved["trained_tokens"],
+                       seconds=saved["seconds"], resumed_from=saved["resumed_from"])

@@ -1,0 +1,105 @@
+"""Ingest on Ray Data gives the corpus a local ingest gives, and a killed Ray worker's files are parsed anyway."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter, deque
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from ownllm.config import Settings
+from ownllm.corpus.versions import get_version, latest_document_ids, latest_version
+from ownllm.ingest.pipeline import ingest_paths
+from ownllm.ingest.ray_parse import RayParsePool
+from ownllm.retrieval.dense import build_dense
+from ownllm.store.catalog import Chunk, Document, File, Job
+from ownllm.store.home import Home
+from ownllm.store.tenants import create_tenant
+from tests.conftest import make_home
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "real-docs"
+# a spread of formats, one refusal (a password) and one archive (its members are parsed in a second round)
+REAL_SAMPLE = ["unstructured__layout-parser-paper-fast.pdf", "docling__word_tables.docx",
+               "docling__powerpoint_sample.pptx", "docling__xlsx_01.xlsx", "docling__html_rich_table_cells.html",
+               "unstructured__password.pdf", "unstructured__simple.zip", "unstructured__stanley-cups-utf-16.csv"]
+
+
+def corpus_contents(home: Home, tenant_id: str) -> dict[str, object]:
+    """What an ingest made, without ids or times: files and their outcome, documents, chunks, the version."""
+    with home.catalog.session() as session:
+        files = sorted((f.source.rsplit("/", 1)[-1], f.original_name, f.status, f.error or "")
+                       for f in session.scalars(select(File).where(File.tenant_id == tenant_id)))
+        latest = latest_document_ids(session, tenant_id)
+        documents = session.execute(select(Document.id, Document.text_sha256, File.original_name)
+                                    .join(File, File.id == Document.file_id).where(Document.id.in_(latest))).all()
+        chunks = Counter(session.scalars(select(Chunk.text).where(Chunk.document_id.in_(latest))))
+    return {"files": files, "documents": sorted((name, sha) for _, sha, name in documents), "chunks": chunks}
+
+
+def ingest_with(runner: str, root: Path, folder: Path) -> tuple[Home, str]:
+    home = make_home(root, runner=runner, ray_workers=2)
+    tenant = create_tenant(home, "acme")
+    ingest_paths(home, tenant.id, [folder])
+    return home, tenant.id
+
+
+def _vectors_by_text(home: Home, tenant_id: str, built: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+    """The latest version's dense vectors keyed by chunk text (ids differ between homes), built on this home's
+    runner; `built` collects the (done, total) progress of the build."""
+    with home.catalog.session() as session:
+        version_id = latest_version(session, tenant_id).id
+    version = get_version(home, tenant_id, version_id)
+    index, _ = build_dense(home, version, on_progress=lambda done, total: built.append((done, total)))
+    with home.catalog.session() as session:
+        texts = dict(session.execute(select(Chunk.id, Chunk.text).where(Chunk.id.in_(index.chunk_ids))).all())
+    return {texts[chunk_id]: index.vectors[i] for i, chunk_id in enumerate(index.chunk_ids)}
+
+
+def test_sample_company_on_ray_matches_the_local_ingest(ray_cluster, acme, tmp_path):
+    home, tenant_id = ingest_with("ray", tmp_path / "ray", acme.company.dropbox)
+    on_ray, local = corpus_contents(home, tenant_id), corpus_contents(acme.home, acme.tenant_id)
+    assert on_ray["files"] == local["files"]
+    assert on_ray["documents"] == local["documents"] and len(local["documents"]) > 20
+    assert on_ray["chunks"] == local["chunks"]
+    # the dense index embedded by Ray's actors holds the vectors a local build computes
+    progress: list[tuple[int, int]] = []
+    ray_vectors = _vectors_by_text(home, tenant_id, progress)
+    local_vectors = _vectors_by_text(acme.home, acme.tenant_id, [])
+    assert ray_vectors.keys() == local_vectors.keys()
+    assert max(float(np.abs(ray_vectors[t] - local_vectors[t]).max()) for t in ray_vectors) < 1e-5
+    assert len(progress) > 1 and progress[-1][0] == progress[-1][1] == len(ray_vectors)
+    with home.catalog.session() as session:  # progress landed on the job as on a local run
+        job = session.scalars(select(Job).where(Job.tenant_id == tenant_id)).one()
+        assert job.status == "succeeded" and job.progress_done == job.progress_total > 0
+
+
+def test_real_documents_on_ray_match_the_local_ingest(ray_cluster, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in REAL_SAMPLE:
+        (folder / name).symlink_to(REAL / name)
+    results = [corpus_contents(*ingest_with(runner, tmp_path / runner, folder)) for runner in ("local", "ray")]
+    assert results[0] == results[1]
+    statuses = {name: status for _, name, status, _ in results[0]["files"]}
+    assert statuses["unstructured__password.pdf"] != "ingested"  # refused the same way on both
+    assert any(parent_member for parent_member in statuses if parent_member not in REAL_SAMPLE)  # zip members
+
+
+def _dies_once(marker: str, value: int) -> int:
+    """A parse task that kills the Ray worker running its batch the first time it is tried."""
+    if not os.path.exists(marker):
+        Path(marker).write_text("killed once")
+        os.kill(os.getppid(), signal.SIGKILL)  # the parser's parent is the Ray worker
+    return value * 2
+
+
+def test_a_killed_ray_worker_s_files_are_parsed_on_retry(ray_cluster, tmp_path):
+    pool = RayParsePool(Settings(runner="ray", ray_workers=2), timeout_s=60, memory_mb=2048)
+    marker = str(tmp_path / "killed")
+    tasks = deque((i, _dies_once, (marker, i)) for i in range(6))
+    results = {r.task_id: r for r in pool.run(tasks)}
+    assert Path(marker).exists()  # a worker really was killed
+    assert {i: (r.ok, r.value) for i, r in results.items()} == {i: (True, i * 2) for i in range(6)}
