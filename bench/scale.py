@@ -8,7 +8,7 @@
 A 2-core machine bounds what 2 workers can gain; the point is that the Ray paths cost little over the local
 ones and use the cores they are given. Prints a Markdown table and writes bench/scale-results.json.
 
-    .venv/bin/python bench/scale.py [--steps 6] [--requests 24] [--clients 4]
+    .venv/bin/python bench/scale.py [--steps 6] [--requests 24] [--clients 4] [--stages ingest,tuning,serving]
 """
 
 from __future__ import annotations
@@ -153,7 +153,11 @@ def bench_serving(root: Path, requests: int, clients: int) -> list[dict]:
         process.terminate()
         process.wait(30)
     for replicas in (1, 2):
-        settings = home.settings.model_copy(update={"serve_min_replicas": replicas, "serve_max_replicas": replicas})
+        # with 2 replicas, at most `clients / 2` requests each, so that the one model is served by both
+        update: dict[str, object] = {"serve_min_replicas": replicas, "serve_max_replicas": replicas}
+        if replicas > 1:
+            update["serve_max_ongoing_requests"] = max(1, clients // replicas)
+        settings = home.settings.model_copy(update=update)
         port = _free_port()
         scale.start(settings, port=port)
         try:
@@ -175,13 +179,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--requests", type=int, default=24)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--stages", default="ingest,tuning,serving", help="comma-separated subset to run")
     args = parser.parse_args()
+    stages = set(args.stages.split(","))
     root = Path(tempfile.mkdtemp(prefix="ownllm-scale-"))
     ensure_ray(Settings(runner="ray", ray_workers=2))
     company = generate(root / "company")
-    rows = bench_ingest(root, company.dropbox)
-    rows += bench_tuning(root, _training_file(root / "train.jsonl", company.facts()), args.steps)
-    rows += bench_serving(root, args.requests, args.clients)
+    rows = bench_ingest(root, company.dropbox) if "ingest" in stages else []
+    if "tuning" in stages:
+        rows += bench_tuning(root, _training_file(root / "train.jsonl", company.facts()), args.steps)
+    if "serving" in stages:
+        rows += bench_serving(root, args.requests, args.clients)
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}\n")
     print("| stage | how | rate | unit | seconds |\n| --- | --- | ---: | --- | ---: |")
     for row in rows:

@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     serve_models_per_replica: int = Field(3, ge=1)  # models a replica keeps routed to it (LRU)
     # requests one replica takes at once; beyond it, requests for a model go to another replica (and load it)
     serve_max_ongoing_requests: int = Field(8, ge=1)
+    # CPUs Ray reserves for each replica; its engines decode with that many threads (unless OWNLLM_N_THREADS says)
+    serve_replica_cpus: int = Field(1, ge=1)
     serve_port: int = Field(8000, ge=1, le=65535)
 
     @property

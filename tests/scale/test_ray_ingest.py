@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections import Counter, deque
 from pathlib import Path
 
+import httpx
 import numpy as np
 from sqlalchemy import select
 
@@ -17,8 +21,10 @@ from ownllm.ingest.ray_parse import RayParsePool
 from ownllm.retrieval.dense import build_dense
 from ownllm.store.catalog import Chunk, Document, File, Job
 from ownllm.store.home import Home
+from ownllm.store.keys import create_key
 from ownllm.store.tenants import create_tenant
-from tests.conftest import make_home
+from tests.conftest import make_home, server_env
+from tests.e2e.conftest import _free_port, wait_until_up
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "real-docs"
 # a spread of formats, one refusal (a password) and one archive (its members are parsed in a second round)
@@ -103,3 +109,35 @@ def test_a_killed_ray_worker_s_files_are_parsed_on_retry(ray_cluster, tmp_path):
     results = {r.task_id: r for r in pool.run(tasks)}
     assert Path(marker).exists()  # a worker really was killed
     assert {i: (r.ok, r.value) for i, r in results.items()} == {i: (True, i * 2) for i in range(6)}
+
+
+def test_an_upload_over_the_api_is_ingested_on_ray(ray_cluster, tmp_path):
+    """A server with OWNLLM_RUNNER=ray runs its ingest jobs on the cluster it joined (RAY_ADDRESS)."""
+    home = make_home(tmp_path / "home")
+    tenant = create_tenant(home, "acme")
+    _, key = create_key(home, tenant.id)
+    port = _free_port()
+    base, auth = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {key}"}
+    log = open(tmp_path / "server.log", "w+")  # noqa: SIM115
+    server = subprocess.Popen([sys.executable, "-m", "ownllm", "serve", "--port", str(port)],
+                              env={**server_env(home), "OWNLLM_RUNNER": "ray"}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(base, server, lambda: (log.seek(0), log.read())[1])
+        content = b"# Night shift\n\nThe night shift at the Suzhou warehouse starts at 22:15 and ends at 06:15.\n"
+        body = httpx.post(f"{base}/v1/files", headers=auth, data={"purpose": "knowledge"}, timeout=30,
+                          files={"file": ("night_shift.md", content)}).json()
+        deadline = time.monotonic() + 180
+        while (job := httpx.get(f"{base}/v1/jobs/{body['job_id']}", headers=auth).json())["status"] in (
+                "queued", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.3)
+        assert job["status"] == "succeeded", job
+        assert job["result"]["counts"]["parsed"] == 1
+        hits = httpx.post(f"{base}/v1/search", headers=auth, json={"query": "night shift starts"}).json()["data"]
+        assert "22:15" in hits[0]["text"]
+        events = httpx.get(f"{base}/v1/jobs/{body['job_id']}/events", headers=auth).json()["data"]
+        assert any(e["message"].startswith("parsing on Ray Data") for e in events), events
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

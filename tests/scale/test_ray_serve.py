@@ -3,7 +3,6 @@ keeps auth and metering, and scales 1 → 2 replicas under load and back to 1 wh
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -15,16 +14,10 @@ from ownllm.models.hub import DEFAULT_MODEL_ID
 from ownllm.serve import scale
 from ownllm.serve.scale import model_of
 from tests.conftest import server_env
-from tests.e2e.conftest import wait_until_up
+from tests.e2e.conftest import _free_port, wait_until_up
 
 QUESTION = {"model": DEFAULT_MODEL_ID, "temperature": 0, "max_tokens": 40, "knowledge": {"top_k": 3},
             "messages": [{"role": "user", "content": "How long is the frame warranty on Veltrano bikes?"}]}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _answers(base: str, key: str) -> dict[str, object]:

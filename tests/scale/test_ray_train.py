@@ -3,6 +3,7 @@ resuming from the last checkpoint, and the run's lineage says how it was trained
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -27,11 +28,12 @@ def _kill_a_train_worker_after_a_checkpoint(run_root, stop: threading.Event, kil
     """Once the Ray run has a checkpoint, SIGKILL one Ray Train worker process (as a lost node would)."""
     while not stop.is_set():
         if list(run_root.glob("*/*/checkpoints/step-*")):
-            for process in psutil.process_iter(["pid", "cmdline"]):
-                if "RayTrainWorker" in " ".join(process.info["cmdline"] or []):
-                    os.kill(process.info["pid"], signal.SIGKILL)
-                    killed.append(process.info["pid"])
-                    return
+            for process in psutil.Process().children(recursive=True):  # this test's Ray, never another's
+                with contextlib.suppress(psutil.Error):
+                    if "RayTrainWorker" in " ".join(process.cmdline()):
+                        os.kill(process.pid, signal.SIGKILL)
+                        killed.append(process.pid)
+                        return
         time.sleep(0.05)
 
 
@@ -47,8 +49,9 @@ def test_two_ray_workers_follow_the_one_worker_curve_and_survive_a_killed_worker
     stop, killed = threading.Event(), []
     killer = threading.Thread(target=_kill_a_train_worker_after_a_checkpoint, args=(home.root / "runs", stop, killed))
     killer.start()
+    bar: list[int] = []  # what the CLI's progress bar is fed, followed from the leader's recorded steps
     try:
-        on_ray = tune(home, tenant.id, request)
+        on_ray = tune(home, tenant.id, request, on_step=lambda info: bar.append(info.global_step))
     finally:
         stop.set()
         killer.join()
@@ -66,4 +69,5 @@ def test_two_ray_workers_follow_the_one_worker_curve_and_survive_a_killed_worker
     assert json.loads((local.run_dir / "run.json").read_text())["lineage"]["workers"] == 1
     steps = job_events(home, on_ray.job_id, EventType.STEP)
     assert steps and steps[-1].data["step"] == 16  # progress recorded on the job by the leader worker
+    assert bar and bar[-1] == 16 and set(range(1, 17)) <= set(bar)
     assert list((on_ray.run_dir / "ray").rglob("checkpoint_*"))  # Ray kept its copies under its storage path

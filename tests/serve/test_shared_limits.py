@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from ownllm.errors import RateLimited
+from ownllm.serve.auth import SharedAuthThrottle, make_auth_throttle
 from ownllm.serve.ratelimit import Limit, SharedRateLimiter, make_rate_limiter
 from ownllm.store.home import Home
 from ownllm.store.tenants import create_tenant
@@ -74,12 +75,29 @@ def test_the_monthly_quota_reads_what_every_replica_metered(home: Home, tenant: 
         SharedRateLimiter(home).admit(tenant, [], 1000)
 
 
+def test_failed_sign_ins_on_one_replica_throttle_the_other(home: Home) -> None:
+    a, b = SharedAuthThrottle(home, 3), SharedAuthThrottle(home, 3)
+    long_address = "key:ABCDEF@" + "2001:db8:85a3:0:0:8a2e:370:7334%" * 3  # longer than a counter's subject
+    for replica in (a, b, a):
+        replica.check("ip:10.0.0.9", long_address)
+        replica.failed("ip:10.0.0.9", long_address)
+    for replica in (a, b):
+        with pytest.raises(RateLimited) as refused:
+            replica.check("ip:10.0.0.9")
+        assert refused.value.code == "too_many_auth_failures"
+        with pytest.raises(RateLimited):
+            replica.check(long_address)
+    b.check("ip:10.0.0.10")  # another address is not throttled
+
+
 def test_the_limiter_is_shared_on_postgresql_or_when_asked(tmp_path) -> None:
     from tests.conftest import make_home
 
     assert isinstance(make_rate_limiter(make_home(tmp_path / "a", shared_rate_limits=True)), SharedRateLimiter)
     local = make_home(tmp_path / "b", database_url=f"sqlite:///{tmp_path / 'b.db'}")
     assert not isinstance(make_rate_limiter(local), SharedRateLimiter)
+    assert isinstance(make_auth_throttle(make_home(tmp_path / "c", shared_rate_limits=True)), SharedAuthThrottle)
+    assert not isinstance(make_auth_throttle(local), SharedAuthThrottle)
 
 
 def test_two_server_processes_share_a_tenants_limit(tmp_path) -> None:

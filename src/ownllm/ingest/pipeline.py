@@ -54,6 +54,8 @@ def ingest_files(home: Home, tenant_id: str, files: list[SourceFile], tracker: J
     run = IngestRun(home, tenant_id, tracker, tenant_settings(home, tenant_id), base_model_token_counter())
     run.total = len(files)
     with parse_pool(home, workers, run.limits.parse_timeout_s, run.limits.parse_memory_mb) as pool:
+        if isinstance(pool, RayParsePool):
+            tracker.event(f"parsing on Ray Data: {pool.workers} workers")
         for item in files:
             tracker.progress(run.done, run.total, "store", item.name)
             stored = (blobs or {}).get(item.name) if item.path is None else None

@@ -19,7 +19,7 @@ from typing import Any
 
 from ownllm.config import Settings
 from ownllm.ingest.sandbox import TaskResult, WorkerPool
-from ownllm.jobs.ray_cluster import ensure_ray
+from ownllm.jobs.ray_cluster import ensure_ray, quiet_datasets
 
 Task = tuple[Any, Callable[..., Any], tuple]
 
@@ -59,6 +59,7 @@ class RayParsePool:
 
     def _round(self, tasks: list[Task]) -> Iterator[TaskResult]:
         ray = ensure_ray(self.settings)
+        quiet_datasets(ray)
         # a few batches per worker: small enough to balance, large enough that OCR/ASR models load rarely
         size = max(1, math.ceil(len(tasks) / (self.workers * 3)))
         rows = [{"task": pickle.dumps(task)} for task in tasks]

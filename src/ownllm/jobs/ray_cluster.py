@@ -49,5 +49,12 @@ def ensure_ray(settings: Settings, *, dashboard: bool = False) -> Any:
     return ray
 
 
+def quiet_datasets(ray: Any) -> None:
+    """Ray Data's own progress lines would interleave with the CLI's bar and the job's events, which already
+    report progress; keep its warnings."""
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
 def on_ray(settings: Settings) -> bool:
     return settings.runner == "ray"

@@ -118,20 +118,25 @@ def execute(home: Home, job_id: str, tenant_id: str | None, target: JobTarget, p
     record_cpu(home, job_id, cpu_seconds() - started)
 
 
-def _limit_process(memory_mb: int) -> None:
+def _limit_process(memory_mb: int, ray_driver: bool = False) -> None:
+    """Cap the job's address space and lower its priority. A job that drives Ray work gets no address-space
+    cap: Ray's client maps gigabytes of virtual memory it never touches (object store, gRPC threads), and its
+    heavy work runs in Ray's workers, whose memory Ray's own monitor bounds."""
+    with contextlib.suppress(OSError):
+        os.nice(5)  # the API answers first; background work takes what is left
+    if ray_driver:
+        return
     limit = memory_mb << 20
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    with contextlib.suppress(OSError):
-        os.nice(5)  # the API answers first; background work takes what is left
 
 
 def _child_main(settings_json: str, job_id: str, tenant_id: str | None, target: JobTarget,
                 params: dict[str, Any]) -> None:
     settings = Settings.model_validate_json(settings_json)
-    _limit_process(settings.job_memory_mb)
+    _limit_process(settings.job_memory_mb, ray_driver=settings.runner == "ray")
     home = open_home(settings, migrate=False)
     try:
         execute(home, job_id, tenant_id, target, params)

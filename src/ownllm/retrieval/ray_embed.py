@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ownllm.config import Settings
-from ownllm.jobs.ray_cluster import ensure_ray
+from ownllm.jobs.ray_cluster import ensure_ray, quiet_datasets
 
 
 class EmbedGroups:
@@ -36,6 +36,7 @@ class EmbedGroups:
 def embed_groups_on_ray(settings: Settings, model: str, groups: list[list[str]]) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (group number, vectors) as groups finish, in any order."""
     ray = ensure_ray(settings)
+    quiet_datasets(ray)
     rows = [{"group": pickle.dumps((number, texts))} for number, texts in enumerate(groups)]
     dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
     embedded = dataset.map_batches(EmbedGroups, fn_constructor_args=(model,), batch_size=1, batch_format="numpy",

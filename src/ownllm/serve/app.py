@@ -21,12 +21,13 @@ from ownllm import __version__
 from ownllm.config import Settings
 from ownllm.errors import Unauthenticated
 from ownllm.inference.pool import EnginePool
+from ownllm.jobs.ray_cluster import ensure_ray, on_ray
 from ownllm.jobs.runner import JobRunner, fail_stale_queued
 from ownllm.jobs.tracker import mark_interrupted
 from ownllm.models.registry import list_models
 from ownllm.retrieval.tokenize import warm_up
 from ownllm.serve import console
-from ownllm.serve.auth import AuthThrottle, require_key
+from ownllm.serve.auth import make_auth_throttle, require_key
 from ownllm.serve.errors import CatchAll, install_error_handlers
 from ownllm.serve.limits import BodyLimit
 from ownllm.serve.logs import configure_logging, request_id_var
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None, *, pool: EnginePool | None = No
                               idle_wait_s=settings.engine_idle_wait_s)
     mark_interrupted(home)
     fail_stale_queued(home)
+    if on_ray(settings):  # join (or start) Ray here, so job processes join this instance instead of each starting one
+        ensure_ray(settings)
     runtime = Runtime(home, pool, JobRunner(home, job_runner))
     writer = UsageWriter(home)
 
@@ -110,7 +113,7 @@ def create_app(settings: Settings | None = None, *, pool: EnginePool | None = No
     app = FastAPI(title="ownllm", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json" if settings.public_openapi else None)
     app.state.runtime = runtime
-    app.state.auth_throttle = AuthThrottle(settings.auth_failures_per_minute)
+    app.state.auth_throttle = make_auth_throttle(home)
     app.state.limiter = make_rate_limiter(home)
     app.state.tenant_limits = tenant_limits_cache(home)
     app.state.usage_writer = writer

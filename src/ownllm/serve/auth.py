@@ -10,6 +10,7 @@ and throttling is per address, so nobody can lock a tenant out by failing on its
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import threading
 import time
@@ -20,7 +21,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ownllm.errors import Forbidden, RateLimited, Unauthenticated
+from ownllm.serve.ratelimit import shares_limits
+from ownllm.store.home import Home
 from ownllm.store.keys import ADMIN_OWNER, KeyOwner, authenticate
+from ownllm.store.rate_counters import bump, counts
 
 WINDOW_S = 60.0
 
@@ -62,6 +66,42 @@ class AuthThrottle:
             if len(self._failures) > 100_000:  # forget idle subjects so spraying cannot grow memory
                 for key in [k for k, v in self._failures.items() if not v]:
                     del self._failures[key]
+
+
+class SharedAuthThrottle(AuthThrottle):
+    """Failures counted in the catalog instead of in this process, so a guesser who spreads attempts over the
+    replicas meets one limit. Sliding-window estimate over minute buckets, as the shared rate limiter does;
+    the argon2 gate stays per process (it guards this process's CPUs)."""
+
+    def __init__(self, home: Home, failures_per_minute: int) -> None:
+        super().__init__(failures_per_minute)
+        self.home = home
+
+    @staticmethod
+    def _subject(subject: str) -> str:
+        name = f"authfail:{subject}"
+        return name if len(name) <= 80 else f"authfail:{hashlib.sha256(subject.encode()).hexdigest()}"
+
+    def check(self, *subjects: str) -> None:
+        now = time.time()
+        minute, into = int(now // WINDOW_S), now % WINDOW_S
+        names = [self._subject(subject) for subject in subjects]
+        found = counts(self.home, names, (minute - 1, minute))
+        for name in names:
+            failures = found.get((name, minute - 1), (0, 0))[0] * (1 - into / WINDOW_S)
+            failures += found.get((name, minute), (0, 0))[0]
+            if failures >= self.limit:
+                raise RateLimited("too many failed authentication attempts; wait before trying again",
+                                  retry_after=WINDOW_S - into, code="too_many_auth_failures")
+
+    def failed(self, *subjects: str) -> None:
+        bump(self.home, [self._subject(subject) for subject in subjects], int(time.time() // WINDOW_S), requests=1)
+
+
+def make_auth_throttle(home: Home) -> AuthThrottle:
+    """Shared by every replica when the rate limits are (see `shares_limits`), else in this process."""
+    limit = home.settings.auth_failures_per_minute
+    return SharedAuthThrottle(home, limit) if shares_limits(home) else AuthThrottle(limit)
 
 
 def _key_id(token: str) -> str:

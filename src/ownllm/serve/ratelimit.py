@@ -223,13 +223,15 @@ class SharedRateLimiter:
             forget_before(self.home, minute)
 
 
-def make_rate_limiter(home: Home) -> RateLimiter | SharedRateLimiter:
+def shares_limits(home: Home) -> bool:
     """Counters in the catalog when replicas may share it (PostgreSQL, or `OWNLLM_SHARED_RATE_LIMITS=true`),
     else in this process (one server: no database round trip per request)."""
     shared = home.settings.shared_rate_limits
-    if shared is None:
-        shared = home.settings.catalog_url.startswith("postgresql")
-    return SharedRateLimiter(home) if shared else RateLimiter(home)
+    return home.settings.catalog_url.startswith("postgresql") if shared is None else shared
+
+
+def make_rate_limiter(home: Home) -> RateLimiter | SharedRateLimiter:
+    return SharedRateLimiter(home) if shares_limits(home) else RateLimiter(home)
 
 
 def retry_after_header(seconds: float) -> str:

@@ -98,7 +98,10 @@ def build_application(settings: Settings) -> Any:
         def __init__(self, settings_json: str) -> None:
             from ownllm.serve.app import create_app
 
-            self.app = create_app(Settings.model_validate_json(settings_json))
+            own = Settings.model_validate_json(settings_json)
+            if own.n_threads is None:  # decode on the CPUs Ray gave this replica: replicas must not oversubscribe
+                own = own.model_copy(update={"n_threads": own.serve_replica_cpus})
+            self.app = create_app(own)
             self.replica = serve.get_replica_context().replica_id.unique_id
 
         @serve.multiplexed(max_num_models_per_replica=settings.serve_models_per_replica)
@@ -152,7 +155,7 @@ def build_application(settings: Settings) -> Any:
                    "downscale_delay_s": settings.serve_downscale_delay_s,
                    "look_back_period_s": settings.serve_look_back_s}
     api = serve.deployment(ApiReplica, name="ApiReplica", autoscaling_config=autoscaling,
-                           ray_actor_options={"num_cpus": 1},
+                           ray_actor_options={"num_cpus": settings.serve_replica_cpus},
                            max_ongoing_requests=settings.serve_max_ongoing_requests)
     router = serve.deployment(Router, name="Router", ray_actor_options={"num_cpus": 0}, max_ongoing_requests=256)
     return router.bind(api.bind(settings.model_dump_json()), settings.max_request_bytes)

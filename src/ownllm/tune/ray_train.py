@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ownllm.errors import Cancelled, OwnLLMError
 from ownllm.jobs.ray_cluster import ensure_ray
-from ownllm.jobs.tracker import CheckpointEvent, JobTracker, StepEvent
+from ownllm.jobs.tracker import CheckpointEvent, JobTracker, StepEvent, job_events
 from ownllm.store.home import Home
+from ownllm.store.statuses import EventType
 from ownllm.tune.checkpoints import checkpoint_dir, list_checkpoints
 from ownllm.tune.plan import TunePlan
-from ownllm.tune.train import DataParallel, TrainResult
+from ownllm.tune.train import DataParallel, StepInfo, TrainResult
 
 RESULT_FILE = "train_result.json"
 CANCELLED_FILE = "cancelled"
@@ -49,7 +52,7 @@ def _worker(config: dict[str, Any]) -> None:
     from ownllm.store.home import open_home
     from ownllm.tune.base import load_base
     from ownllm.tune.stage_blocks import stage_blocks_for
-    from ownllm.tune.train import LoraTrainer, StepInfo, add_lora
+    from ownllm.tune.train import LoraTrainer, add_lora
 
     context = ray.train.get_context()
     parallel = DataParallel(context.get_world_rank(), context.get_world_size())
@@ -97,7 +100,23 @@ def _worker(config: dict[str, Any]) -> None:
             "seconds": result.seconds, "resumed_from": result.resumed_from}))
 
 
-def train_on_ray(home: Home, plan: TunePlan, tracker: JobTracker, run_dir: Path, totals: list[int]) -> TrainResult:
+def _replay_steps(home: Home, job_id: str, plan: TunePlan, totals: list[int], seen: int,
+                  on_step: Callable[[StepInfo], None] | None) -> int:
+    """Call `on_step` (the CLI's progress bar) for the steps the leader recorded since `seen`; returns the count."""
+    steps = job_events(home, job_id, EventType.STEP)
+    if on_step is not None:
+        for event in steps[seen:]:
+            global_step, stage = int(event.data["step"]), 0
+            while stage < len(totals) - 1 and global_step > sum(totals[: stage + 1]):
+                stage += 1
+            on_step(StepInfo(stage, plan.recipe.stages[stage].method, global_step - sum(totals[:stage]),
+                             totals[stage], global_step, float(event.data["loss"]), float(event.data["lr"]),
+                             float(event.data["tokens_per_s"])))
+    return len(steps)
+
+
+def train_on_ray(home: Home, plan: TunePlan, tracker: JobTracker, run_dir: Path, totals: list[int],
+                 on_step: Callable[[StepInfo], None] | None = None) -> TrainResult:
     """Run the plan's training on Ray Train; returns what the leader trained (the adapter is the last checkpoint)."""
     ensure_ray(home.settings)
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
@@ -116,9 +135,22 @@ def train_on_ray(home: Home, plan: TunePlan, tracker: JobTracker, run_dir: Path,
                              failure_config=FailureConfig(max_failures=RESTARTS),
                              checkpoint_config=CheckpointConfig(num_to_keep=2)),
     )
-    try:
-        trainer.fit()
-    except Exception as exc:
+    failure: list[BaseException] = []
+
+    def fit() -> None:
+        try:
+            trainer.fit()
+        except BaseException as exc:
+            failure.append(exc)
+
+    running = threading.Thread(target=fit, name="ray train driver", daemon=True)
+    running.start()
+    seen = 0
+    while running.is_alive():  # the leader records steps on the job; follow them for `on_step`
+        running.join(timeout=1.0)
+        seen = _replay_steps(home, tracker.job_id, plan, totals, seen, on_step)
+    if failure:
+        exc = failure[0]
         raise OwnLLMError(f"training on Ray failed: {type(exc).__name__}: {exc}") from exc
     if (run_dir / CANCELLED_FILE).exists():
         raise Cancelled("the tuning run was cancelled between steps")

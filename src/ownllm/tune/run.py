@@ -112,7 +112,7 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
 
         params.update(runner="ray", workers=home.settings.ray_workers)
         tracker.update_params(runner="ray", workers=home.settings.ray_workers)
-        result = train_on_ray(home, plan, tracker, run_dir, totals)
+        result = train_on_ray(home, plan, tracker, run_dir, totals, on_step)
         set_peft_model_state_dict(model, load_checkpoint(list_checkpoints(run_dir)[-1])["adapter"])
     else:
         params.update(runner="local", workers=1)
