@@ -19,6 +19,7 @@ from ownllm.samples.generate import SampleCompany, generate
 from ownllm.store.home import Home, open_home
 from ownllm.store.keys import create_key
 from ownllm.store.tenants import create_tenant
+from tests.tiny_model import qa_file, tiny_base  # noqa: F401  (one tiny model for the tuning and Ray tests)
 
 # Tests name the models they use: the defaults would otherwise follow whichever stronger models happen to be
 # installed (`make models`). The tests of the defaults themselves construct their own Settings.

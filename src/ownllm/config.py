@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     runner: Literal["local", "ray"] = "local"
     ray_address: str | None = None  # None: a Ray instance of this process's own, on this machine
     ray_workers: int = Field(2, ge=1)  # parse tasks at once and training workers (DDP) on Ray
+    # Ray's dashboard and job API (only when this process starts Ray; always on 127.0.0.1): they run code for
+    # whoever reaches them, so they are off unless asked for
+    ray_dashboard: bool = False
     # `ownllm serve --ray`: replicas of the API, scaled on ongoing requests per replica
     serve_min_replicas: int = Field(1, ge=1)
     serve_max_replicas: int = Field(2, ge=1)

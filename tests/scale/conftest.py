@@ -11,8 +11,6 @@ from collections.abc import Iterator
 import pytest
 import ray  # ownllm[scale]; the dev install has it
 
-from tests.tune.conftest import qa_file, tiny_base  # noqa: F401  (the tuning tests' tiny model and data)
-
 
 @pytest.fixture(scope="package")
 def ray_cluster() -> Iterator[str]:

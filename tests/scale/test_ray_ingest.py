@@ -102,6 +102,22 @@ def _dies_once(marker: str, value: int) -> int:
     return value * 2
 
 
+def _kills_every_ray_worker(value: int) -> int:
+    """A parse task that kills whatever Ray worker runs it; outside Ray (the local fallback) it just works."""
+    import psutil
+
+    if psutil.Process(os.getppid()).name().startswith("ray::"):
+        os.kill(os.getppid(), signal.SIGKILL)
+    return value * 3
+
+
+def test_files_of_a_batch_that_keeps_killing_ray_workers_are_parsed_locally(ray_cluster):
+    pool = RayParsePool(Settings(runner="ray", ray_workers=2), timeout_s=60, memory_mb=2048)
+    tasks = deque([(0, _kills_every_ray_worker, (7,))])
+    results = list(pool.run(tasks))
+    assert [(r.task_id, r.ok, r.value) for r in results] == [(0, True, 21)]
+
+
 def test_a_killed_ray_worker_s_files_are_parsed_on_retry(ray_cluster, tmp_path):
     pool = RayParsePool(Settings(runner="ray", ray_workers=2), timeout_s=60, memory_mb=2048)
     marker = str(tmp_path / "killed")

@@ -12,16 +12,21 @@ from ownllm.serve.errors import domain_error_response
 MULTIPART_SLACK = 64 << 10  # form boundaries and fields around an uploaded file
 
 
+def body_limit(settings: Settings, scope: Scope) -> int:
+    """The most bytes a request's body may have: an upload's cap for multipart forms, else the JSON cap."""
+    content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+    if content_type.startswith(b"multipart/"):
+        return settings.max_upload_bytes + MULTIPART_SLACK
+    return settings.max_request_bytes
+
+
 class BodyLimit:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
 
     def limit_for(self, scope: Scope) -> int:
-        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
-        if content_type.startswith(b"multipart/"):
-            return self.settings.max_upload_bytes + MULTIPART_SLACK
-        return self.settings.max_request_bytes
+        return body_limit(self.settings, scope)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
@@ -30,7 +35,7 @@ class BodyLimit:
         limit = self.limit_for(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await domain_error_response(_too_large(limit))(scope, receive, send)
+            await domain_error_response(too_large(limit))(scope, receive, send)
             return
         seen, exceeded, replaced = 0, False, False
 
@@ -41,7 +46,7 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     exceeded = True
-                    raise _too_large(limit)
+                    raise too_large(limit)
             return message
 
         async def answer(message: Message) -> None:
@@ -51,7 +56,7 @@ class BodyLimit:
                 await send(message)
             elif not replaced and message["type"] == "http.response.start":
                 replaced = True
-                await domain_error_response(_too_large(limit))(scope, receive, send)
+                await domain_error_response(too_large(limit))(scope, receive, send)
 
         try:
             await self.app(scope, counted, answer)
@@ -59,9 +64,9 @@ class BodyLimit:
             if not exceeded:
                 raise
             if not replaced:
-                await domain_error_response(_too_large(limit))(scope, receive, send)
+                await domain_error_response(too_large(limit))(scope, receive, send)
 
 
-def _too_large(limit: int) -> PayloadTooLarge:
+def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the request body is over this server's {limit}-byte limit", param="body",
                            code="request_too_large")

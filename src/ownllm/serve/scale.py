@@ -8,8 +8,8 @@ reads which model a request names and routes it with `multiplexed_model_id`, so 
 replica that already has that model loaded (each replica keeps its last `serve_models_per_replica` models, LRU;
 the engine pool inside still bounds memory). Responses stream through unchanged (SSE included).
 
-Ray Serve's HTTP proxy listens on `serve_port`; Ray's dashboard and job API, when this process starts Ray,
-listen on 127.0.0.1 only.
+Ray Serve's HTTP proxy listens on `serve_port`; Ray's dashboard and job API, when this process starts Ray, are
+off unless `OWNLLM_RAY_DASHBOARD=true`, and then listen on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from ownllm.config import Settings
 from ownllm.jobs.ray_cluster import LOCAL_ONLY, ensure_ray
+from ownllm.serve.errors import domain_error_response
+from ownllm.serve.limits import body_limit, too_large
 
 APPLICATION = "ownllm"
 REPLICA_HEADER = b"x-ownllm-replica"
@@ -44,16 +46,17 @@ def model_of(path: str, body: bytes, content_type: str) -> str:
 
 
 def asgi_scope(request: dict[str, Any]) -> dict[str, Any]:
-    """An ASGI HTTP scope from what the router forwarded."""
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": request["method"],
-            "scheme": "http", "path": request["path"], "raw_path": request["path"].encode(),
-            "query_string": request["query"], "root_path": "", "headers": request["headers"],
-            "client": request["client"], "server": (LOCAL_ONLY, 0), "state": {}}
+    """An ASGI HTTP scope from what the router forwarded: the proxy's own scope fields, unchanged (scheme for
+    secure cookies, the raw path and query as the client sent them), with a fresh state."""
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", **request["scope"], "state": {}}
+
+
+FORWARDED_SCOPE = ("method", "scheme", "path", "raw_path", "query_string", "root_path", "headers", "client", "server")
 
 
 async def run_asgi(app: Any, request: dict[str, Any]) -> AsyncIterator[Any]:
     """Run one request through an ASGI app in this process; yield (status, headers) first, then body pieces."""
-    messages: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    messages: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=8)  # a slow client slows the app
     delivered = False
 
     async def receive() -> dict[str, Any]:
@@ -104,6 +107,15 @@ def build_application(settings: Settings) -> Any:
             self.app = create_app(own)
             self.replica = serve.get_replica_context().replica_id.unique_id
 
+        def __del__(self) -> None:
+            """Ray Serve ends a replica (scale-down): write out its metered usage and free its engines. Its job
+            processes run on to their end; jobs it queued but never started are failed with "submit again" by
+            the next server on this host (see `fail_stale_queued`)."""
+            with contextlib.suppress(Exception):
+                self.app.state.usage_writer.close()
+            with contextlib.suppress(Exception):
+                self.app.state.runtime.pool.close()
+
         @serve.multiplexed(max_num_models_per_replica=settings.serve_models_per_replica)
         async def routed_model(self, model_id: str) -> str:
             """Marks this replica as holding `model_id` (the engine itself loads on first use, in the pool)."""
@@ -119,25 +131,27 @@ def build_application(settings: Settings) -> Any:
                 yield piece
 
     class Router:
-        def __init__(self, api: Any, max_request_bytes: int) -> None:
+        def __init__(self, api: Any, settings_json: str) -> None:
             self.api = api
-            self.max_request_bytes = max_request_bytes
+            self.settings = Settings.model_validate_json(settings_json)
 
         async def __call__(self, request: Request) -> Response:
+            limit = body_limit(self.settings, request.scope)
+            declared = request.headers.get("content-length", "")
             body = bytearray()
-            async for piece in request.stream():
-                body += piece
-                if len(body) > self.max_request_bytes:
-                    return JSONResponse(status_code=413, content={"error": {
-                        "message": f"the request body is over {self.max_request_bytes} bytes",
-                        "type": "invalid_request_error", "param": None, "code": "request_too_large"}})
+            if not (declared.isdigit() and int(declared) > limit):
+                async for piece in request.stream():
+                    body += piece
+                    if len(body) > limit:
+                        break
+            if len(body) > limit or (declared.isdigit() and int(declared) > limit):
+                return domain_error_response(too_large(limit))
             model = model_of(request.url.path, bytes(body), request.headers.get("content-type", ""))
-            client = (request.client.host, request.client.port) if request.client else (LOCAL_ONLY, 0)
-            forwarded = {"method": request.method, "path": request.url.path, "query": request.url.query.encode(),
-                         "headers": list(request.headers.raw), "client": client, "body": bytes(body)}
+            scope = {key: request.scope[key] for key in FORWARDED_SCOPE if key in request.scope}
+            scope["headers"] = [(bytes(k), bytes(v)) for k, v in scope.get("headers", [])]
             handle = self.api.options(stream=True, method_name="forward",
                                       **({"multiplexed_model_id": model} if model else {}))
-            pieces = handle.remote(forwarded)
+            pieces = handle.remote({"scope": scope, "body": bytes(body)})
             status, headers = await pieces.__anext__()
 
             async def rest() -> AsyncIterator[bytes]:
@@ -148,6 +162,11 @@ def build_application(settings: Settings) -> Any:
             response.raw_headers = [(bytes(k), bytes(v)) for k, v in headers]
             return response
 
+    # more than one replica: limits, quotas and the sign-in throttle must be counted in the catalog, or each
+    # replica would grant a tenant its whole limit again
+    replica_settings = settings
+    if settings.serve_max_replicas > 1 and not settings.shared_rate_limits:
+        replica_settings = settings.model_copy(update={"shared_rate_limits": True})
     autoscaling = {"min_replicas": settings.serve_min_replicas,
                    "max_replicas": max(settings.serve_min_replicas, settings.serve_max_replicas),
                    "target_ongoing_requests": settings.serve_target_ongoing_requests,
@@ -158,12 +177,12 @@ def build_application(settings: Settings) -> Any:
                            ray_actor_options={"num_cpus": settings.serve_replica_cpus},
                            max_ongoing_requests=settings.serve_max_ongoing_requests)
     router = serve.deployment(Router, name="Router", ray_actor_options={"num_cpus": 0}, max_ongoing_requests=256)
-    return router.bind(api.bind(settings.model_dump_json()), settings.max_request_bytes)
+    return router.bind(api.bind(replica_settings.model_dump_json()), settings.model_dump_json())
 
 
 def start(settings: Settings, host: str = LOCAL_ONLY, port: int | None = None, *, blocking: bool = False) -> Any:
     """Deploy the API on Ray Serve (joining or starting Ray); returns the application's handle."""
-    ensure_ray(settings, dashboard=True)
+    ensure_ray(settings, dashboard=settings.ray_dashboard)
     from ray import serve
 
     serve.start(http_options={"host": host, "port": port or settings.serve_port})

@@ -31,8 +31,10 @@ CANCELLED_FILE = "cancelled"
 RESTARTS = 2  # a worker group may be restarted this often after a worker dies
 
 
-def _restore_from_ray(run_dir: Path) -> None:
-    """After a restart on another machine, the run folder may lack the checkpoint Ray kept: bring it back."""
+def _restore_from_ray(run_dir: Path, rank: int) -> None:
+    """After a restart on another machine, the run folder may lack the checkpoint Ray kept: every worker brings
+    it back (each must resume from the same step), copying aside and renaming so workers sharing a folder do
+    not see half a copy."""
     import ray.train
 
     checkpoint = ray.train.get_checkpoint()
@@ -40,7 +42,12 @@ def _restore_from_ray(run_dir: Path) -> None:
         return
     with checkpoint.as_directory() as folder:
         target = checkpoint_dir(run_dir) / Path(folder).name
-        shutil.copytree(folder, target, dirs_exist_ok=True)
+        staging = target.with_name(f".{target.name}.restore-{rank}")
+        shutil.copytree(folder, staging, dirs_exist_ok=True)
+        try:
+            staging.rename(target)
+        except OSError:  # another worker on this machine restored it first
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _worker(config: dict[str, Any]) -> None:
@@ -65,9 +72,9 @@ def _worker(config: dict[str, Any]) -> None:
     stage_blocks = stage_blocks_for(base.tokenizer, plan.files, recipe)
     model = add_lora(base.model, recipe)
     pad_id = base.tokenizer.pad_token_id if base.tokenizer.pad_token_id is not None else base.tokenizer.eos_token_id
+    _restore_from_ray(run_dir, parallel.rank)
     tracker = None
     if parallel.leader:
-        _restore_from_ray(run_dir)
         tracker = JobTracker(open_home(settings, migrate=False), config["job_id"])
     totals = config["totals"]
 
@@ -118,11 +125,15 @@ def _replay_steps(home: Home, job_id: str, plan: TunePlan, totals: list[int], se
 def train_on_ray(home: Home, plan: TunePlan, tracker: JobTracker, run_dir: Path, totals: list[int],
                  on_step: Callable[[StepInfo], None] | None = None) -> TrainResult:
     """Run the plan's training on Ray Train; returns what the leader trained (the adapter is the last checkpoint)."""
-    ensure_ray(home.settings)
+    ray = ensure_ray(home.settings)
     from ray.train import CheckpointConfig, FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
 
     workers = home.settings.ray_workers
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    if cpus < workers:  # Ray would wait for them for ever
+        raise OwnLLMError(f"OWNLLM_RAY_WORKERS={workers} training workers need {workers} CPUs; the Ray cluster has "
+                          f"{cpus}", code="not_enough_cpus")
     for stale in (RESULT_FILE, CANCELLED_FILE):
         (run_dir / stale).unlink(missing_ok=True)
     tracker.event(f"training on Ray: {workers} data-parallel workers")

@@ -117,11 +117,13 @@ def add_lora(model: Any, recipe: Recipe) -> Any:
 class DataParallel:
     """This worker's place among `size` data-parallel workers (torch.distributed is initialised by the caller).
 
-    Every worker computes the same step plan; worker `rank` runs micro-batches rank, rank+size, … of each step,
-    normalises by the step's trained tokens over *all* micro-batches, and the gradients are summed across
+    Every worker computes the same step plan; worker `rank` runs sequences rank, rank+size, … of each step,
+    normalises by the step's trained tokens over *all* sequences, and the gradients are summed across
     workers. So each optimizer step sees the gradient one worker would compute, and the loss curve is the
-    one-worker curve up to float rounding. (Gradients are all-reduced by hand rather than by wrapping the model
-    in DDP: the loss runs the inner model on labelled positions only, which DDP's forward hooks would not see.)
+    one-worker curve up to float rounding; with LoRA dropout the masks each worker draws differ from one worker's,
+    so the curves then agree in expectation, not step by step. (Gradients are all-reduced by hand rather than by
+    wrapping the model in DDP: the loss runs the inner model on labelled positions only, which DDP's forward hooks
+    would not see.)
     """
 
     rank: int = 0
@@ -131,8 +133,13 @@ class DataParallel:
     def leader(self) -> bool:
         return self.rank == 0
 
-    def mine(self, micro: list[list[Block]]) -> list[list[Block]]:
-        return micro[self.rank::self.size]
+    def mine(self, micro: list[list[Block]], batch_size: int) -> list[list[Block]]:
+        """This worker's sequences of the step (every size-th), regrouped into micro-batches of `batch_size`:
+        split by sequence, not by micro-batch, so a step of one micro-batch still keeps every worker busy."""
+        if self.size == 1:
+            return micro
+        share = [block for group in micro for block in group][self.rank::self.size]
+        return [share[i:i + batch_size] for i in range(0, len(share), batch_size)]
 
     def sum(self, values: list[float]) -> list[float]:
         if self.size == 1:
@@ -223,7 +230,7 @@ class LoraTrainer:
                 micro = step_blocks(blocks, recipe, stage, step)
                 all_batches = [collate(group, self.pad_id) for group in micro]
                 n_tokens = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in all_batches)
-                batches = [collate(group, self.pad_id) for group in parallel.mine(micro)]
+                batches = [collate(group, self.pad_id) for group in parallel.mine(micro, training.batch_size)]
                 loss_total = 0.0
                 for batch in batches:
                     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=training.bf16):
