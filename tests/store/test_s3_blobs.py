@@ -172,3 +172,18 @@ def test_a_home_with_an_s3_url_keeps_ingested_files_in_the_bucket(tmp_path: Path
         assert client.get_object(Bucket=bucket, Key=_key(raw_sha, "homes/one"))["Body"].read() == raw
     finally:
         home.close()
+
+
+def test_ray_train_checkpoints_go_to_the_blob_bucket(tmp_path: Path, bucket: str, endpoint: str, client: Any) -> None:
+    """With blobs on S3, Ray Train's storage path is in the bucket, through the filesystem Ray writes with."""
+    from ownllm.config import Settings
+    from ownllm.jobs.ray_cluster import ray_storage
+
+    settings = Settings(home=tmp_path, blob_url=f"s3://{bucket}/tenant/blobs", blob_endpoint_url=endpoint)
+    path, filesystem = ray_storage(settings, tmp_path / "runs" / "job_1" / "ray")
+    assert path == f"{bucket}/tenant/blobs/ray-runs/job_1"
+    with filesystem.open_output_stream(f"{path}/checkpoint_000000/state.pt") as out:
+        out.write(b"checkpoint bytes")
+    assert "tenant/blobs/ray-runs/job_1/checkpoint_000000/state.pt" in _keys(client, bucket)
+    local, none = ray_storage(Settings(home=tmp_path), tmp_path / "runs" / "job_1" / "ray")
+    assert none is None and local == str((tmp_path / "runs" / "job_1" / "ray").resolve())

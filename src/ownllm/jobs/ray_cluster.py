@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ownllm.config import Settings
 from ownllm.errors import OwnLLMError
@@ -54,6 +56,22 @@ def quiet_datasets(ray: Any) -> None:
     report progress; keep its warnings."""
     ray.data.DataContext.get_current().enable_progress_bars = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def ray_storage(settings: Settings, local: Path) -> tuple[str, Any]:
+    """Where Ray keeps a run's checkpoints: the blob bucket when blobs are on S3 (`<bucket>/<prefix>/ray-runs/…`,
+    so a worker on any machine can restore them), else `local`. Returns (path, pyarrow filesystem or None)."""
+    if not (settings.blob_url or "").startswith("s3://"):
+        return str(local.resolve()), None
+    from pyarrow import fs
+
+    url = urlsplit(settings.blob_url or "")
+    options: dict[str, Any] = {}
+    if settings.blob_endpoint_url:  # MinIO and other S3-compatible servers
+        endpoint = urlsplit(settings.blob_endpoint_url)
+        options = {"endpoint_override": endpoint.netloc, "scheme": endpoint.scheme or "https"}
+    prefix = "/".join(part for part in (url.netloc, url.path.strip("/"), "ray-runs", local.parent.name) if part)
+    return prefix, fs.S3FileSystem(**options)
 
 
 def on_ray(settings: Settings) -> bool:

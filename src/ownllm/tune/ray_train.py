@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ownllm.errors import Cancelled, OwnLLMError
-from ownllm.jobs.ray_cluster import ensure_ray
+from ownllm.jobs.ray_cluster import ensure_ray, ray_storage
 from ownllm.jobs.tracker import CheckpointEvent, JobTracker, StepEvent, job_events
 from ownllm.store.home import Home
 from ownllm.store.statuses import EventType
@@ -136,13 +136,14 @@ def train_on_ray(home: Home, plan: TunePlan, tracker: JobTracker, run_dir: Path,
                           f"{cpus}", code="not_enough_cpus")
     for stale in (RESULT_FILE, CANCELLED_FILE):
         (run_dir / stale).unlink(missing_ok=True)
-    tracker.event(f"training on Ray: {workers} data-parallel workers")
+    storage_path, filesystem = ray_storage(home.settings, run_dir / "ray")
+    tracker.event(f"training on Ray: {workers} data-parallel workers", checkpoints=storage_path)
     trainer = TorchTrainer(
         _worker,
         train_loop_config={"plan": plan, "run_dir": str(run_dir), "settings": home.settings.model_dump_json(),
                            "job_id": tracker.job_id, "totals": totals},
         scaling_config=ScalingConfig(num_workers=workers, use_gpu=False, resources_per_worker={"CPU": 1}),
-        run_config=RunConfig(name=tracker.job_id, storage_path=str((run_dir / "ray").resolve()),
+        run_config=RunConfig(name=tracker.job_id, storage_path=storage_path, storage_filesystem=filesystem,
                              failure_config=FailureConfig(max_failures=RESTARTS),
                              checkpoint_config=CheckpointConfig(num_to_keep=2)),
     )
