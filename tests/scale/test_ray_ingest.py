@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from ownllm.config import Settings
-from ownllm.corpus.versions import get_version, latest_document_ids, latest_version
+from ownllm.corpus.versions import get_version, latest_document_ids, latest_version, version_document_ids
 from ownllm.ingest.pipeline import ingest_paths
 from ownllm.ingest.ray_parse import RayParsePool
 from ownllm.retrieval.dense import build_dense
@@ -34,15 +34,20 @@ REAL_SAMPLE = ["unstructured__layout-parser-paper-fast.pdf", "docling__word_tabl
                "unstructured__password.pdf", "unstructured__simple.zip", "unstructured__stanley-cups-utf-16.csv"]
 
 
-def corpus_contents(home: Home, tenant_id: str) -> dict[str, object]:
-    """What an ingest made, without ids or times: files and their outcome, documents, chunks, the version."""
+def corpus_contents(home: Home, tenant_id: str, version_id: str | None = None,
+                    source: Path | None = None) -> dict[str, object]:
+    """What an ingest made, without ids or times: files and their outcome, documents, chunks, the version (the
+    latest, or `version_id`; files from `source` only, when given: the shared `acme` home gains files later)."""
     with home.catalog.session() as session:
+        query = select(File).where(File.tenant_id == tenant_id)
+        if source is not None:
+            query = query.where(File.source == str(source.resolve()))
         files = sorted((f.source.rsplit("/", 1)[-1], f.original_name, f.status, f.error or "")
-                       for f in session.scalars(select(File).where(File.tenant_id == tenant_id)))
-        latest = latest_document_ids(session, tenant_id)
+                       for f in session.scalars(query))
+        held = version_document_ids(session, version_id) if version_id else latest_document_ids(session, tenant_id)
         documents = session.execute(select(Document.id, Document.text_sha256, File.original_name)
-                                    .join(File, File.id == Document.file_id).where(Document.id.in_(latest))).all()
-        chunks = Counter(session.scalars(select(Chunk.text).where(Chunk.document_id.in_(latest))))
+                                    .join(File, File.id == Document.file_id).where(Document.id.in_(held))).all()
+        chunks = Counter(session.scalars(select(Chunk.text).where(Chunk.document_id.in_(held))))
     return {"files": files, "documents": sorted((name, sha) for _, sha, name in documents), "chunks": chunks}
 
 
@@ -53,13 +58,12 @@ def ingest_with(runner: str, root: Path, folder: Path) -> tuple[Home, str]:
     return home, tenant.id
 
 
-def _vectors_by_text(home: Home, tenant_id: str, built: list[tuple[int, int]]) -> dict[str, np.ndarray]:
-    """The latest version's dense vectors keyed by chunk text (ids differ between homes), built on this home's
-    runner; `built` collects the (done, total) progress of the build."""
-    with home.catalog.session() as session:
-        version_id = latest_version(session, tenant_id).id
-    version = get_version(home, tenant_id, version_id)
-    index, _ = build_dense(home, version, on_progress=lambda done, total: built.append((done, total)))
+def _vectors_by_text(home: Home, tenant_id: str, version_id: str,
+                     built: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+    """A version's dense vectors keyed by chunk text (ids differ between homes), built on this home's runner;
+    `built` collects the (done, total) progress of the build."""
+    index, _ = build_dense(home, get_version(home, tenant_id, version_id),
+                           on_progress=lambda done, total: built.append((done, total)))
     with home.catalog.session() as session:
         texts = dict(session.execute(select(Chunk.id, Chunk.text).where(Chunk.id.in_(index.chunk_ids))).all())
     return {texts[chunk_id]: index.vectors[i] for i, chunk_id in enumerate(index.chunk_ids)}
@@ -67,14 +71,18 @@ def _vectors_by_text(home: Home, tenant_id: str, built: list[tuple[int, int]]) -
 
 def test_sample_company_on_ray_matches_the_local_ingest(ray_cluster, acme, tmp_path):
     home, tenant_id = ingest_with("ray", tmp_path / "ray", acme.company.dropbox)
-    on_ray, local = corpus_contents(home, tenant_id), corpus_contents(acme.home, acme.tenant_id)
+    with home.catalog.session() as session:
+        ray_version = latest_version(session, tenant_id).id
+    local_version = acme.report.version_id  # acme's first version: its own ingest of the same drop-box
+    on_ray = corpus_contents(home, tenant_id, ray_version)
+    local = corpus_contents(acme.home, acme.tenant_id, local_version, acme.company.dropbox)
     assert on_ray["files"] == local["files"]
     assert on_ray["documents"] == local["documents"] and len(local["documents"]) > 20
     assert on_ray["chunks"] == local["chunks"]
     # the dense index embedded by Ray's actors holds the vectors a local build computes
     progress: list[tuple[int, int]] = []
-    ray_vectors = _vectors_by_text(home, tenant_id, progress)
-    local_vectors = _vectors_by_text(acme.home, acme.tenant_id, [])
+    ray_vectors = _vectors_by_text(home, tenant_id, ray_version, progress)
+    local_vectors = _vectors_by_text(acme.home, acme.tenant_id, local_version, [])
     assert ray_vectors.keys() == local_vectors.keys()
     assert max(float(np.abs(ray_vectors[t] - local_vectors[t]).max()) for t in ray_vectors) < 1e-5
     assert len(progress) > 1 and progress[-1][0] == progress[-1][1] == len(ray_vectors)
