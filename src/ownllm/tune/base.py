@@ -39,6 +39,12 @@ class BaseModel:
     source: str  # where the weights came from
     gguf_path: Path | None  # the shipped GGUF, when there is one (export copies its vocabulary)
 
+    @property
+    def pad_id(self) -> int:
+        """The token batches are padded with: the tokenizer's pad token, else its end of sequence."""
+        pad = self.tokenizer.pad_token_id
+        return pad if pad is not None else self.tokenizer.eos_token_id
+
 
 def _load_hf(folder: Path, dtype: torch.dtype = torch.float32) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -19,10 +19,11 @@ from typing import Any
 
 from ownllm.errors import Cancelled, OwnLLMError
 from ownllm.jobs.ray_cluster import ensure_ray, ray_storage
-from ownllm.jobs.tracker import CheckpointEvent, JobTracker, StepEvent, job_events
+from ownllm.jobs.tracker import JobTracker, job_events
 from ownllm.store.home import Home
 from ownllm.store.statuses import EventType
 from ownllm.tune.checkpoints import checkpoint_dir, list_checkpoints
+from ownllm.tune.job_progress import checkpoint_recorder, step_reporter
 from ownllm.tune.plan import TunePlan
 from ownllm.tune.train import DataParallel, StepInfo, TrainResult
 
@@ -53,46 +54,37 @@ def _restore_from_ray(run_dir: Path, rank: int) -> None:
 def _worker(config: dict[str, Any]) -> None:
     """One Ray Train worker: load the base, build the same blocks, train its share, lead or follow."""
     import ray.train
-    import torch
 
     from ownllm.config import Settings
     from ownllm.store.home import open_home
     from ownllm.tune.base import load_base
     from ownllm.tune.stage_blocks import stage_blocks_for
-    from ownllm.tune.train import LoraTrainer, add_lora
+    from ownllm.tune.train import LoraTrainer, add_lora, training_dtype
 
     context = ray.train.get_context()
     parallel = DataParallel(context.get_world_rank(), context.get_world_size())
     plan: TunePlan = config["plan"]
     run_dir = Path(config["run_dir"])
     recipe = plan.recipe
-    dtype = torch.bfloat16 if recipe.training.bf16 else torch.float32
     settings = Settings.model_validate_json(config["settings"])
-    base = load_base(plan.request.base_model, settings.model_cache, dtype)
+    base = load_base(plan.request.base_model, settings.model_cache, training_dtype(recipe))
     stage_blocks = stage_blocks_for(base.tokenizer, plan.files, recipe)
     model = add_lora(base.model, recipe)
-    pad_id = base.tokenizer.pad_token_id if base.tokenizer.pad_token_id is not None else base.tokenizer.eos_token_id
     _restore_from_ray(run_dir, parallel.rank)
     tracker = None
-    if parallel.leader:
+    if parallel.leader:  # only the leader writes to the job
         tracker = JobTracker(open_home(settings, migrate=False), config["job_id"])
-    totals = config["totals"]
-
-    def report(info: StepInfo) -> None:
-        if tracker is None:
-            return
-        done = sum(totals[: info.stage]) + info.step
-        tracker.progress(done, sum(totals), f"stage {info.stage + 1} {info.method}",
-                         f"step {info.step}/{info.total} on {parallel.size} Ray workers")
-        tracker.record(StepEvent(info.global_step, round(info.loss, 5), info.lr, round(info.tokens_per_s, 1)))
+    record_checkpoint = checkpoint_recorder(tracker) if tracker is not None else None
 
     def checkpointed(path: Path | None, step: int) -> None:
         checkpoint = ray.train.Checkpoint.from_directory(str(path)) if path is not None else None
-        ray.train.report({"global_step": step}, checkpoint=checkpoint)
-        if tracker is not None and path is not None:
-            tracker.record(CheckpointEvent(step, tracker.relative(path)))
+        ray.train.report({"global_step": step}, checkpoint=checkpoint)  # every worker, the same number of times
+        if record_checkpoint is not None:
+            record_checkpoint(path, step)
 
-    trainer = LoraTrainer(model, recipe, run_dir, pad_id, on_step=report,
+    trainer = LoraTrainer(model, recipe, run_dir, base.pad_id,
+                          on_step=step_reporter(tracker, config["totals"], where=f" on {parallel.size} Ray workers")
+                          if tracker is not None else None,
                           should_stop=tracker.cancelled if tracker is not None else None,
                           on_checkpoint=checkpointed, parallel=parallel)
     try:

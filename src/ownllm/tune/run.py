@@ -12,22 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from sqlalchemy import select
 
 from ownllm.errors import Cancelled
 from ownllm.jobs.ray_cluster import on_ray
 from ownllm.jobs.runner import run_inline
-from ownllm.jobs.tracker import INTERRUPTED, CheckpointEvent, JobTracker, StepEvent, mark_interrupted
+from ownllm.jobs.tracker import INTERRUPTED, JobTracker, mark_interrupted
 from ownllm.store.catalog import Job
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobKind, JobStatus
 from ownllm.store.tenants import get_tenant
 from ownllm.tune.checkpoints import list_checkpoints, load_checkpoint
+from ownllm.tune.job_progress import checkpoint_recorder, step_reporter
 from ownllm.tune.plan import TunePlan, TuneRequest, plan_tune, run_root
 from ownllm.tune.register import model_name, register_tuned_model
 from ownllm.tune.stage_blocks import stage_blocks_for
-from ownllm.tune.train import LoraTrainer, StepInfo, TrainResult, add_lora, steps_in_stage
+from ownllm.tune.train import LoraTrainer, StepInfo, TrainResult, add_lora, steps_in_stage, training_dtype
 
 JOB_KIND = JobKind.FINE_TUNE
 __all__ = ["JOB_KIND", "TuneOutcome", "TuneRequest", "plan_tune", "run_root", "tune", "tune_into"]
@@ -82,8 +82,7 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     run_dir = run_root(home, tenant_id) / tracker.job_id
     run_dir.mkdir(parents=True, exist_ok=True)
     tracker.set_status(JobStatus.VALIDATING_FILES)
-    dtype = torch.bfloat16 if recipe.training.bf16 else torch.float32
-    base = load_base(request.base_model, home.settings.model_cache, dtype)
+    base = load_base(request.base_model, home.settings.model_cache, training_dtype(recipe))
     stage_blocks = stage_blocks_for(base.tokenizer, plan.files, recipe)
     tracker.event("files validated", blocks=[len(b) for b in stage_blocks],
                   tokens=[sum(len(x.input_ids) for x in b) for b in stage_blocks])
@@ -91,19 +90,6 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     totals = [steps_in_stage(len(b), recipe, i) for i, b in enumerate(stage_blocks)]
     tracker.start(total=sum(totals))
     model = add_lora(base.model, recipe)
-    pad_id = base.tokenizer.pad_token_id if base.tokenizer.pad_token_id is not None else base.tokenizer.eos_token_id
-
-    def report(info: StepInfo) -> None:
-        done = sum(totals[: info.stage]) + info.step
-        tracker.progress(done, sum(totals), f"stage {info.stage + 1} {info.method}", f"step {info.step}/{info.total}")
-        tracker.record(StepEvent(info.global_step, round(info.loss, 5), info.lr, round(info.tokens_per_s, 1)))
-        if on_step is not None:
-            on_step(info)
-
-    def checkpointed(path: Path | None, step: int) -> None:
-        if path is not None:
-            tracker.record(CheckpointEvent(step, tracker.relative(path)))
-
     params = dict(plan.params)
     if on_ray(home.settings):  # the same trainer on Ray Train's workers; the adapter is their last checkpoint
         from peft import set_peft_model_state_dict
@@ -116,8 +102,8 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
         set_peft_model_state_dict(model, load_checkpoint(list_checkpoints(run_dir)[-1])["adapter"])
     else:
         params.update(runner="local", workers=1)
-        trainer = LoraTrainer(model, recipe, run_dir, pad_id, on_step=report, should_stop=tracker.cancelled,
-                              on_checkpoint=checkpointed)
+        trainer = LoraTrainer(model, recipe, run_dir, base.pad_id, on_step=step_reporter(tracker, totals, on_step),
+                              should_stop=tracker.cancelled, on_checkpoint=checkpoint_recorder(tracker))
         result = trainer.train(stage_blocks)
     adapter_dir = run_dir / "adapter"
     model.save_pretrained(adapter_dir)

@@ -62,6 +62,11 @@ def lr_factor(kind: str, total: int, warmup: int) -> Callable[[int], float]:
     return factor
 
 
+def training_dtype(recipe: Recipe) -> torch.dtype:
+    """The dtype the base model is loaded in for training (bf16 autocast recipes keep bf16 weights)."""
+    return torch.bfloat16 if recipe.training.bf16 else torch.float32
+
+
 def steps_in_stage(n_blocks: int, recipe: Recipe, stage: int) -> int:
     spec = recipe.stages[stage]
     per_step = recipe.training.batch_size * recipe.training.grad_accum
@@ -230,7 +235,8 @@ class LoraTrainer:
                 micro = step_blocks(blocks, recipe, stage, step)
                 all_batches = [collate(group, self.pad_id) for group in micro]
                 n_tokens = sum(int((b["labels"][:, 1:] != IGNORE).sum()) for b in all_batches)
-                batches = [collate(group, self.pad_id) for group in parallel.mine(micro, training.batch_size)]
+                share = parallel.mine(micro, training.batch_size)  # one worker: all of `micro`, not collated twice
+                batches = all_batches if share is micro else [collate(group, self.pad_id) for group in share]
                 loss_total = 0.0
                 for batch in batches:
                     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=training.bf16):
