@@ -21,12 +21,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ownllm.errors import Forbidden, RateLimited, Unauthenticated
-from ownllm.serve.ratelimit import shares_limits
+from ownllm.serve.ratelimit import WINDOW_S, minute_window, shares_limits
 from ownllm.store.home import Home
 from ownllm.store.keys import ADMIN_OWNER, KeyOwner, authenticate
 from ownllm.store.rate_counters import bump, counts
-
-WINDOW_S = 60.0
 
 
 class AuthThrottle:
@@ -83,13 +81,11 @@ class SharedAuthThrottle(AuthThrottle):
         return name if len(name) <= 80 else f"authfail:{hashlib.sha256(subject.encode()).hexdigest()}"
 
     def check(self, *subjects: str) -> None:
-        now = time.time()
-        minute, into = int(now // WINDOW_S), now % WINDOW_S
+        minute, into, weight = minute_window(time.time())
         names = [self._subject(subject) for subject in subjects]
         found = counts(self.home, names, (minute - 1, minute))
         for name in names:
-            failures = found.get((name, minute - 1), (0, 0))[0] * (1 - into / WINDOW_S)
-            failures += found.get((name, minute), (0, 0))[0]
+            failures = found.get((name, minute - 1), (0, 0))[0] * weight + found.get((name, minute), (0, 0))[0]
             if failures >= self.limit:
                 raise RateLimited("too many failed authentication attempts; wait before trying again",
                                   retry_after=WINDOW_S - into, code="too_many_auth_failures")

@@ -25,14 +25,11 @@ class BodyLimit:
         self.app = app
         self.settings = settings
 
-    def limit_for(self, scope: Scope) -> int:
-        return body_limit(self.settings, scope)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope)
+        limit = body_limit(self.settings, scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await domain_error_response(too_large(limit))(scope, receive, send)

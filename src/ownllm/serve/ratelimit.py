@@ -171,9 +171,7 @@ class SharedRateLimiter:
                               retry_after=3600.0, code="insufficient_quota")
         if not limits:
             return Admission(limits, tenant_id, {})
-        now = time.time()
-        minute, into = int(now // WINDOW_S), now % WINDOW_S
-        weight = 1.0 - into / WINDOW_S
+        minute, into, weight = minute_window(time.time())
         subjects = [limit.subject for limit in limits]
         current = bump(self.home, subjects, minute, requests=1)
         previous = counts(self.home, subjects, (minute - 1, minute - 1))
@@ -221,6 +219,13 @@ class SharedRateLimiter:
             tidy = self._charges % 500 == 0
         if tidy:
             forget_before(self.home, minute)
+
+
+def minute_window(now: float) -> tuple[int, float, float]:
+    """For sliding-window counts over minute buckets: the current bucket, the seconds into it, and the weight of
+    the previous bucket (the share of it still within the last 60 seconds)."""
+    minute, into = int(now // WINDOW_S), now % WINDOW_S
+    return minute, into, 1.0 - into / WINDOW_S
 
 
 def shares_limits(home: Home) -> bool:

@@ -153,12 +153,7 @@ def build_application(settings: Settings) -> Any:
                                       **({"multiplexed_model_id": model} if model else {}))
             pieces = handle.remote({"scope": scope, "body": bytes(body)})
             status, headers = await pieces.__anext__()
-
-            async def rest() -> AsyncIterator[bytes]:
-                async for piece in pieces:
-                    yield piece
-
-            response = StreamingResponse(rest(), status_code=status)
+            response = StreamingResponse(pieces, status_code=status)  # the body pieces that follow
             response.raw_headers = [(bytes(k), bytes(v)) for k, v in headers]
             return response
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -85,7 +86,7 @@ class BlobStore:
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path_for(sha256), "rb")
 
-    def _write_atomically(self, sha: str, pieces: list[bytes]) -> None:
+    def _write_atomically(self, sha: str, pieces: Iterable[bytes]) -> None:
         target = self.path_for(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")

@@ -140,7 +140,7 @@ class S3BlobStore(BlobStore):
             raise
         # the cache's atomic write (temp file, rename, 0o444) only iterates its pieces: a generator that
         # raises on a wrong digest before the rename leaves nothing behind
-        self._cache._write_atomically(sha256, self._verified(body, sha256, key))  # type: ignore[arg-type]
+        self._cache._write_atomically(sha256, self._verified(body, sha256, key))
 
     def _verified(self, body: Any, sha256: str, key: str) -> Iterator[bytes]:
         """The object's bytes, refused at the end if they do not hash to the name they are stored under."""
