@@ -35,6 +35,8 @@ def main() -> int:
     parser.add_argument("--heldout", type=float, default=0.3, help="share of documents held out per language")
     parser.add_argument("--train-limit", type=int, default=40, help="training-document questions asked")
     parser.add_argument("--limit", type=int, default=None, help="cap every question set (quick runs)")
+    parser.add_argument("--heldout-limit", type=int, default=None,
+                        help="held-out questions asked per seed (a sample; the unanswerable set stays whole)")
     args = parser.parse_args()
 
     from ownllm.config import Settings
@@ -67,14 +69,19 @@ def main() -> int:
         if args.tune:
             tuned = tune(home, tenant, TuneRequest(dataset=dataset.id, suffix=f"seed{seed}"))
             models.append(tuned.model_id)
-        runs = [("smollm2", EvalRequest(models=models, dataset=dataset.id, questions_file=company.questions_path,
-                                        split_questions_file=True, limit=args.limit, seed=seed, apply_gate=False))]
+        runs = []
+        if "smollm2-135m-instruct" in readers or args.tune:
+            runs.append(("smollm2", EvalRequest(models=models, dataset=dataset.id,
+                                                questions_file=company.questions_path, split_questions_file=True,
+                                                limit=args.limit, seed=seed, apply_gate=False)))
         runs += [(reader, EvalRequest(models=[reader], dataset=dataset.id, questions_file=company.questions_path,
                                       split_questions_file=True, limit=args.limit, seed=seed, apply_gate=False))
                  for reader in readers if reader != "smollm2-135m-instruct"]
         for label, request in runs:
             # every held-out and unanswerable question; the training documents' set only checks memorization
             request.set_limits = {"train": min(args.limit or args.train_limit, args.train_limit)}
+            if args.heldout_limit is not None:
+                request.set_limits["heldout"] = args.heldout_limit
             began = time.monotonic()
             outcome = evaluate(home, tenant, request)
             seconds = time.monotonic() - began

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # a tuned model's context: fewer slots, since each slot's KV cache is what an extra adapter costs
     engine_adapter_slots: int = Field(1, ge=1, le=64)
     engine_idle_wait_s: float = Field(5.0, ge=0.0)  # how long a load waits for a busy engine to free memory
+    # a strong reader's grounded answer is checked against its passages before it is given (chat/answer_check.py)
+    answer_check: bool = True
 
     # --- input caps (characters unless named bytes); over a cap is a 400/413 naming the field
     max_request_bytes: int = Field(8 * MB, ge=1024)  # any JSON body

@@ -6,9 +6,11 @@ prepared answer that `answer()` would have collected.
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ownllm.chat.answer_check import VERDICT_PARAMS, check_messages, says_supported
 from ownllm.chat.policy import KNOWLEDGE_STOP, answer_in_the_question_language, is_decline, not_found_answer
 from ownllm.chat.structured import (
     OutputConstraint,
@@ -28,6 +30,7 @@ from ownllm.inference.pool import EngineHandle, EnginePool, TokenStream
 from ownllm.models.registry import ModelEntry, resolve_model, serving_spec
 from ownllm.retrieval.rag import Evidence, cited_chunks, last_user_text, retrieve_for_chat
 from ownllm.store.home import Home
+from ownllm.text import question_lang
 
 DEFAULT_MAX_TOKENS = 256
 
@@ -77,6 +80,14 @@ class Answer:
                 "total_tokens": self.prompt_tokens + self.completion_tokens}
 
 
+@dataclass(frozen=True)
+class AnswerCheck:
+    """What a grounded answer is checked against: the messages the reader saw and the question asked."""
+
+    grounded: list[Message]
+    question: str
+
+
 @dataclass
 class PreparedAnswer:
     model: ModelEntry
@@ -87,9 +98,20 @@ class PreparedAnswer:
     evidence: list[Evidence] = field(default_factory=list)
     fixed_text: str | None = None  # said without generating (nothing to ground on)
     constraint: OutputConstraint | None = None
+    check: AnswerCheck | None = None  # check the answer against its passages before giving it
 
     def stream(self, loop: asyncio.AbstractEventLoop | None = None) -> TokenStream:
-        """Start generating; a fixed answer comes back as one delta with its exact token count."""
+        """Start generating; a fixed answer comes back as one delta with its exact token count.
+
+        A checked answer is generated whole, checked, then given as one delta (grounded answers are one
+        short sentence); the generation is queued now, so a full queue still fails before any stream.
+        """
+        if self.fixed_text is None and self.check is not None:
+            inner = self.handle.stream(self.prompt, self.params)
+            outer = TokenStream(len(self.prompt), loop)
+            threading.Thread(target=self._check_then_give, args=(inner, outer, self.check), daemon=True,
+                             name="answer-check").start()
+            return outer
         if self.fixed_text is None:
             return self.handle.stream(self.prompt, self.params, loop)
         stream = TokenStream(len(self.prompt), loop)
@@ -97,6 +119,36 @@ class PreparedAnswer:
         stream.put(TokenDelta("", "stop", self.handle.count_tokens(self.fixed_text)))
         stream.end()
         return stream
+
+    def _check_then_give(self, inner: TokenStream, outer: TokenStream, check: AnswerCheck) -> None:
+        """Collect the reader's answer, ask the checker, give the answer or the not-found sentence.
+
+        Usage counts all the work: the checker's prompt and verdict join the prompt tokens.
+        """
+        try:
+            pieces, finish, completion_tokens = [], "stop", 0
+            for delta in inner:
+                if outer.cancelled:
+                    inner.cancel()  # the client left: stop the reader, then drain what is queued
+                pieces.append(delta.text)
+                if delta.finish_reason:
+                    finish, completion_tokens = delta.finish_reason, delta.completion_tokens
+            outer.cpu_seconds = inner.cpu_seconds
+            text = "".join(pieces)
+            if not outer.cancelled and text.strip() and not is_decline(text):
+                lang = question_lang(check.question)
+                verdict = self.handle.generate(self.handle.chat_prompt(check_messages(check.grounded, text, lang)),
+                                               VERDICT_PARAMS)
+                outer.prompt_tokens += verdict.prompt_tokens + verdict.completion_tokens
+                outer.cpu_seconds += verdict.cpu_seconds
+                if not says_supported(verdict.text):
+                    text, finish = not_found_answer(check.question), "stop"
+            outer.put(TokenDelta(text))
+            outer.put(TokenDelta("", finish, completion_tokens))
+        except BaseException as exc:  # handed to the consumer, who re-raises it
+            outer.put(exc)
+        finally:
+            outer.end()
 
     def finish(self, completion: Completion) -> Answer:
         text = completion.text.strip() if self.citations is not None else completion.text
@@ -163,7 +215,11 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
     max_tokens = _token_budget(request.max_tokens, len(prompt), handle.n_ctx)
     params = SamplingParams(max_tokens, request.temperature, request.top_p, tuple(stop or ()), request.seed,
                             constraint.grammar if constraint else None, request.logprobs, request.top_logprobs)
-    return PreparedAnswer(entry, handle, prompt, params, citations, evidence, fixed_text, constraint)
+    check = None
+    if (evidence and fixed_text is None and entry.checks_answers and settings.answer_check
+            and constraint is None and not request.logprobs):
+        check = AnswerCheck(messages, last_user_text(request.messages))
+    return PreparedAnswer(entry, handle, prompt, params, citations, evidence, fixed_text, constraint, check)
 
 
 def _structure(handle: EngineHandle, messages: list[Message],

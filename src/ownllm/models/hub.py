@@ -70,6 +70,12 @@ class ShippedModel:
         return self.strength >= 2
 
     @property
+    def checks_answers(self) -> bool:
+        """Judges whether passages state an answer (chat/answer_check.py): the 1.5B said "no" to 11 of 12
+        wrong answers and 3 of 30 right ones; the 0.5B said "no" to every answer, right or wrong (measured)."""
+        return self.strength >= 3
+
+    @property
     def package(self) -> str:
         return self.packages[0]
 

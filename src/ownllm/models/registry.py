@@ -32,6 +32,7 @@ class ModelEntry:
     status: str = "ready"
     languages: tuple[str, ...] = ("en",)  # languages the model can be told to answer in
     reads_passages: bool = False  # gets whole passages and a decline rule with knowledge (else sentences)
+    checks_answers: bool = False  # its grounded answers are checked against the passages (chat/answer_check.py)
 
     def spec(self, n_ctx: int = 4096, n_threads: int | None = None, *, logits_all: bool = False,
              slots: int = 1) -> EngineSpec:
@@ -57,7 +58,8 @@ def _tuned(home: Home, tenant_id: str) -> list[ModelEntry]:
                 continue  # trained but not exported to GGUF: nothing llama.cpp can load yet
             languages = base.languages if base is not None else ("en",)
             entries.append(ModelEntry(row.id, tenant_id, path, "tuned", f"job:{row.job_id}", lora, row.status,
-                                      languages, base is not None and base.reads_passages))
+                                      languages, base is not None and base.reads_passages,
+                                      base is not None and base.checks_answers))
     return entries
 
 
@@ -71,7 +73,7 @@ def list_models(home: Home | None = None, tenant_id: str | None = None) -> list[
     """Installed base models, plus the tenant's servable tuned models when a home and tenant are given."""
     entries = [
         ModelEntry(m.id, "ownllm", m.locate(), "base", m.source, languages=m.languages,
-                   reads_passages=m.reads_passages)
+                   reads_passages=m.reads_passages, checks_answers=m.checks_answers)
         for m in SHIPPED_MODELS.values()
         if m.installed
     ]

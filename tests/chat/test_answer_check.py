@@ -1,0 +1,87 @@
+"""The grounded-answer check (chat/answer_check.py) as plumbing, with the fake engine of tests/fakes.py.
+
+The fake engine replies with the last user line's words reversed, so the checker's verdict is set by
+the grounded question's first line: "... yes" makes the verdict "yes ...", "... no" makes it "no ...".
+What the 1.5B reader's checker decides on the sample company is measured in bench/knowledge.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from ownllm.chat.answer import AnswerCheck, PreparedAnswer
+from ownllm.chat.answer_check import check_messages, says_supported
+from ownllm.chat.policy import NOT_FOUND_ANSWERS
+from ownllm.inference.engine import EngineSpec, SamplingParams
+from ownllm.models.registry import ModelEntry
+from tests.fakes import fake_pool
+
+READER = ModelEntry("reader", "ownllm", Path("/models/reader.gguf"), "base", "test", reads_passages=True,
+                    checks_answers=True)
+
+
+def _prepared(pool, question: str, grounded_first_line: str) -> PreparedAnswer:  # type: ignore[no-untyped-def]
+    handle = pool.handle(EngineSpec(Path("/models/reader.gguf"), n_ctx=2048))
+    prompt = handle.chat_prompt([{"role": "user", "content": "blue is sky the"}])
+    grounded = [{"role": "system", "content": "read"},
+                {"role": "user", "content": f"{grounded_first_line}\n[1] passage\n\nQuestion: {question}"}]
+    return PreparedAnswer(READER, handle, prompt, SamplingParams(max_tokens=16), [], check=AnswerCheck(grounded,
+                                                                                                      question))
+
+
+@pytest.mark.parametrize(("first_line", "expected"), [("the passage says yes", "the sky is blue"),
+                                                      ("the passage says no", NOT_FOUND_ANSWERS["en"])])
+def test_a_no_from_the_checker_becomes_the_not_found_answer_and_a_yes_keeps_it(first_line: str,
+                                                                                expected: str) -> None:
+    pool = fake_pool()
+    prepared = _prepared(pool, "What colour is the sky?", first_line)
+    answer = prepared.complete()
+    assert answer.text == expected
+    assert answer.not_found == (expected == NOT_FOUND_ANSWERS["en"])
+    # usage counts the checker's prompt and verdict too
+    checker_prompt = prepared.handle.chat_prompt(check_messages(prepared.check.grounded, "the sky is blue", "en"))
+    assert answer.prompt_tokens == len(prepared.prompt) + len(checker_prompt) + 2
+    assert answer.completion_tokens == 4
+    # the stream gives the same text, as one delta after the check, then the finish
+    streamed = list(_prepared(pool, "What colour is the sky?", first_line).stream())
+    assert "".join(d.text for d in streamed) == expected and streamed[-1].finish_reason == "stop"
+    pool.close()
+
+
+def test_a_chinese_question_is_declined_in_chinese_and_the_async_path_agrees() -> None:
+    pool = fake_pool()
+
+    async def run() -> str:
+        return (await _prepared(pool, "天空是什么颜色？", "文档 no").complete_async()).text
+
+    assert asyncio.run(run()) == NOT_FOUND_ANSWERS["zh"]
+    pool.close()
+
+
+def test_an_answer_that_already_declines_is_not_checked_again() -> None:
+    pool = fake_pool()
+    handle = pool.handle(EngineSpec(Path("/models/reader.gguf"), n_ctx=2048))
+    # reversed: "Not found in the knowledge base." is what the reader says
+    prompt = handle.chat_prompt([{"role": "user", "content": "base. knowledge the in found Not"}])
+    grounded = [{"role": "user", "content": "passage no\n\nQuestion: q"}]
+    prepared = PreparedAnswer(READER, handle, prompt, SamplingParams(max_tokens=16), [],
+                              check=AnswerCheck(grounded, "q"))
+    generations_before = pool.made[0].generations
+    answer = prepared.complete()
+    assert answer.not_found and answer.prompt_tokens == len(prompt)
+    assert pool.made[0].generations == generations_before + 1  # the reader only, no checker turn
+    pool.close()
+
+
+def test_the_verdict_and_the_checker_turn() -> None:
+    assert says_supported("Yes") and says_supported("yes") and says_supported("")
+    assert not says_supported("No") and not says_supported(" no")
+    turn = check_messages([{"role": "system", "content": "reader rules"}, {"role": "user", "content": "earlier"},
+                           {"role": "assistant", "content": "x"}, {"role": "user", "content": "Documents: d\n\nQuestion: q"}],
+                          " Paris ", "zh")
+    assert [m["role"] for m in turn] == ["system", "user"]
+    assert "reader rules" not in turn[0]["content"] and "earlier" not in turn[1]["content"]
+    assert turn[1]["content"].startswith("Documents: d\n\nQuestion: q\n\n候选答案: Paris\n\n")
