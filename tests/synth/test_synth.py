@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from ownllm.evaluate.general import GENERIC_PROMPTS
+from ownllm.retrieval.rag import retrieve_for_chat
 from ownllm.synth.config import SynthConfig
 from ownllm.synth.dataset import dataset_records, get_dataset
 from ownllm.synth.facts import fact_pairs, find_facts
@@ -43,6 +45,16 @@ def test_facts_are_verbatim_spans_with_natural_questions():
     assert questions["奥瑞尔 300的中国市场售价是多少？"] == "19,800 元"
     assert [f.kind for f in find_facts("Call VM-A300 support within 14 days; 3年保修")] == ["code", "duration",
                                                                                          "duration"]
+    # contact facts and opening hours, in both languages; year ranges and versions are not phone numbers
+    hours = "Open from 07:30 to 15:30. Call +45 33 555 0129 or 400-820-6617; 热线 0512-6655-0101，9:00至17:00。"
+    assert [(f.kind, f.text) for f in find_facts(hours)] == [
+        ("time", "07:30"), ("time", "15:30"), ("phone", "+45 33 555 0129"), ("phone", "400-820-6617"),
+        ("phone", "0512-6655-0101"), ("time", "9:00"), ("time", "17:00")]
+    assert not any(f.kind == "phone" for f in find_facts("Plan 2026-2027, firmware 4.2.1, ticket 123-456"))
+    contact = SourceChunk("c3", "d3", "Call +45 33 555 0129 to book a repair.", "en", "Copenhagen service centre",
+                          "page 1")
+    assert "What is the phone number of Copenhagen service centre?" in {
+        p.question for p in fact_pairs(contact, SourceDocument("d3", "c.pdf", "C", "en"))}
 
 
 def test_table_cells_are_asked_by_row_and_column_not_by_document_name():
@@ -114,7 +126,8 @@ def test_dataset_records_are_grounded_chat_examples_without_duplicates(acme, dat
     assert not set(GENERIC_PROMPTS) & set(REPLAY_PROMPTS)  # evaluation's general check is never trained on
     for record in sft:
         roles = [m["role"] for m in record["messages"]]
-        assert roles == ["user", "assistant"]
+        assert roles == (["system", "user", "assistant"] if record["metadata"]["generator"] == "grounded"
+                         else ["user", "assistant"])
         if record["metadata"]["generator"] == "facts":
             assert grounded(record["messages"][1]["content"], chunks[record["metadata"]["chunk_id"]])
     counts = dataset.counts
@@ -135,6 +148,27 @@ def test_raft_records_hide_the_oracle_among_other_documents(acme, dataset):
         assert (oracle.text in prompt) == record["metadata"]["oracle_included"]
         assert prompt.count("\n[") + prompt.startswith("Documents:\n[") >= 3
         assert record["messages"][1]["content"].startswith('Quote: "')
+
+
+def test_grounded_records_ask_training_questions_in_the_served_rag_prompt(acme, dataset):
+    heldout_chunks = {c.id for c in load_corpus(acme.home, acme.tenant_id).chunks()
+                      if c.document_id in set(dataset.split["heldout_document_ids"])}
+    records = [r for r in dataset_records(dataset, "sft") if r["metadata"]["generator"] == "grounded"]
+    facts = [r for r in dataset_records(dataset, "sft") if r["metadata"]["generator"] == "facts"]
+    assert len(records) >= len(facts) // 2  # most questions' own chunk yields an answering sentence
+    # the served prompt for one of these questions, built by the answer path's own retrieval
+    question = records[0]["messages"][1]["content"].rsplit("\n\nQuestion: ", 1)[1]
+    served, evidence = retrieve_for_chat(acme.home, acme.tenant_id, [{"role": "user", "content": question}], None)
+    assert evidence and [m["role"] for m in served] == ["system", "user"]
+    layout = re.compile(r"Context:\n(?:- [^\n]+\n)+\nQuestion: .+", re.DOTALL)
+    for record in records:
+        system, user, assistant = (m["content"] for m in record["messages"])
+        assert system == served[0]["content"]
+        assert layout.fullmatch(user) and layout.fullmatch(served[1]["content"])
+        context = user.split("\n\nQuestion: ")[0]
+        assert assistant.lower() in context.lower()  # the answer is in the evidence shown
+        shown = set(record["metadata"]["evidence_chunk_ids"])
+        assert shown and not shown & heldout_chunks  # held-out documents are never shown, not even as distractors
 
 
 class _Teacher(BaseHTTPRequestHandler):

@@ -19,6 +19,7 @@ class SynthConfig(BaseModel):
     passages: bool = True  # CPT text + continuation records
     paraphrase: bool = False  # teacher rewordings as extra CPT text (needs the teacher)
     raft: bool = True
+    grounded: bool = True  # training questions also asked in the served RAG prompt (synth/grounded.py)
     replay: bool = True  # the base model's own answers to general prompts, against forgetting
     replay_prompts: int = Field(40, ge=1, le=40)
     teacher_url: str | None = None  # OpenAI-compatible base URL, e.g. http://host:8000/v1

@@ -1,8 +1,8 @@
 """Extractive facts: questions whose answer is a span of the chunk itself.
 
 A 135M-parameter teacher writes poor questions, so this generator needs no model at all:
-it finds the key facts in each sentence (prices, dates, durations, measured quantities,
-model codes), names the attribute from the words just before the fact, and asks for it.
+it finds the key facts in each sentence (prices, dates, phone numbers, clock times, durations,
+measured quantities, model codes), names the attribute from the words just before the fact, and asks for it.
 Every answer is a verbatim span of the source, so the data is correct by construction.
 Two phrasings per fact: a natural question where the attribute can be named, and a
 fill-in-the-blank form that always works; both teach the same association. Markdown
@@ -26,6 +26,10 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(rf"\b\d{{1,2}} (?:{_MONTHS}) \d{{4}}\b|\b(?:{_MONTHS}) \d{{1,2}},? \d{{4}}\b"
                         r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?")),
     ("money", re.compile(rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:USD|EUR|CNY|RMB|GBP|美元|欧元|元)")),
+    # international numbers ("+45 33 555 0129"), Chinese landlines ("0512-6655-0101") and hotlines ("400-820-6617")
+    ("phone", re.compile(r"\+\d{1,3}(?:[ -]\d{1,4}){2,5}(?![\d-])|(?<![\d-])(?:0\d{2,3}-\d{4}-?\d{4}"
+                         r"|[48]00-\d{3}-\d{4})(?![\d-])")),
+    ("time", re.compile(r"(?<![\d:])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d:])")),  # opening hours, start times
     ("duration", re.compile(rf"{_NUMBER}\s?(?:years?|months?|weeks?|days?|hours?|min(?:ute)?s?"
                             r"|个月|年|周|天|小时|分钟)(?![a-z])")),
     ("quantity", re.compile(rf"{_NUMBER}\s?(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|公里|千克|公斤|次|台|辆|家|个|人)"
@@ -113,6 +117,8 @@ def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list
     attribute = _attribute_en(before)
     if fact.kind == "money":
         questions.append(_KIND_QUESTION_EN["money"].format(subject=subject))
+    elif fact.kind == "phone":
+        questions.append(f"What is the phone number of {subject}?")
     elif unit in _UNIT_QUESTION_EN:
         questions.append(_UNIT_QUESTION_EN[unit].format(subject=subject))
     elif fact.kind == "date" and attribute.endswith("ed"):
@@ -129,8 +135,11 @@ def _questions_zh(subject: str, fact: FactSpan, before: str, after: str) -> list
     questions = [f"在“{subject}”中，“{blank}”的空白处是什么？"]
     attribute = _attribute_zh(before)
     if attribute and attribute not in subject:
-        asks = {"date": "是什么时候", "duration": "是多长时间", "code": "是什么"}.get(fact.kind, "是多少")
+        asks = {"date": "是什么时候", "duration": "是多长时间", "code": "是什么",
+                "time": "是几点"}.get(fact.kind, "是多少")
         questions.append(f"{subject}的{attribute}{asks}？")
+    if fact.kind == "phone":
+        questions.append(f"{subject}的电话是多少？")
     return questions
 
 

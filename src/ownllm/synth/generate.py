@@ -13,6 +13,7 @@ from ownllm.jobs.tracker import JobTracker
 from ownllm.synth.config import SynthConfig
 from ownllm.synth.facts import fact_pairs
 from ownllm.synth.filters import FilterReport, filter_pairs
+from ownllm.synth.grounded import GroundedBuilder
 from ownllm.synth.passages import continuation_record, cpt_record, paraphrase_record
 from ownllm.synth.raft import RaftBuilder
 from ownllm.synth.records import QAPair, chat_record
@@ -129,15 +130,18 @@ def generate_records(source: SourceCorpus, config: SynthConfig, tracker: JobTrac
         out.train_pairs, out.judge = judge_sample(teacher, out.train_pairs, removed, chunk_text, config.judge_sample,
                                                   config.seed)
     out.sft = [qa_chat_record(pair) for pair in out.train_pairs] + continuations
+    train_chunks = [c for d, c in chunks if d.id not in heldout]
+    answerable = [p for p in out.train_pairs if not p.meta.get("unanswerable")]
+    if config.grounded:
+        grounded = GroundedBuilder(train_chunks, config.seed)
+        out.sft += [r for r in (grounded.record(p) for p in answerable) if r is not None]
     if config.replay and replay_teacher is not None:
         tracker.progress(len(chunks), len(chunks), "replay", "base model answers general prompts")
         replay = replay_records(replay_teacher, config.replay_prompts)
         out.replayed = len(replay)
         out.sft += replay
     if config.raft:
-        builder = RaftBuilder([c for d, c in chunks if d.id not in heldout], config.raft_distractors,
-                              config.raft_oracle_p, config.seed)
-        answerable = [p for p in out.train_pairs if not p.meta.get("unanswerable")]
+        builder = RaftBuilder(train_chunks, config.raft_distractors, config.raft_oracle_p, config.seed)
         out.raft = [r for r in (builder.record(p) for p in answerable) if r is not None]
     tracker.progress(len(chunks), len(chunks), "write", None)
     return out
