@@ -79,7 +79,7 @@ demo: install system
 test: install system
 	$(VENV)/bin/ruff check src tests scripts bench
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=25
 	# the catalog on PostgreSQL: the store, jobs and API suites again, each home in a database of its own
 	OWNLLM_TEST_DATABASE=postgresql $(VENV)/bin/pytest -q tests/store tests/jobs tests/serve/test_shared_limits.py \
 		tests/e2e --deselect tests/e2e/test_console.py

@@ -79,9 +79,37 @@ def test_an_answer_that_already_declines_is_not_checked_again() -> None:
 def test_the_verdict_and_the_checker_turn() -> None:
     assert says_supported("Yes") and says_supported("yes") and says_supported("")
     assert not says_supported("No") and not says_supported(" no")
-    turn = check_messages([{"role": "system", "content": "reader rules"}, {"role": "user", "content": "earlier"},
-                           {"role": "assistant", "content": "x"}, {"role": "user", "content": "Documents: d\n\nQuestion: q"}],
-                          " Paris ", "zh")
+    conversation = [{"role": "system", "content": "reader rules"}, {"role": "user", "content": "earlier"},
+                    {"role": "assistant", "content": "x"}, {"role": "user", "content": "Documents: d\n\nQuestion: q"}]
+    turn = check_messages(conversation, " Paris ", "zh")
     assert [m["role"] for m in turn] == ["system", "user"]
     assert "reader rules" not in turn[0]["content"] and "earlier" not in turn[1]["content"]
     assert turn[1]["content"].startswith("Documents: d\n\nQuestion: q\n\n候选答案: Paris\n\n")
+
+
+def test_the_check_runs_on_a_real_reader_through_llama_cpp(acme, monkeypatch) -> None:
+    """The real path with Qwen 0.5B (installed by `make install`): the verdict grammar, the usage, stream and
+    complete agreeing. The 0.5B is not a checker in the hub (it cannot judge, see models/hub.py), so the
+    test makes it one; what it decides is not asserted, only that a decision is one of the two answers."""
+    from dataclasses import replace
+
+    from ownllm.chat import answer as answer_module
+    from ownllm.chat.answer import AnswerRequest, Knowledge, prepare_answer
+    from ownllm.inference.pool import shared_pool
+    from ownllm.models.registry import resolve_model
+
+    pool = shared_pool(acme.home.settings.engine_memory_mb)
+    request = AnswerRequest(model="qwen2.5-coder-0.5b-instruct", knowledge=Knowledge(),
+                            messages=[{"role": "user", "content": "How much does the Aurel 300 cost?"}])
+    unchecked = prepare_answer(acme.home, pool, acme.tenant_id, request)
+    assert unchecked.check is None  # the hub's 0.5B is not a checker
+    plain = unchecked.complete()
+    monkeypatch.setattr(answer_module, "resolve_model",
+                        lambda *a, **k: replace(resolve_model(*a, **k), checks_answers=True))
+    checked = prepare_answer(acme.home, pool, acme.tenant_id, request)
+    assert checked.check is not None and checked.check.question == request.messages[-1]["content"]
+    answer = checked.complete()
+    assert answer.text in (plain.text, NOT_FOUND_ANSWERS["en"])
+    assert answer.prompt_tokens > plain.prompt_tokens + len(checked.prompt) // 2  # the passages were read again
+    streamed = "".join(d.text for d in prepare_answer(acme.home, pool, acme.tenant_id, request).stream())
+    assert streamed == answer.text
