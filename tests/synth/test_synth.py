@@ -55,6 +55,11 @@ def test_facts_are_verbatim_spans_with_natural_questions():
                           "page 1")
     assert "What is the phone number of Copenhagen service centre?" in {
         p.question for p in fact_pairs(contact, SourceDocument("d3", "c.pdf", "C", "en"))}
+    helpdesk = SourceChunk("c4", "d4", "Note: the helpdesk is open from 07:00 to 19:00 on working days.", "en",
+                           "IT helpdesk", "page 1")
+    blanks = {p.answer: p.question for p in fact_pairs(helpdesk, SourceDocument("d4", "h.eml", "H", "en"))}
+    assert blanks["19:00"] == ('In "IT helpdesk", what fills the blank: '
+                               '"the helpdesk is open from 07:00 to ___ on working days"?')
 
 
 def test_table_cells_are_asked_by_row_and_column_not_by_document_name():

@@ -36,7 +36,8 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"(?![A-Za-z])")),
     ("code", re.compile(r"\b[A-Z]{2,}-[A-Z0-9][A-Z0-9-]*\b")),
 ]
-_CLAUSE_SPLIT = re.compile(r"[,;:，；：、]|\band\b|\bwhile\b|\bbut\b")
+# a colon ends a clause, except inside a clock time ("07:00")
+_CLAUSE_SPLIT = re.compile(r"[,;，；、]|(?<!\d)[:：]|[:：](?!\d)|\band\b|\bwhile\b|\bbut\b")
 _EN_TRAILING = {"of", "up", "to", "is", "are", "was", "were", "at", "for", "about", "around", "by", "from", "with",
                 "a", "an", "the", "on", "in", "be", "costs", "cost", "only", "just", "over", "under", "than",
                 "within", "after", "has", "have", "its", "their", "it", "our", "least", "most", "maximum", "every",
