@@ -76,6 +76,32 @@ def test_an_answer_that_already_declines_is_not_checked_again() -> None:
     pool.close()
 
 
+def test_cancelling_a_checked_stream_stops_the_answer_and_runs_no_check() -> None:
+    pool = fake_pool(delay_s=0.2)
+    prepared = _prepared(pool, "What colour is the sky?", "the passage says no")
+    stream = prepared.stream()
+    stream.cancel()  # the client left before the first token
+    deltas = list(stream)
+    assert "".join(d.text for d in deltas) != NOT_FOUND_ANSWERS["en"]  # no verdict was asked for
+    assert pool.made[0].generations <= 1  # the answer at most (cancelled within a token), never the check
+    pool.close()
+
+
+def test_an_engine_error_reaches_the_reader_of_a_checked_stream() -> None:
+    pool = fake_pool()
+    handle = pool.handle(EngineSpec(Path("/models/reader.gguf"), n_ctx=2048))
+    prompt = handle.chat_prompt([{"role": "user", "content": "EXPLODE please"}])
+    prepared = PreparedAnswer(READER, handle, prompt, SamplingParams(max_tokens=16), [],
+                              check=AnswerCheck([{"role": "user", "content": "x yes"}], "q"))
+    with pytest.raises(RuntimeError, match="exploded"):
+        prepared.complete()
+    # an error in the check's own generation too
+    prepared = _prepared(pool, "What colour is the sky?", "EXPLODE the passage")
+    with pytest.raises(RuntimeError, match="exploded"):
+        prepared.complete()
+    pool.close()
+
+
 def test_the_verdict_and_the_checker_turn() -> None:
     assert says_supported("Yes") and says_supported("yes") and says_supported("")
     assert not says_supported("No") and not says_supported(" no")
@@ -104,8 +130,16 @@ def test_the_check_runs_on_a_real_reader_through_llama_cpp(acme, monkeypatch) ->
     unchecked = prepare_answer(acme.home, pool, acme.tenant_id, request)
     assert unchecked.check is None  # the hub's 0.5B is not a checker
     plain = unchecked.complete()
+    assert not plain.not_found, plain.text  # the catalogue names the Aurel 300's price
     monkeypatch.setattr(answer_module, "resolve_model",
                         lambda *a, **k: replace(resolve_model(*a, **k), checks_answers=True))
+    # no check where the answer is not a plain sentence from passages, or when it is turned off
+    for other in (replace(request, logprobs=True), replace(request, response_format={"type": "json_object"}),
+                  replace(request, tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}])):
+        assert prepare_answer(acme.home, pool, acme.tenant_id, other).check is None
+    monkeypatch.setattr(acme.home.settings, "answer_check", False)
+    assert prepare_answer(acme.home, pool, acme.tenant_id, request).check is None
+    monkeypatch.setattr(acme.home.settings, "answer_check", True)
     checked = prepare_answer(acme.home, pool, acme.tenant_id, request)
     assert checked.check is not None and checked.check.question == request.messages[-1]["content"]
     answer = checked.complete()

@@ -50,7 +50,12 @@ def test_facts_are_verbatim_spans_with_natural_questions():
     assert [(f.kind, f.text) for f in find_facts(hours)] == [
         ("time", "07:30"), ("time", "15:30"), ("phone", "+45 33 555 0129"), ("phone", "400-820-6617"),
         ("phone", "0512-6655-0101"), ("time", "9:00"), ("time", "17:00")]
-    assert not any(f.kind == "phone" for f in find_facts("Plan 2026-2027, firmware 4.2.1, ticket 123-456"))
+    not_contacts = "Plan 2026-2027, firmware 4.2.1, ticket 123-456, temps +20 30 40, INV 0042-2024-1234, 16:9"
+    assert not any(f.kind in ("phone", "time") for f in find_facts(not_contacts))
+    assert not any(f.kind == "time" for f in find_facts("ratio 1:50, John 3:16, won 3:10, host 10.0.0.1:22, v1:23"))
+    assert ("quantity", "12%") in [(f.kind, f.text) for f in find_facts("Q3:12% more returns")]
+    shop = SourceChunk("c5", "d5", "营业时间为9:00至17:00。", "zh", "上海门店", "page 1")
+    assert all("的00" not in p.question for p in fact_pairs(shop, SourceDocument("d5", "店.md", "店", "zh")))
     contact = SourceChunk("c3", "d3", "Call +45 33 555 0129 to book a repair.", "en", "Copenhagen service centre",
                           "page 1")
     assert "What is the phone number of Copenhagen service centre?" in {

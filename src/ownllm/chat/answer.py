@@ -6,6 +6,7 @@ prepared answer that `answer()` would have collected.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +25,8 @@ from ownllm.chat.structured import (
     tools_system_turn,
 )
 from ownllm.config import Settings
-from ownllm.errors import InvalidInput
-from ownllm.inference.engine import Completion, Message, SamplingParams, TokenDelta, TokenLogprob
+from ownllm.errors import InvalidInput, Overloaded
+from ownllm.inference.engine import FINISH_CANCELLED, Completion, Message, SamplingParams, TokenDelta, TokenLogprob
 from ownllm.inference.pool import EngineHandle, EnginePool, TokenStream
 from ownllm.models.registry import ModelEntry, resolve_model, serving_spec
 from ownllm.retrieval.rag import Evidence, cited_chunks, last_user_text, retrieve_for_chat
@@ -33,6 +34,7 @@ from ownllm.store.home import Home
 from ownllm.text import question_lang
 
 DEFAULT_MAX_TOKENS = 256
+log = logging.getLogger("ownllm.chat")
 
 
 @dataclass(frozen=True)
@@ -104,11 +106,12 @@ class PreparedAnswer:
         """Start generating; a fixed answer comes back as one delta with its exact token count.
 
         A checked answer is generated whole, checked, then given as one delta (grounded answers are one
-        short sentence); the generation is queued now, so a full queue still fails before any stream.
+        short sentence); the answer's generation is queued now, so a full queue fails before any stream.
+        Cancelling the returned stream cancels the answer and the check (they share one cancel event).
         """
         if self.fixed_text is None and self.check is not None:
             inner = self.handle.stream(self.prompt, self.params)
-            outer = TokenStream(len(self.prompt), loop)
+            outer = TokenStream(len(self.prompt), loop, inner.cancel_event)
             threading.Thread(target=self._check_then_give, args=(inner, outer, self.check), daemon=True,
                              name="answer-check").start()
             return outer
@@ -123,26 +126,30 @@ class PreparedAnswer:
     def _check_then_give(self, inner: TokenStream, outer: TokenStream, check: AnswerCheck) -> None:
         """Collect the reader's answer, ask the checker, give the answer or the not-found sentence.
 
-        Usage counts all the work: the checker's prompt and verdict join the prompt tokens.
+        Usage counts all the work: the checker's prompt and verdict join the prompt tokens. A check that
+        cannot run (its prompt would overflow the context, or the engine's queue is full) lets the answer
+        through unchecked rather than failing work already done.
         """
         try:
             pieces, finish, completion_tokens = [], "stop", 0
             for delta in inner:
-                if outer.cancelled:
-                    inner.cancel()  # the client left: stop the reader, then drain what is queued
                 pieces.append(delta.text)
                 if delta.finish_reason:
                     finish, completion_tokens = delta.finish_reason, delta.completion_tokens
             outer.cpu_seconds = inner.cpu_seconds
             text = "".join(pieces)
-            if not outer.cancelled and text.strip() and not is_decline(text):
-                lang = question_lang(check.question)
-                verdict = self.handle.generate(self.handle.chat_prompt(check_messages(check.grounded, text, lang)),
-                                               VERDICT_PARAMS)
-                outer.prompt_tokens += verdict.prompt_tokens + verdict.completion_tokens
-                outer.cpu_seconds += verdict.cpu_seconds
-                if not says_supported(verdict.text):
-                    text, finish = not_found_answer(check.question), "stop"
+            if not outer.cancelled and finish == "stop" and text.strip() and not is_decline(text):
+                prompt = self.handle.chat_prompt(check_messages(check.grounded, text, question_lang(check.question)))
+                if len(prompt) + VERDICT_PARAMS.max_tokens <= self.handle.n_ctx:
+                    try:
+                        verdict = self.handle.stream(prompt, VERDICT_PARAMS, cancelled=outer.cancel_event).collect()
+                    except Overloaded:
+                        log.warning("the answer check was skipped: the engine's queue is full")
+                    else:
+                        outer.prompt_tokens += verdict.prompt_tokens + verdict.completion_tokens
+                        outer.cpu_seconds += verdict.cpu_seconds
+                        if verdict.finish_reason != FINISH_CANCELLED and not says_supported(verdict.text):
+                            text = not_found_answer(check.question)
             outer.put(TokenDelta(text))
             outer.put(TokenDelta("", finish, completion_tokens))
         except BaseException as exc:  # handed to the consumer, who re-raises it
@@ -216,8 +223,10 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
     params = SamplingParams(max_tokens, request.temperature, request.top_p, tuple(stop or ()), request.seed,
                             constraint.grammar if constraint else None, request.logprobs, request.top_logprobs)
     check = None
+    plain_question = request.messages[-1].get("role") == "user" and not request.tools and not any(
+        m.get("role") == "tool" or m.get("tool_calls") for m in request.messages)  # the check sees only passages
     if (evidence and fixed_text is None and entry.checks_answers and settings.answer_check
-            and constraint is None and not request.logprobs):
+            and constraint is None and not request.logprobs and plain_question):
         check = AnswerCheck(messages, last_user_text(request.messages))
     return PreparedAnswer(entry, handle, prompt, params, citations, evidence, fixed_text, constraint, check)
 

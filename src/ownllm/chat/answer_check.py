@@ -29,7 +29,7 @@ def check_messages(grounded: list[Message], answer: str, lang: str) -> list[Mess
     Only the last user turn matters (it carries the passages and the question); earlier turns and the
     reader's instructions are left out so the checker judges what is written, not the conversation.
     """
-    grounded_question = next(str(m.get("content") or "") for m in reversed(grounded) if m.get("role") == "user")
+    grounded_question = next((str(m.get("content") or "") for m in reversed(grounded) if m.get("role") == "user"), "")
     label = PROPOSED.get(lang, PROPOSED["en"])
     return [{"role": "system", "content": CHECK_SYSTEM},
             {"role": "user", "content": f"{grounded_question}\n\n{label}: {answer.strip()}\n\n{CHECK_QUESTION}"}]

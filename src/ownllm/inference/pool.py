@@ -51,14 +51,16 @@ class TokenStream:
     The last delta carries the finish reason; an engine error is re-raised in the consumer.
     """
 
-    def __init__(self, prompt_tokens: int, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(self, prompt_tokens: int, loop: asyncio.AbstractEventLoop | None = None,
+                 cancelled: threading.Event | None = None) -> None:
         self.prompt_tokens = prompt_tokens
         self.first_token_at: float | None = None  # when the first text was ready (time to first token)
         self.cpu_seconds = 0.0  # the worker's CPU time for this request (its share of batched steps)
         self._loop = loop
         self._sync: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._async: asyncio.Queue[Any] | None = asyncio.Queue() if loop is not None else None
-        self._cancelled = threading.Event()
+        # shared with the streams of follow-up work (an answer's check), so one cancel stops them all
+        self._cancelled = cancelled if cancelled is not None else threading.Event()
 
     # worker side
     def put(self, item: TokenDelta | BaseException | object) -> None:
@@ -79,6 +81,10 @@ class TokenStream:
     @property
     def cancelled(self) -> bool:
         return self._cancelled.is_set()
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        return self._cancelled
 
     # consumer side
     def cancel(self) -> None:
@@ -326,10 +332,13 @@ class EngineHandle:
                 self._worker = self._pool.worker(self.spec)
         raise Overloaded("the model was unloaded repeatedly while this request waited; retry", retry_after=1.0)
 
-    def stream(self, prompt: list[int], params: SamplingParams,
-               loop: asyncio.AbstractEventLoop | None = None) -> TokenStream:
-        """Start decoding; read the returned stream from this thread, or from `loop` if given."""
-        stream = TokenStream(len(prompt), loop)
+    def stream(self, prompt: list[int], params: SamplingParams, loop: asyncio.AbstractEventLoop | None = None,
+               cancelled: threading.Event | None = None) -> TokenStream:
+        """Start decoding; read the returned stream from this thread, or from `loop` if given.
+
+        `cancelled`: an event shared with another stream, whose cancel then stops this one too.
+        """
+        stream = TokenStream(len(prompt), loop, cancelled)
         self._submit(_Generate(prompt, params, stream))
         return stream
 

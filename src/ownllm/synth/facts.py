@@ -27,9 +27,12 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                         r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?")),
     ("money", re.compile(rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:USD|EUR|CNY|RMB|GBP|美元|欧元|元)")),
     # international numbers ("+45 33 555 0129"), Chinese landlines ("0512-6655-0101") and hotlines ("400-820-6617")
-    ("phone", re.compile(r"\+\d{1,3}(?:[ -]\d{1,4}){2,5}(?![\d-])|(?<![\d-])(?:0\d{2,3}-\d{4}-?\d{4}"
+    ("phone", re.compile(r"\+\d{1,3}(?:[ -]\d{1,4}){2,5}(?![ -]?\d)|(?<![\d-])(?:0[1-9]\d{1,2}-\d{4}-?\d{4}"
                          r"|[48]00-\d{3}-\d{4})(?![\d-])")),
-    ("time", re.compile(r"(?<![\d:])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d:])")),  # opening hours, start times
+    # opening hours and start times: "07:30", "17:00"; a one-digit hour only on the hour or half hour ("9:00"),
+    # so ratios, verses and scores ("1:50", "3:16", "3:10") are not times
+    # (ASCII word characters only: in "9:00至17:00" the 至 starts the next time, it is not part of a word)
+    ("time", re.compile(r"(?<![\w.:])(?:[01]\d|2[0-3]):[0-5]\d(?![\d:])|(?<![\w.:])\d:[03]0(?![\d:])", re.ASCII)),
     ("duration", re.compile(rf"{_NUMBER}\s?(?:years?|months?|weeks?|days?|hours?|min(?:ute)?s?"
                             r"|个月|年|周|天|小时|分钟)(?![a-z])")),
     ("quantity", re.compile(rf"{_NUMBER}\s?(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|公里|千克|公斤|次|台|辆|家|个|人)"
@@ -66,6 +69,8 @@ def find_facts(sentence: str) -> list[FactSpan]:
         for match in pattern.finditer(sentence):
             if any(match.start() < t.end and t.start < match.end() for t in taken):
                 continue
+            if kind == "phone" and sum(c.isdigit() for c in match.group()) < 8:
+                continue  # "+20 30 40" is a list of numbers, not a phone number
             taken.append(FactSpan(kind, match.group().strip(), match.start(), match.end()))
     return sorted(taken, key=lambda f: f.start)
 
@@ -93,7 +98,8 @@ def _attribute_zh(before: str) -> str:
     text = before.strip()
     while text and text[-1] in _ZH_TRAILING:
         text = text[:-1]
-    match = re.search(r"[\u4e00-\u9fffA-Za-z0-9]{2,12}$", text)
+    # an attribute is named by words, never by the digits of a preceding fact ("9:00至17:00" is not "00")
+    match = re.search(r"[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]{1,11}$", text)
     return match.group() if match else ""
 
 

@@ -8,7 +8,9 @@ company). So each training question also becomes one record in that very prompt:
 chunk among the training chunks that share most terms with it (what a search returns), the sentences
 chosen by the same `select_evidence` the server uses, and the short answer as the target. Records
 whose chosen evidence does not contain the answer are skipped (they would teach guessing).
-Held-out documents never appear, not even as distractors.
+Held-out documents never appear, not even as distractors. The prompt is the sentence-evidence one
+of the readers that are tuned here (SmolLM2); a base that reads whole passages would need
+`augment_with_passages` records instead, the day such a base becomes tunable.
 """
 
 from __future__ import annotations
