@@ -39,7 +39,7 @@ def cases(path: Path, count: int, seed: int) -> list[dict]:
     for article, paragraph, qa in pool[:count]:
         golds = [a["text"] for a in qa["answers"]]
         chosen.append({"title": article["title"], "context": paragraph["context"], "question": qa["question"],
-                       "golds": golds, "answerable": True})
+                       "id": qa["id"], "golds": golds, "answerable": True})
     for article, paragraph, qa in pool[count:]:
         if len([c for c in chosen if not c["answerable"]]) >= count:
             break
@@ -48,7 +48,7 @@ def cases(path: Path, count: int, seed: int) -> list[dict]:
                   if p is not paragraph and not any(g in p["context"].lower() for g in golds)]
         if others:
             chosen.append({"title": article["title"], "context": rng.choice(others)["context"],
-                           "question": qa["question"], "golds": [], "answerable": False})
+                           "question": qa["question"], "id": qa["id"], "golds": [], "answerable": False})
     return chosen
 
 
@@ -91,7 +91,8 @@ def main() -> int:
             if text and not is_decline(text):
                 verdict = handle.generate(handle.chat_prompt(check_messages(messages, text, lang)), VERDICT_PARAMS)
                 checked = text if says_supported(verdict.text) else "Not found in the knowledge base."
-            row = {"answerable": case["answerable"], "lang": lang, "question": case["question"], "answer": text,
+            # the question by its id only: the QA sets are read from ../shared, never copied into the repo
+            row = {"answerable": case["answerable"], "lang": lang, "question_id": case["id"], "answer": text,
                    "declined": is_decline(text), "checked_declined": is_decline(checked)}
             if case["answerable"]:
                 row["f1"] = best_over_golds(f1_score, text, case["golds"], lang)
