@@ -30,7 +30,10 @@ def finished(server):
     with _client(server, server.acme_key) as client:
         response = client.post("/fine_tuning/jobs", json={
             "model": "smollm2-135m-instruct", "corpus_version": "latest", "suffix": "api",
-            "hyperparameters": {"max_steps": 2}, "recipe_overrides": SHORT, "synth": {"replay_prompts": 2}})
+            # grounded records off: the 2-step adapter they give sits at a near tie for the question below
+            # ("10 years" vs a sentence), where one process's greedy pick differed from another's (seen once)
+            "hyperparameters": {"max_steps": 2}, "recipe_overrides": SHORT,
+            "synth": {"replay_prompts": 2, "grounded": False}})
         assert response.status_code == 200, response.text
         created = response.json()
         assert created["object"] == "fine_tuning.job" and created["status"] == "validating_files"
