@@ -223,8 +223,9 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
     params = SamplingParams(max_tokens, request.temperature, request.top_p, tuple(stop or ()), request.seed,
                             constraint.grammar if constraint else None, request.logprobs, request.top_logprobs)
     check = None
-    plain_question = request.messages[-1].get("role") == "user" and not request.tools and not any(
-        m.get("role") == "tool" or m.get("tool_calls") for m in request.messages)  # the check sees only passages
+    # the check sees only passages: not after tool turns or with tools
+    plain_question = request.messages[-1].get("role") == "user" and not request.tools and not _has_tool_turns(
+        request.messages)
     if (evidence and fixed_text is None and entry.checks_answers and settings.answer_check
             and constraint is None and not request.logprobs and plain_question):
         check = AnswerCheck(messages, last_user_text(request.messages))
@@ -237,7 +238,7 @@ def _structure(handle: EngineHandle, messages: list[Message],
     tools = parse_tools(request.tools)
     template = getattr(handle.engine, "template", None)
     native = template is not None and template.mentions("tools")
-    has_tool_turns = any(m.get("role") == "tool" or m.get("tool_calls") for m in messages)
+    has_tool_turns = _has_tool_turns(messages)
     if not native and (tools or has_tool_turns):
         messages = tool_messages(messages)
     constraint = tool_constraint(tools, request.tool_choice,
@@ -247,6 +248,10 @@ def _structure(handle: EngineHandle, messages: list[Message],
             return messages, {"tools": request.tools}, constraint
         return [tools_system_turn(constraint.tools or []), *messages], {}, constraint
     return messages, {}, response_format_constraint(request.response_format)
+
+
+def _has_tool_turns(messages: list[Message]) -> bool:
+    return any(m.get("role") == "tool" or m.get("tool_calls") for m in messages)
 
 
 def _token_budget(asked: int | None, prompt_tokens: int, n_ctx: int) -> int:

@@ -15,7 +15,7 @@ from ownllm.synth.facts import fact_pairs
 from ownllm.synth.filters import FilterReport, filter_pairs
 from ownllm.synth.grounded import GroundedBuilder
 from ownllm.synth.passages import continuation_record, cpt_record, paraphrase_record
-from ownllm.synth.raft import RaftBuilder
+from ownllm.synth.raft import RaftBuilder, TrainingChunks
 from ownllm.synth.records import QAPair, chat_record
 from ownllm.synth.replay import replay_records
 from ownllm.synth.source import SourceCorpus
@@ -130,7 +130,7 @@ def generate_records(source: SourceCorpus, config: SynthConfig, tracker: JobTrac
         out.train_pairs, out.judge = judge_sample(teacher, out.train_pairs, removed, chunk_text, config.judge_sample,
                                                   config.seed)
     out.sft = [qa_chat_record(pair) for pair in out.train_pairs] + continuations
-    train_chunks = [c for d, c in chunks if d.id not in heldout]
+    train_chunks = TrainingChunks([c for d, c in chunks if d.id not in heldout])  # tokenized once, for both
     answerable = [p for p in out.train_pairs if not p.meta.get("unanswerable")]
     if config.grounded:
         grounded = GroundedBuilder(train_chunks, config.seed)

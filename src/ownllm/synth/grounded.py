@@ -33,8 +33,8 @@ def _hit(chunk: SourceChunk, rank: int) -> SearchHit:
 
 
 class GroundedBuilder:
-    def __init__(self, train_chunks: list[SourceChunk], seed: int = 0) -> None:
-        self._chunks = TrainingChunks(train_chunks)
+    def __init__(self, train_chunks: TrainingChunks, seed: int = 0) -> None:
+        self._chunks = train_chunks
         self._rng = random.Random(seed)
 
     def record(self, pair: QAPair) -> dict[str, Any] | None:

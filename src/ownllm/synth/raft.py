@@ -44,9 +44,9 @@ class TrainingChunks:
 
 
 class RaftBuilder:
-    def __init__(self, train_chunks: list[SourceChunk], distractors: int = 3, oracle_p: float = 0.8,
+    def __init__(self, train_chunks: TrainingChunks, distractors: int = 3, oracle_p: float = 0.8,
                  seed: int = 0) -> None:
-        self._chunks = TrainingChunks(train_chunks)
+        self._chunks = train_chunks
         self.distractors = distractors
         self.oracle_p = oracle_p
         self._rng = random.Random(seed)
