@@ -105,3 +105,29 @@ def test_streams_end_with_done_and_a_mid_stream_error_is_an_event(live: Live) ->
         events = [line.removeprefix("data: ") for line in response.iter_lines() if line.startswith("data: ")]
     assert events[-1] == "[DONE]"
     assert json.loads(events[-2])["error"]["type"] == "server_error"
+
+
+def test_a_quiet_stream_gets_keepalive_comments_that_clients_skip(tmp_path) -> None:
+    """Tokens 0.3 s apart and a 0.1 s keep-alive: SSE comment lines fill the gaps (a proxy's idle timer
+    sees traffic) and the openai client reads the same stream as if they were not there."""
+    from tests.serve.conftest import start_live
+
+    slow, server, thread = start_live(tmp_path / "quiet", delay_s=0.3, stream_keepalive_s=0.1)
+    try:
+        with httpx.stream("POST", f"{slow.url}{CHAT}", json=_body("a b c", stream=True), headers=slow.auth(),
+                          timeout=30) as response:
+            lines = [line for line in response.iter_lines() if line]
+        assert sum(line == ": keep-alive" for line in lines) >= 3
+        contents = [json.loads(line.removeprefix("data: "))["choices"][0]["delta"].get("content")
+                    for line in lines if line.startswith("data: {")]
+        assert "".join(c for c in contents if c) == "c b a" and lines[-1] == "data: [DONE]"
+        client = openai.OpenAI(base_url=f"{slow.url}/v1", api_key=slow.acme, max_retries=0)
+        chunks = list(client.chat.completions.create(model=DEFAULT_MODEL_ID, stream=True,
+                                                     messages=[{"role": "user", "content": "a b c"}]))
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "c b a"
+        text = httpx.post(f"{slow.url}/v1/completions", json={"model": DEFAULT_MODEL_ID, "prompt": "x y",
+                                                              "stream": True}, headers=slow.auth(), timeout=30)
+        assert ": keep-alive" in text.text.splitlines() and text.text.rstrip().endswith("data: [DONE]")
+    finally:
+        server.should_exit = True
+        thread.join(10)

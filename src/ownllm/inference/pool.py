@@ -101,9 +101,20 @@ class TokenStream:
             yield item
 
     async def __aiter__(self) -> AsyncIterator[TokenDelta]:
+        async for delta in self.deltas():
+            if delta is not None:
+                yield delta
+
+    async def deltas(self, idle_after: float | None = None) -> AsyncIterator[TokenDelta | None]:
+        """The deltas, and a None whenever `idle_after` seconds pass without one, so a server can keep a
+        quiet stream open (queued behind others, or an answer being checked before it is sent)."""
         assert self._async is not None, "bind an event loop to read a stream asynchronously"
         while True:
-            item = await self._async.get()
+            try:
+                item = await asyncio.wait_for(self._async.get(), idle_after)
+            except TimeoutError:  # a timed-out get takes nothing off the queue
+                yield None
+                continue
             if item is _END:
                 return
             if isinstance(item, BaseException):

@@ -9,7 +9,6 @@ its generation.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -29,15 +28,11 @@ from ownllm.serve.deps import RuntimeDep
 from ownllm.serve.errors import error_body
 from ownllm.serve.metering import spent
 from ownllm.serve.protocol import ChatCompletion, ChatCompletionRequest, Usage
+from ownllm.serve.sse import KEEPALIVE, sse
 from ownllm.services.openai_calls import answer_request, chat_completion_object, logprobs_object
 
 router = APIRouter(prefix="/v1")
 log = logging.getLogger("ownllm.serve")
-
-
-def _sse(payload: dict[str, Any] | str) -> str:
-    data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-    return f"data: {data}\n\n"
 
 
 class _Chunks:
@@ -50,17 +45,17 @@ class _Chunks:
 
     def __call__(self, delta: dict[str, Any], finish: str | None = None, logprobs: dict | None = None,
                  **extra: Any) -> str:
-        return _sse({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
+        return sse({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
                      "model": self.body.model, **extra,
                      "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": logprobs}]})
 
     def usage(self, usage: Usage) -> str:
-        return _sse({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
+        return sse({"id": self.id, "object": "chat.completion.chunk", "created": self.created,
                      "model": self.body.model, "choices": [], "usage": usage.model_dump()})
 
 
 async def _events(request: Request, body: ChatCompletionRequest, prepared: PreparedAnswer,
-                  stream: TokenStream) -> AsyncIterator[str]:
+                  stream: TokenStream, keepalive_s: float) -> AsyncIterator[str]:
     chunk = _Chunks(body)
     structured = prepared.constraint is not None and prepared.constraint.tools is not None
     completion_tokens = 0
@@ -71,7 +66,10 @@ async def _events(request: Request, body: ChatCompletionRequest, prepared: Prepa
         yield chunk({"role": "assistant", "content": ""}, **first)
         finish, text = "stop", []
         try:
-            async for delta in stream:
+            async for delta in stream.deltas(idle_after=keepalive_s):
+                if delta is None:
+                    yield KEEPALIVE
+                    continue
                 text.append(delta.text)
                 if (delta.text or delta.logprobs) and not structured:  # a tool call is sent whole, at the end
                     yield chunk({"content": delta.text}, logprobs=logprobs_object(delta.logprobs))
@@ -79,12 +77,12 @@ async def _events(request: Request, body: ChatCompletionRequest, prepared: Prepa
                     finish, completion_tokens = delta.finish_reason, delta.completion_tokens
         except Exception as exc:  # after the stream started, an error is an event, then [DONE]
             if isinstance(exc, OwnLLMError):
-                yield _sse(error_body(exc.message, exc.type, exc.param, exc.code))
+                yield sse(error_body(exc.message, exc.type, exc.param, exc.code))
             else:
                 log.exception("generation failed mid-stream")
-                yield _sse(error_body("The server had an error while generating.", "server_error", None,
+                yield sse(error_body("The server had an error while generating.", "server_error", None,
                                       "internal_error"))
-            yield _sse("[DONE]")
+            yield sse("[DONE]")
             return
         if structured:
             answer = prepared.finish(Completion("".join(text), finish, stream.prompt_tokens, completion_tokens))
@@ -99,7 +97,7 @@ async def _events(request: Request, body: ChatCompletionRequest, prepared: Prepa
                       total_tokens=stream.prompt_tokens + completion_tokens)
         if body.stream_options and body.stream_options.include_usage:
             yield chunk.usage(usage)
-        yield _sse("[DONE]")
+        yield sse("[DONE]")
     finally:
         stream.cancel()  # a client that went away stops the generation within a token
         spent(request, body.model, stream.prompt_tokens, completion_tokens, stream.first_token_at,
@@ -113,7 +111,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, owner:
                                        answer_request(body))
     if body.stream:
         stream = prepared.stream(asyncio.get_running_loop())  # a full queue is a 503 now, before any 200
-        return StreamingResponse(_events(request, body, prepared, stream), media_type="text/event-stream",
+        keepalive_s = runtime.home.settings.stream_keepalive_s
+        return StreamingResponse(_events(request, body, prepared, stream, keepalive_s),
+                                 media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
     answer = await prepared.complete_async()
     spent(request, body.model, answer.prompt_tokens, answer.completion_tokens, answer.first_token_at,

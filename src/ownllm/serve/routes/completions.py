@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,21 +19,22 @@ from ownllm.serve.deps import RuntimeDep
 from ownllm.serve.errors import error_body
 from ownllm.serve.metering import spent
 from ownllm.serve.protocol import CompletionRequest, Usage
+from ownllm.serve.sse import KEEPALIVE, sse
 from ownllm.services.openai_calls import completion_logprobs, completion_params, text_completion_object
 
 router = APIRouter(prefix="/v1")
 
 
 async def _events(request: Request, body: CompletionRequest, stream: TokenStream, completion_id: str,
-                  created: int) -> AsyncIterator[str]:
-    def sse(payload: dict[str, Any] | str) -> str:
-        return f"data: {payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)}\n\n"
-
+                  created: int, keepalive_s: float) -> AsyncIterator[str]:
     base = {"id": completion_id, "object": "text_completion", "created": created, "model": body.model}
     completion_tokens = 0
     try:
         try:
-            async for delta in stream:
+            async for delta in stream.deltas(idle_after=keepalive_s):
+                if delta is None:
+                    yield KEEPALIVE
+                    continue
                 choice = {"index": 0, "text": delta.text, "finish_reason": delta.finish_reason,
                           "logprobs": completion_logprobs(delta.logprobs)}
                 yield sse({**base, "choices": [choice]})
@@ -63,7 +63,8 @@ async def completions(body: CompletionRequest, request: Request, owner: Owner,
     loop = asyncio.get_running_loop()
     stream = prepared.handle.stream(prepared.prompt, params, loop)
     if body.stream:
-        return StreamingResponse(_events(request, body, stream, completion_id, created),
+        return StreamingResponse(_events(request, body, stream, completion_id, created,
+                                         runtime.home.settings.stream_keepalive_s),
                                  media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
     result = await stream.collect_async()
     spent(request, body.model, result.prompt_tokens, result.completion_tokens, result.first_token_at,
