@@ -118,6 +118,26 @@ def test_a_synth_run_with_every_teacher_generator_stores_its_counts(acme) -> Non
     assert not any(r.get("generator") == "unanswerable" and not r.get("unanswerable") for r in heldout)
 
 
+@pytest.mark.parametrize("generator", ["natural", "multihop", "unanswerable", "entigraph", "judge_sample"])
+def test_any_teacher_generator_alone_gets_the_tenants_teacher(acme, monkeypatch, generator: str) -> None:
+    """`--set natural=true` without `--teacher` once made no teacher, so the run silently generated nothing."""
+    made: list[str] = []
+
+    def make_teacher(home, pool, tenant_id, config):  # stands in for synth.run's
+        made.append(tenant_id)
+        return ScriptedTeacher()
+
+    monkeypatch.setattr("ownllm.synth.run.make_teacher", make_teacher)
+    value = True if generator == "natural" else 3
+    config = SynthConfig(**{generator: value}, facts=False, raft=False, replay=False, grounded=False,
+                         passages=False, max_chunks=12, heldout_fraction=0.3)
+    assert config.needs_teacher and not SynthConfig().needs_teacher
+    dataset = synthesize(acme.home, acme.tenant_id, config)
+    assert made == [acme.tenant_id]
+    if generator == "natural":
+        assert dataset.counts["generated"]["natural"] >= 12
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_real_reader_writes_grounded_natural_questions_under_the_grammar(acme, lang: str) -> None:
     source = load_corpus(acme.home, acme.tenant_id)

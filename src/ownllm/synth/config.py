@@ -32,3 +32,9 @@ class SynthConfig(BaseModel):
     raft_oracle_p: float = Field(0.8, ge=0.0, le=1.0)
     seed: int = 0
     max_chunks: int | None = Field(None, ge=1)
+
+    @property
+    def needs_teacher(self) -> bool:
+        """Whether any generator asked for calls the teacher (each is silently empty without one)."""
+        return bool(self.teacher or self.natural or self.paraphrase or self.multihop or self.unanswerable
+                    or self.entigraph or self.judge_sample)

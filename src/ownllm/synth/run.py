@@ -40,7 +40,7 @@ def synthesize_into(home: Home, pool: EnginePool, tenant_id: str, config: SynthC
                     tracker: JobTracker, teacher: Teacher | None = None) -> Dataset:
     """One synth job; the caller owns the job record and its failure policy."""
     source = load_corpus(home, tenant_id, corpus)
-    if (config.teacher or config.paraphrase) and teacher is None:
+    if config.needs_teacher and teacher is None:
         teacher = make_teacher(home, pool, tenant_id, config)
     # replay is the tuned base's own voice (self-distillation), so it comes from the base, not the teacher
     replay_teacher = base_model_teacher(home, pool, config.replay_model or role_models(home, tenant_id).base,
