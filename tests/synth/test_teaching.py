@@ -16,6 +16,7 @@ from ownllm.models.registry import resolve_model, serving_spec
 from ownllm.synth.config import SynthConfig
 from ownllm.synth.dataset import dataset_records
 from ownllm.synth.filters import FilterReport, filter_pairs
+from ownllm.synth.records import QAPair
 from ownllm.synth.run import synthesize
 from ownllm.synth.source import SourceChunk, SourceDocument, load_corpus
 from ownllm.synth.teacher import LocalTeacher
@@ -69,6 +70,23 @@ def test_natural_questions_come_in_several_phrasings_and_invented_answers_are_fi
     report, removed = FilterReport(), []
     kept = filter_pairs(pairs, {"c1": CHUNK.text}, report, set(), removed)
     assert [p.answer for p in kept] == ["Aurel"] * 3 and report.removed["ungrounded"] == 2 and len(removed) == 2
+
+
+def test_a_natural_answer_that_copies_the_whole_sentence_is_removed() -> None:
+    """A small teacher often answers with the sentence it read; only the few words that answer are kept."""
+    text = ("The IT helpdesk is reachable at extension 4357 from 07:00 to 19:00 on working days. "
+            "售后热线的服务时间为每天上午九点到晚上九点，节假日照常服务，电话为400-820-1234。")
+    whole = "The IT helpdesk is reachable at extension 4357 from 07:00 to 19:00 on working days."
+    zh_whole = "售后热线的服务时间为每天上午九点到晚上九点，节假日照常服务"
+    pairs = [QAPair("What is the IT helpdesk's extension?", whole, "en", "d", "c", "natural"),
+             QAPair("What is the IT helpdesk's extension number?", "extension 4357", "en", "d", "c", "natural"),
+             QAPair("售后热线什么时候服务？", zh_whole, "zh", "d", "c", "natural"),
+             QAPair("售后热线的服务时间是？", "每天上午九点到晚上九点", "zh", "d", "c", "natural"),
+             QAPair("In the text, what fills the blank?", whole, "en", "d", "c", "facts")]  # not a natural pair
+    report = FilterReport()
+    kept = filter_pairs(pairs, {"c": text}, report, set())
+    assert [p.answer for p in kept] == ["extension 4357", "每天上午九点到晚上九点", whole]
+    assert report.removed == {"sentence_answer": 2}
 
 
 def test_unanswerable_questions_are_taught_as_declines_in_the_question_language() -> None:
