@@ -14,7 +14,7 @@ from ownllm.evaluate.general import GENERIC_PROMPTS
 from ownllm.retrieval.rag import retrieve_for_chat
 from ownllm.synth.config import SynthConfig
 from ownllm.synth.dataset import dataset_records, get_dataset
-from ownllm.synth.facts import fact_pairs, find_facts
+from ownllm.synth.facts import _without_document_type, fact_pairs, find_facts
 from ownllm.synth.filters import FilterReport, filter_pairs, grounded
 from ownllm.synth.records import QAPair
 from ownllm.synth.replay import REPLAY_PROMPTS
@@ -60,6 +60,26 @@ def test_facts_are_verbatim_spans_with_natural_questions():
                           "page 1")
     assert "What is the phone number of Copenhagen service centre?" in {
         p.question for p in fact_pairs(contact, SourceDocument("d3", "c.pdf", "C", "en"))}
+    # the subject is the product, not its datasheet; a qualifier alone ("the first") is no attribute
+    sheet = SourceChunk("c6", "d6", "The bike weighs 31.5 kg. Parking is free for the first 3 months.", "en",
+                        "Cinder Cargo (VM-C120) technical datasheet", "page 1")
+    asked = {p.question for p in fact_pairs(sheet, SourceDocument("d6", "s.docx", "S", "en"))}
+    assert "How heavy is Cinder Cargo (VM-C120)?" in asked and not any("the first of" in q for q in asked)
+    zh_sheet = SourceChunk("c7", "d7", "整车重量为22.9 kg。", "zh", "奥瑞尔 Pro 500(VM-A500）技术参数表", "page 1")
+    assert "奥瑞尔 Pro 500(VM-A500）的整车重量是多少？" in {
+        p.question for p in fact_pairs(zh_sheet, SourceDocument("d7", "参数.docx", "参数", "zh"))}
+    assert _without_document_type("Datasheet") == "Datasheet" and _without_document_type("说明书") == "说明书"
+    load = SourceChunk("c8", "d8", "Its maximum load is 130 kg.", "en", "Aurel Pro 500 (VM-A500)", "page 1")
+    asked = {p.question for p in fact_pairs(load, SourceDocument("d8", "l.docx", "L", "en"))}
+    assert "What is the load of Aurel Pro 500 (VM-A500)?" in asked and not any("heavy" in q for q in asked)
+    # Chinese asks in place, so a clause with verbs still makes a grammatical question; a year is a date
+    charge = SourceChunk("c9", "d9", "使用标准充电器充满电需要3.5小时。2025年该店共售出1,860辆。", "zh", "基尔 40",
+                         "page 1")
+    zh_asked = {p.answer: p.question for p in fact_pairs(charge, SourceDocument("d9", "参数.docx", "参数", "zh"))
+                if "空白" not in p.question}
+    assert zh_asked["3.5小时"] == "关于基尔 40，使用标准充电器充满电需要多长时间？"
+    assert zh_asked["1,860辆"] == "关于基尔 40，2025年该店共售出多少辆？"
+    assert [f.kind for f in find_facts("自2021年起")] == ["date"]
     helpdesk = SourceChunk("c4", "d4", "Note: the helpdesk is open from 07:00 to 19:00 on working days.", "en",
                            "IT helpdesk", "page 1")
     blanks = {p.answer: p.question for p in fact_pairs(helpdesk, SourceDocument("d4", "h.eml", "H", "en"))}

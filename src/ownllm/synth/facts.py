@@ -4,8 +4,8 @@ A 135M-parameter teacher writes poor questions, so this generator needs no model
 it finds the key facts in each sentence (prices, dates, phone numbers, clock times, durations,
 measured quantities, model codes), names the attribute from the words just before the fact, and asks for it.
 Every answer is a verbatim span of the source, so the data is correct by construction.
-Two phrasings per fact: a natural question where the attribute can be named, and a
-fill-in-the-blank form that always works; both teach the same association. Markdown
+Several phrasings per fact: a natural question where the attribute can be named (in Chinese also the
+clause itself asked in place), and a fill-in-the-blank form that always works; all teach the same association. Markdown
 tables (spreadsheets, slides, and scans whose tables OCR rebuilt) are read by cell:
 the row's first cell is the subject and the column header the attribute, which a
 sentence reader would get wrong ("How much does price_list cost?").
@@ -45,7 +45,16 @@ _EN_TRAILING = {"of", "up", "to", "is", "are", "was", "were", "at", "for", "abou
                 "a", "an", "the", "on", "in", "be", "costs", "cost", "only", "just", "over", "under", "than",
                 "within", "after", "has", "have", "its", "their", "it", "our", "least", "most", "maximum", "every",
                 "each", "per"}
-_VERB_LIKE = {"held", "sold", "made", "built", "paid", "kept", "set", "run", "given", "taken", "done"}
+_VERB_LIKE = {"held", "sold", "made", "built", "paid", "kept", "set", "run", "given", "taken", "done",
+              "may", "must", "can", "will", "shall", "should", "would", "could", "need", "needs", "reach", "get",
+              "gets", "work", "works", "take", "takes", "receive", "receives", "pay", "pays", "offer", "offers"}
+# words that qualify a quantity without naming what it is ("free for the first 3 months")
+_QUALIFIERS = {"first", "second", "third", "last", "next", "previous", "following", "new", "same", "other", "extra",
+               "additional", "further", "total", "full", "whole", "more", "less", "fewer"}
+# a heading that names a document's type after its subject: the question asks about the subject
+_DOC_TYPE_EN = re.compile(r"\s*[-–:]?\s*\b(?:technical\s+)?(?:data\s*sheet|spec(?:ification)?s?(?:\s+sheet)?|"
+                          r"fact\s*sheet|product\s+sheet|user\s+manual|manual|brochure)$", re.IGNORECASE)
+_DOC_TYPE_ZH = re.compile(r"(?:技术参数表|技术规格书|参数表|规格书|说明书|产品手册)$")
 _ZH_TRAILING = "为是达约：:至于在共仅了的"
 _KIND_QUESTION_EN = {
     "money": "How much does {subject} cost?",
@@ -71,6 +80,8 @@ def find_facts(sentence: str) -> list[FactSpan]:
                 continue
             if kind == "phone" and sum(c.isdigit() for c in match.group()) < 8:
                 continue  # "+20 30 40" is a list of numbers, not a phone number
+            if kind == "duration" and re.fullmatch(r"(?:19|20)\d{2}\s?年", match.group().strip()):
+                kind = "date"  # "2021年" is a year, not 2021 years
             taken.append(FactSpan(kind, match.group().strip(), match.start(), match.end()))
     return sorted(taken, key=lambda f: f.start)
 
@@ -107,14 +118,22 @@ def _subject(chunk: SourceChunk, document: SourceDocument, sentence: str) -> str
     codes = FACT_PATTERNS[-1][1].findall(sentence)
     heading = (chunk.heading or "").strip()
     if heading and (not codes or any(code in heading for code in codes)):
-        return heading
-    return codes[0] if codes else (heading or document.title)
+        return _without_document_type(heading)
+    return codes[0] if codes else _without_document_type(heading or document.title)
+
+
+def _without_document_type(subject: str) -> str:
+    """"Cinder Cargo (VM-C120) technical datasheet" -> "Cinder Cargo (VM-C120)": people ask how heavy the
+    bike is, not the datasheet. A heading that is only a document type stays as it is."""
+    stripped = _DOC_TYPE_ZH.sub("", _DOC_TYPE_EN.sub("", subject)).strip(" -–:：")
+    return stripped if len(stripped) >= 2 else subject
 
 
 def _noun_like(attribute: str) -> bool:
     """A phrase that can follow "What is the": no participles or verbs, which make broken questions."""
     words = attribute.split()
-    return bool(words) and not any(w.endswith(("ed", "ing")) or w in _VERB_LIKE for w in words)
+    return (bool(words) and not any(w.endswith(("ed", "ing")) or w in _VERB_LIKE for w in words)
+            and not all(w in _QUALIFIERS for w in words))
 
 
 def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list[str]:
@@ -126,7 +145,8 @@ def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list
         questions.append(_KIND_QUESTION_EN["money"].format(subject=subject))
     elif fact.kind == "phone":
         questions.append(f"What is the phone number of {subject}?")
-    elif unit in _UNIT_QUESTION_EN:
+    elif unit in _UNIT_QUESTION_EN and not (_noun_like(attribute) and not re.search(r"weigh|speed", attribute)):
+        # "How heavy is X?" only where the text does not name another attribute ("maximum load ... 130 kg")
         questions.append(_UNIT_QUESTION_EN[unit].format(subject=subject))
     elif fact.kind == "date" and attribute.endswith("ed"):
         questions.append(f"When was {subject} {attribute}?")
@@ -137,16 +157,36 @@ def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list
     return questions
 
 
+_ZH_WH = {"date": "什么时候", "duration": "多长时间", "code": "什么", "time": "几点", "money": "多少钱"}
+
+
+def _wh_zh(fact: FactSpan) -> str:
+    """The question word standing where the fact stood; a measure word stays ("1,860辆" -> "多少辆")."""
+    if fact.kind in _ZH_WH:
+        return _ZH_WH[fact.kind]
+    unit = re.search(r"[\u4e00-\u9fff]+$", fact.text)
+    return "多少" + (unit.group() if unit else "")
+
+
 def _questions_zh(subject: str, fact: FactSpan, before: str, after: str) -> list[str]:
+    """Chinese asks in place: the fact's clause with a question word where the fact was ("充满电需要3.5小时"
+    -> "充满电需要多长时间？"), which stays grammatical whatever the clause's verbs. The "X的Y是多少" form is
+    added only where the words before the fact end at a copula ("整车重量为") and the fact ends the clause.
+    """
     blank = f"{before}____{after}"
     questions = [f"在“{subject}”中，“{blank}”的空白处是什么？"]
+    if fact.kind == "phone":
+        return [*questions, f"{subject}的电话是多少？"]
+    clause = f"{before}{_wh_zh(fact)}{after}".strip(" ，,。")
+    if before and len(clause) >= 4:
+        named = subject in clause or any(code in clause for code in FACT_PATTERNS[-1][1].findall(subject))
+        questions.append(f"{clause}？" if named else f"关于{subject}，{clause}？")
     attribute = _attribute_zh(before)
-    if attribute and attribute not in subject:
+    copula = before.rstrip()[-1:] in ("为", "是", "：", ":")
+    if attribute and attribute not in subject and copula and not after:
         asks = {"date": "是什么时候", "duration": "是多长时间", "code": "是什么",
                 "time": "是几点"}.get(fact.kind, "是多少")
         questions.append(f"{subject}的{attribute}{asks}？")
-    if fact.kind == "phone":
-        questions.append(f"{subject}的电话是多少？")
     return questions
 
 
