@@ -42,8 +42,8 @@ class Settings(BaseSettings):
     # a strong reader's grounded answer is checked against its passages before it is given (chat/answer_check.py)
     answer_check: bool = True
     # a streamed response that has sent nothing for this long gets an SSE comment line, so proxies with an
-    # idle timeout (nginx: 60 s) keep it open while it is queued or its answer is being checked
-    stream_keepalive_s: float = Field(15.0, gt=0.0)
+    # idle timeout (nginx: 60 s) keep it open while it is queued or its answer is being checked; 0: never
+    stream_keepalive_s: float = Field(15.0, ge=0.0)
 
     # --- input caps (characters unless named bytes); over a cap is a 400/413 naming the field
     max_request_bytes: int = Field(8 * MB, ge=1024)  # any JSON body

@@ -9,6 +9,7 @@ import time
 import httpx
 import openai
 
+from ownllm.inference.pool import set_shared_pool
 from ownllm.models.hub import DEFAULT_MODEL_ID
 from tests.serve.conftest import Live
 
@@ -128,6 +129,16 @@ def test_a_quiet_stream_gets_keepalive_comments_that_clients_skip(tmp_path) -> N
         text = httpx.post(f"{slow.url}/v1/completions", json={"model": DEFAULT_MODEL_ID, "prompt": "x y",
                                                               "stream": True}, headers=slow.auth(), timeout=30)
         assert ": keep-alive" in text.text.splitlines() and text.text.rstrip().endswith("data: [DONE]")
+        # a tool call is sent whole at the end: while it is written, keep-alives go out between its tokens
+        tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+        called = httpx.post(f"{slow.url}{CHAT}", json=_body("a b c d", stream=True, tools=tools),
+                            headers=slow.auth(), timeout=30).text.split("\n\n")
+        assert ": keep-alive" in called and called[-2] == "data: [DONE]"
+        # 0 turns keep-alives off, for clients that parse every line
+        slow.home.settings.stream_keepalive_s = 0
+        quiet = httpx.post(f"{slow.url}{CHAT}", json=_body("a b c", stream=True), headers=slow.auth(), timeout=30)
+        assert ": keep-alive" not in quiet.text and quiet.text.rstrip().endswith("data: [DONE]")
     finally:
         server.should_exit = True
         thread.join(10)
+        set_shared_pool(None)

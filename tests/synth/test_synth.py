@@ -79,7 +79,25 @@ def test_facts_are_verbatim_spans_with_natural_questions():
                 if "空白" not in p.question}
     assert zh_asked["3.5小时"] == "关于基尔 40，使用标准充电器充满电需要多长时间？"
     assert zh_asked["1,860辆"] == "关于基尔 40，2025年该店共售出多少辆？"
-    assert [f.kind for f in find_facts("自2021年起")] == ["date"]
+    assert [(f.kind, f.text) for f in find_facts("自2021年起，2023年度，2021年底")] == [
+        ("date", "2021年"), ("date", "2023年度"), ("date", "2021年底")]
+    # what a reviewer found on sentences of other documents: no "why" (为什么), no doubled 的, no clause cut at
+    # a thousands comma, English quoted in a Chinese chunk asked in English, generic headings kept whole
+    probes = SourceChunk("c10", "d10", "VM-A500的替代型号为VM-B200。基尔 40的重量为22 kg。自2021年以来共售出1,860辆。"
+                         "The bike weighs 22 kg.", "zh", "基尔 40", "page 1")
+    zh_asked = {p.question for p in fact_pairs(probes, SourceDocument("d10", "x.docx", "X", "zh"))
+                if "空白" not in p.question}
+    assert "VM-A500的替代型号是什么？" in zh_asked and "关于基尔 40，自2021年以来共售出多少辆？" in zh_asked
+    assert "基尔 40的重量为多少？" in zh_asked and not any("的的" in q or "为什么" in q for q in zh_asked)
+    assert "How heavy is 基尔 40?" in zh_asked
+    assert _without_document_type("Employee Manual") == "Employee Manual"
+    assert _without_document_type("奥瑞尔 Pro 500 —— 技术参数表") == "奥瑞尔 Pro 500"
+    verbs = SourceChunk("c11", "d11", "Staff may work remotely for 2 days. The pay period is 2 weeks. The motor "
+                        "assists up to 25 km/h. The cargo box can carry up to 80 kg.", "en", "HR", "page 1")
+    en_asked = {p.question for p in fact_pairs(verbs, SourceDocument("d11", "h.md", "H", "en"))
+                if "blank" not in p.question}
+    assert "How long is the pay period of HR?" in en_asked
+    assert not any(" may " in q or "heavy" in q or "top speed" in q for q in en_asked)
     helpdesk = SourceChunk("c4", "d4", "Note: the helpdesk is open from 07:00 to 19:00 on working days.", "en",
                            "IT helpdesk", "page 1")
     blanks = {p.answer: p.question for p in fact_pairs(helpdesk, SourceDocument("d4", "h.eml", "H", "en"))}

@@ -109,12 +109,19 @@ class TokenStream:
         """The deltas, and a None whenever `idle_after` seconds pass without one, so a server can keep a
         quiet stream open (queued behind others, or an answer being checked before it is sent)."""
         assert self._async is not None, "bind an event loop to read a stream asynchronously"
+        queued = self._async
         while True:
-            try:
-                item = await asyncio.wait_for(self._async.get(), idle_after)
-            except TimeoutError:  # a timed-out get takes nothing off the queue
-                yield None
-                continue
+            if not queued.empty() or idle_after is None:  # the hot path: no timer per token
+                item = queued.get_nowait() if not queued.empty() else await queued.get()
+            else:
+                try:
+                    async with asyncio.timeout(idle_after):
+                        item = await queued.get()
+                except TimeoutError:  # a timed-out get takes nothing off the queue
+                    item = None
+                if item is None:
+                    yield None
+                    continue
             if item is _END:
                 return
             if isinstance(item, BaseException):

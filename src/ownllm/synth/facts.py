@@ -24,7 +24,7 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 _NUMBER = r"\d[\d,]*(?:\.\d+)?"
 FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(rf"\b\d{{1,2}} (?:{_MONTHS}) \d{{4}}\b|\b(?:{_MONTHS}) \d{{1,2}},? \d{{4}}\b"
-                        r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?")),
+                        r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?|(?<!\d)(?:19|20)\d{2}年(?:度|[初底末中])?")),
     ("money", re.compile(rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:USD|EUR|CNY|RMB|GBP|美元|欧元|元)")),
     # international numbers ("+45 33 555 0129"), Chinese landlines ("0512-6655-0101") and hotlines ("400-820-6617")
     ("phone", re.compile(r"\+\d{1,3}(?:[ -]\d{1,4}){2,5}(?![ -]?\d)|(?<![\d-])(?:0[1-9]\d{1,2}-\d{4}-?\d{4}"
@@ -37,22 +37,24 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"|个月|年|周|天|小时|分钟)(?![a-z])")),
     ("quantity", re.compile(rf"{_NUMBER}\s?(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|公里|千克|公斤|次|台|辆|家|个|人)"
                             r"(?![A-Za-z])")),
-    ("code", re.compile(r"\b[A-Z]{2,}-[A-Z0-9][A-Z0-9-]*\b")),
+    # bounded by letters and digits, not by \b: in Chinese text a code touches characters (为VM-B200。)
+    ("code", re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,}-[A-Z0-9](?:[A-Z0-9-]*[A-Z0-9])?(?![A-Za-z0-9])")),
 ]
 # a colon ends a clause, except inside a clock time ("07:00")
-_CLAUSE_SPLIT = re.compile(r"[,;，；、]|(?<!\d)[:：]|[:：](?!\d)|\band\b|\bwhile\b|\bbut\b")
+# (nor does the comma of "1,860")
+_CLAUSE_SPLIT = re.compile(r"(?<!\d),|,(?!\d{3}(?!\d))|[;，；、]|(?<!\d)[:：]|[:：](?!\d)|\band\b|\bwhile\b|\bbut\b")
 _EN_TRAILING = {"of", "up", "to", "is", "are", "was", "were", "at", "for", "about", "around", "by", "from", "with",
                 "a", "an", "the", "on", "in", "be", "costs", "cost", "only", "just", "over", "under", "than",
                 "within", "after", "has", "have", "its", "their", "it", "our", "least", "most", "maximum", "every",
                 "each", "per"}
 _VERB_LIKE = {"held", "sold", "made", "built", "paid", "kept", "set", "run", "given", "taken", "done",
-              "may", "must", "can", "will", "shall", "should", "would", "could", "need", "needs", "reach", "get",
-              "gets", "work", "works", "take", "takes", "receive", "receives", "pay", "pays", "offer", "offers"}
+              "may", "must", "can", "will", "shall", "should", "would", "could", "reach", "reaches", "get", "gets",
+              "takes", "receive", "receives", "is", "are", "was", "were", "be"}
 # words that qualify a quantity without naming what it is ("free for the first 3 months")
 _QUALIFIERS = {"first", "second", "third", "last", "next", "previous", "following", "new", "same", "other", "extra",
                "additional", "further", "total", "full", "whole", "more", "less", "fewer"}
 # a heading that names a document's type after its subject: the question asks about the subject
-_DOC_TYPE_EN = re.compile(r"\s*[-–:]?\s*\b(?:technical\s+)?(?:data\s*sheet|spec(?:ification)?s?(?:\s+sheet)?|"
+_DOC_TYPE_EN = re.compile(r"\s*[-–—:]*\s*\b(?:technical\s+)?(?:data\s*sheet|spec(?:ification)?s?(?:\s+sheet)?|"
                           r"fact\s*sheet|product\s+sheet|user\s+manual|manual|brochure)$", re.IGNORECASE)
 _DOC_TYPE_ZH = re.compile(r"(?:技术参数表|技术规格书|参数表|规格书|说明书|产品手册)$")
 _ZH_TRAILING = "为是达约：:至于在共仅了的"
@@ -80,8 +82,6 @@ def find_facts(sentence: str) -> list[FactSpan]:
                 continue
             if kind == "phone" and sum(c.isdigit() for c in match.group()) < 8:
                 continue  # "+20 30 40" is a list of numbers, not a phone number
-            if kind == "duration" and re.fullmatch(r"(?:19|20)\d{2}\s?年", match.group().strip()):
-                kind = "date"  # "2021年" is a year, not 2021 years
             taken.append(FactSpan(kind, match.group().strip(), match.start(), match.end()))
     return sorted(taken, key=lambda f: f.start)
 
@@ -125,8 +125,9 @@ def _subject(chunk: SourceChunk, document: SourceDocument, sentence: str) -> str
 def _without_document_type(subject: str) -> str:
     """"Cinder Cargo (VM-C120) technical datasheet" -> "Cinder Cargo (VM-C120)": people ask how heavy the
     bike is, not the datasheet. A heading that is only a document type stays as it is."""
-    stripped = _DOC_TYPE_ZH.sub("", _DOC_TYPE_EN.sub("", subject)).strip(" -–:：")
-    return stripped if len(stripped) >= 2 else subject
+    stripped = _DOC_TYPE_ZH.sub("", _DOC_TYPE_EN.sub("", subject)).strip(" -–—:：")
+    # only where what is left names a thing (a model number, a code): "Employee Manual" is not about "Employee"
+    return stripped if len(stripped) >= 2 and re.search(r"\d|[(（]", stripped) else subject
 
 
 def _noun_like(attribute: str) -> bool:
@@ -145,8 +146,9 @@ def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list
         questions.append(_KIND_QUESTION_EN["money"].format(subject=subject))
     elif fact.kind == "phone":
         questions.append(f"What is the phone number of {subject}?")
-    elif unit in _UNIT_QUESTION_EN and not (_noun_like(attribute) and not re.search(r"weigh|speed", attribute)):
-        # "How heavy is X?" only where the text does not name another attribute ("maximum load ... 130 kg")
+    elif unit in _UNIT_QUESTION_EN and (not attribute or re.fullmatch(
+            r"(?:\w+ )?(?:weighs?|weight|(?:top |maximum |max )?speed)", attribute)):
+        # "How heavy is X?" only where the text names no other attribute ("maximum load ... 130 kg")
         questions.append(_UNIT_QUESTION_EN[unit].format(subject=subject))
     elif fact.kind == "date" and attribute.endswith("ed"):
         questions.append(f"When was {subject} {attribute}?")
@@ -157,6 +159,7 @@ def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list
     return questions
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _ZH_WH = {"date": "什么时候", "duration": "多长时间", "code": "什么", "time": "几点", "money": "多少钱"}
 
 
@@ -171,19 +174,24 @@ def _wh_zh(fact: FactSpan) -> str:
 def _questions_zh(subject: str, fact: FactSpan, before: str, after: str) -> list[str]:
     """Chinese asks in place: the fact's clause with a question word where the fact was ("充满电需要3.5小时"
     -> "充满电需要多长时间？"), which stays grammatical whatever the clause's verbs. The "X的Y是多少" form is
-    added only where the words before the fact end at a copula ("整车重量为") and the fact ends the clause.
+    added only where the words before the fact end at a copula ("整车重量为"), the fact ends the clause and
+    the clause does not already name the subject.
     """
     blank = f"{before}____{after}"
     questions = [f"在“{subject}”中，“{blank}”的空白处是什么？"]
     if fact.kind == "phone":
         return [*questions, f"{subject}的电话是多少？"]
-    clause = f"{before}{_wh_zh(fact)}{after}".strip(" ，,。")
+    wh = _wh_zh(fact)
+    lead = before[:-1] + "是" if before.endswith("为") and wh.startswith("什么") else before  # not 为什么, "why"
+    clause = f"{lead}{wh}{after}".strip(" ，,。")
+    named = False
     if before and len(clause) >= 4:
         named = subject in clause or any(code in clause for code in FACT_PATTERNS[-1][1].findall(subject))
         questions.append(f"{clause}？" if named else f"关于{subject}，{clause}？")
     attribute = _attribute_zh(before)
-    copula = before.rstrip()[-1:] in ("为", "是", "：", ":")
-    if attribute and attribute not in subject and copula and not after:
+    attribute = attribute.rsplit("的", 1)[-1]
+    copula = before.rstrip()[-1:] in ("为", "是")
+    if attribute and attribute not in subject and copula and not after and not named:
         asks = {"date": "是什么时候", "duration": "是多长时间", "code": "是什么",
                 "time": "是几点"}.get(fact.kind, "是多少")
         questions.append(f"{subject}的{attribute}{asks}？")
@@ -247,7 +255,8 @@ def fact_pairs(chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
             subject = _subject(chunk, document, sentence)
             if fact.kind == "code" and fact.text in subject:
                 continue
-            make = _questions_zh if chunk.lang == "zh" else _questions_en
+            # a Chinese chunk may quote an English sentence: each is asked in its own language
+            make = _questions_zh if chunk.lang == "zh" and _CJK.search(sentence) else _questions_en
             for question in make(subject, fact, before, after):
                 pairs.append(QAPair(question, fact.text, chunk.lang, document.id, chunk.id, "facts",
                                     evidence=sentence, meta={"kind": fact.kind}))

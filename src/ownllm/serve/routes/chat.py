@@ -65,14 +65,20 @@ async def _events(request: Request, body: ChatCompletionRequest, prepared: Prepa
             first["citations"] = prepared.citations
         yield chunk({"role": "assistant", "content": ""}, **first)
         finish, text = "stop", []
+        last_sent = time.monotonic()
         try:
-            async for delta in stream.deltas(idle_after=keepalive_s):
+            async for delta in stream.deltas(idle_after=keepalive_s or None):
                 if delta is None:
                     yield KEEPALIVE
+                    last_sent = time.monotonic()
                     continue
                 text.append(delta.text)
                 if (delta.text or delta.logprobs) and not structured:  # a tool call is sent whole, at the end
                     yield chunk({"content": delta.text}, logprobs=logprobs_object(delta.logprobs))
+                    last_sent = time.monotonic()
+                elif keepalive_s and time.monotonic() - last_sent >= keepalive_s:  # a tool call still being written
+                    yield KEEPALIVE
+                    last_sent = time.monotonic()
                 if delta.finish_reason:
                     finish, completion_tokens = delta.finish_reason, delta.completion_tokens
         except Exception as exc:  # after the stream started, an error is an event, then [DONE]

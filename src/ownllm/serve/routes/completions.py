@@ -31,7 +31,7 @@ async def _events(request: Request, body: CompletionRequest, stream: TokenStream
     completion_tokens = 0
     try:
         try:
-            async for delta in stream.deltas(idle_after=keepalive_s):
+            async for delta in stream.deltas(idle_after=keepalive_s or None):
                 if delta is None:
                     yield KEEPALIVE
                     continue
