@@ -257,7 +257,8 @@ def fact_pairs(chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
                 continue
             # a Chinese chunk may quote an English sentence: each is asked in its own language
             make = _questions_zh if chunk.lang == "zh" and _CJK.search(sentence) else _questions_en
+            lang = "en" if chunk.lang == "zh" and make is _questions_en else chunk.lang
             for question in make(subject, fact, before, after):
-                pairs.append(QAPair(question, fact.text, chunk.lang, document.id, chunk.id, "facts",
+                pairs.append(QAPair(question, fact.text, lang, document.id, chunk.id, "facts",
                                     evidence=sentence, meta={"kind": fact.kind}))
     return pairs
