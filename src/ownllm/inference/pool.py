@@ -111,15 +111,17 @@ class TokenStream:
         assert self._async is not None, "bind an event loop to read a stream asynchronously"
         queued = self._async
         while True:
-            if not queued.empty() or idle_after is None:  # the hot path: no timer per token
-                item = queued.get_nowait() if not queued.empty() else await queued.get()
+            if not queued.empty():  # the hot path: a delta is waiting, no timer per token
+                item = queued.get_nowait()
+            elif idle_after is None:
+                item = await queued.get()
             else:
                 try:
                     async with asyncio.timeout(idle_after):
                         item = await queued.get()
                 except TimeoutError:  # a timed-out get takes nothing off the queue
                     item = None
-                if item is None:
+                if item is None:  # yielded outside the except block, so no exception context is held
                     yield None
                     continue
             if item is _END:
