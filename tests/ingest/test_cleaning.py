@@ -35,6 +35,22 @@ def test_running_headers_and_footers_are_removed_from_page_edges_only() -> None:
     assert all("Page" not in b.text for p in pages for b in p.blocks)
 
 
+def test_a_templated_sentence_ending_each_page_is_content_not_a_footer() -> None:
+    specs = [(540, 95, 21.4), (720, 130, 22.9), (900, 110, 34.5)]
+    pages = [Unit("page", n, [Block(f"Model {n}", "heading"), Block("Our city e-bike."),
+                              Block(f"Its {wh} Wh battery gives a range of up to {km} km, and the complete "
+                                    f"vehicle weighs {kg} kg."),
+                              Block(f"Veltrano brochure 2026\nPage {n}")])
+             for n, (wh, km, kg) in enumerate(specs, start=1)]
+    pages[1].blocks.insert(1, Block("Page 2 of the manual explains the motor."))  # body text, not an edge
+    removed = remove_running_lines(pages)
+    assert removed == 6  # the brochure line and "Page n" on each of the three pages
+    texts = [b.text for p in pages for b in p.blocks]
+    assert sum("range of up to" in t for t in texts) == 3
+    assert "Page 2 of the manual explains the motor." in texts
+    assert not any(t.startswith("Veltrano brochure") or (t.startswith("Page ") and len(t) < 8) for t in texts)
+
+
 def test_quality_filters_name_their_reason() -> None:
     assert rejection_reason(Block("Ã©tÃ© Ã  la plage, câ€™est gÃ©nial")) == "mojibake"
     assert rejection_reason(Block("#$%^&*()_+{}|:<>?~`#$%^&*()_+{}|:<>")) == "garbage"

@@ -57,6 +57,31 @@ def test_results_do_not_overlap_within_a_document(acme: IngestedHome) -> None:
             assert a.document_id != b.document_id or a.char_end <= b.char_start or b.char_end <= a.char_start
 
 
+def test_overlapping_pieces_merge_and_a_split_table_keeps_its_header(acme: IngestedHome) -> None:
+    from ownllm.store.catalog import Chunk, Document, File
+    with acme.home.catalog.session() as session:
+        pieces = session.query(Chunk).join(Document).join(File).filter(
+            File.original_name == "quality_returns_2025.xlsx", Document.tenant_id == acme.tenant_id
+        ).order_by(Chunk.char_start).all()
+        spans = [(c.char_start, c.char_end, c.text) for c in pieces]
+    assert len(spans) >= 2 and spans[1][0] < spans[0][1]  # a long table is split with a row of overlap
+    # the short tail piece wins the ranking for "December"; the head piece it overlaps widens that hit
+    hits = [h for h in search(acme.home, acme.tenant_id, "return rate December 2025", top_k=5)
+            if h.file_name == "quality_returns_2025.xlsx"]
+    assert len(hits) == 1
+    merged = hits[0]
+    assert (merged.char_start, merged.char_end) == (spans[0][0], spans[-1][1])
+    assert "| January |" in merged.text and "| December |" in merged.text
+    # a piece that starts inside a table, found alone, is shown after the table's header row
+    from ownllm.retrieval.search import SearchHit, add_table_headers
+    tail = SearchHit(1, 1.0, pieces[-1].id, spans[-1][2], merged.document_id, merged.document_title,
+                     merged.file_name, merged.unit, merged.unit_number, merged.unit_label, None,
+                     spans[-1][0], spans[-1][1])
+    add_table_headers(acme.home, [tail])
+    assert tail.readable_text.startswith("| Month | Return rate | Units shipped |\n|---|---|---|\n| November |")
+    assert merged.table_header is None  # the merged hit starts at the header itself
+
+
 def test_fusion_methods() -> None:
     lexical, dense = [("a", 9.0), ("b", 5.0)], [("b", 0.9), ("c", 0.8)]
     assert next(k for k, _ in fuse(lexical, dense, FusionConfig("rrf"))) == "b"
@@ -115,3 +140,18 @@ def test_a_number_only_in_the_passage_title_still_counts_as_named() -> None:
     evidence = [Evidence(hit.text, hit, 1)]
     assert confident(evidence, [hit], "2025年7月的投诉数量是多少？")
     assert not confident(evidence, [hit], "2023年7月的投诉数量是多少？")  # another year: not this passage
+
+
+def test_tables_are_shown_as_records_and_long_ones_only_the_rows_the_question_names() -> None:
+    from ownllm.retrieval.rag import tables_as_records
+    months = ["January", "February", "March", "April", "May", "June"]
+    rows = "".join(f"| {m} | {i}.5% |\n" for i, m in enumerate(months))
+    table = "Returns\n| Month | Return rate |\n|---|---|\n" + rows
+    assert tables_as_records(table).split("\n")[1:3] == ["Month: January; Return rate: 0.5%",
+                                                           "Month: February; Return rate: 1.5%"]
+    june = tables_as_records(table, "What was the return rate in June 2025?").split("\n")
+    assert june[1:] == ["Month: June; Return rate: 5.5%",
+                        "(5 more rows of this table not shown: they do not match the question)", ""]
+    # a question naming no row (or a term every row has) sees the whole table
+    assert tables_as_records(table, "Which month had the highest return rate?").count("Month:") == 6
+    assert "| a | b |" in tables_as_records("| a | b |\n| c | d |", "a")  # no header row: left as it is

@@ -81,7 +81,7 @@ def confident(evidence: list[Evidence], hits: list[SearchHit], question: str = "
     every number or code the question names appears in the evidence: passages about the Aurel 300 do not
     answer a question about an "Aurel 700", and a reader shown them invents a price (measured)."""
     # a passage is about what its title and heading say too ("2025" is in the sheet's title, not its rows)
-    shown = " ".join(f"{item.hit.document_title} {item.hit.heading or ''} {item.hit.text}"
+    shown = " ".join(f"{item.hit.document_title} {item.hit.heading or ''} {item.hit.readable_text}"
                      for item in evidence).replace(",", "").lower()
     if any(not re.search(rf"(?<![0-9a-z]){re.escape(term)}(?![0-9a-z])", shown) for term in specific_terms(question)):
         return False
@@ -122,6 +122,64 @@ def augment_messages(messages: list[dict[str, Any]], evidence: list[Evidence]) -
     return _grounded(messages, SYSTEM_PROMPT, context, ("Context", "Question"))
 
 
+_TABLE_ROW = re.compile(r"^\|(.*)\|\s*$")
+_SEPARATOR_CELLS = re.compile(r"^\s*:?-{3,}:?\s*$")
+
+
+def _cells(line: str) -> list[str] | None:
+    match = _TABLE_ROW.match(line.strip())
+    return [cell.strip() for cell in match.group(1).split("|")] if match else None
+
+
+def tables_as_records(text: str, question: str = "") -> str:
+    """Markdown tables rewritten one row per line as "column: value" pairs; other lines unchanged.
+
+    A 1.5B reader shown a grid answered "the price of VP-2010" with a decline; a row that names its
+    columns is read like a sentence. With a question, a table of more than MIN_ROWS_TO_FILTER rows
+    shows only the rows naming something the question names that few rows share ("June", "VP-2010"):
+    shown all twelve months as records, the same reader still gave January's return rate for June
+    (the first row). A question naming no such term (the cheapest, the highest) sees every row. A
+    table without a separator row (no header) is left as it is.
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        header = _cells(lines[index])
+        separator = _cells(lines[index + 1]) if header is not None and index + 1 < len(lines) else None
+        if header is None or separator is None or not all(_SEPARATOR_CELLS.match(c) for c in separator):
+            out.append(lines[index])
+            index += 1
+            continue
+        index += 2
+        rows: list[list[str]] = []
+        while index < len(lines) and (row := _cells(lines[index])) is not None:
+            rows.append(row)
+            index += 1
+        shown = _rows_for(question, header, rows) if question else rows
+        for row in shown:
+            out.append("; ".join(f"{name}: {value}" if name else value
+                                 for name, value in zip(header, row, strict=False) if value))
+        if len(shown) < len(rows):
+            out.append(f"({len(rows) - len(shown)} more rows of this table not shown: "
+                       "they do not match the question)")
+    return "\n".join(out)
+
+
+MIN_ROWS_TO_FILTER = 4
+
+
+def _rows_for(question: str, header: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """The rows sharing a rare term with the question (in at most half the rows), or all rows."""
+    if len(rows) < MIN_ROWS_TO_FILTER:
+        return rows
+    terms = set(tokenize(question)) - set(tokenize(" ".join(header)))
+    row_terms = [set(tokenize(" ".join(row))) for row in rows]
+    rare = {t for t in terms if 0 < sum(t in r for r in row_terms) <= len(rows) // 2}
+    matched = [row for row, found in zip(rows, row_terms, strict=True) if found & rare]
+    return matched or rows
+
+
 def select_passages(question: str, hits: list[SearchHit], max_passages: int = 4,
                     engine: TokenCounter | None = None, budget_tokens: int = 1800) -> list[Evidence]:
     """Whole retrieved chunks in rank order, as many as fit the budget (for readers that can read)."""
@@ -129,21 +187,28 @@ def select_passages(question: str, hits: list[SearchHit], max_passages: int = 4,
     chosen: list[Evidence] = []
     used = 0
     for hit in hits[:max_passages]:
-        cost = engine.count_tokens(hit.text) if engine is not None else len(hit.text) // 3
+        shown = tables_as_records(hit.readable_text, question)
+        cost = engine.count_tokens(shown) if engine is not None else len(shown) // 3
         if chosen and used + cost > budget_tokens:
             break
         best = max(sentences(hit.text) or [hit.text], key=lambda s: len(question_terms & set(tokenize(s))))
-        chosen.append(Evidence(hit.text, hit, len(question_terms & set(tokenize(hit.text))), best))
+        chosen.append(Evidence(shown, hit, len(question_terms & set(tokenize(shown))), best))
         used += cost
     return chosen
 
 
 def augment_with_passages(messages: list[dict[str, Any]], evidence: list[Evidence],
                           lang: str) -> list[dict[str, Any]]:
-    """Numbered documents with their titles and places, the decline rule in the question's language."""
+    """Numbered documents with their titles and places, the decline rule in the question's language.
+
+    The question is asked before the documents as well as after them, so the model reads them knowing
+    what to look for: with it only after, the 1.5B answered "VM-K40的电机保修期是多久？" with another
+    model's 36个月 from a list of six that states 12个月 for the VM-K40 (two of two such probes mended).
+    """
     listing = "\n\n".join(f"[{i + 1}] {item.hit.document_title} ({item.hit.location})\n{item.sentence}"
                            for i, item in enumerate(evidence))
     labels = ("文档", "问题") if lang == "zh" else ("Documents", "Question")
+    listing = f"{labels[1]}: {last_user_text(messages)}\n\n{listing}"
     return _grounded(messages, PASSAGE_PROMPTS.get(lang, PASSAGE_PROMPTS["en"]), listing, labels)
 
 

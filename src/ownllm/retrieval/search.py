@@ -1,13 +1,16 @@
 """Search a tenant's corpus version and return chunks with the provenance a citation needs.
 
 Hybrid by default: BM25 and dense candidates fused (RRF or weighted), then metadata filters,
-then overlapping chunks of one document merged so results are not near-repeats. The CLI's
-`ownllm search`, the API's `/v1/search` and RAG in chat completions all call `search`.
+then overlapping chunks of one document merged into one hit (at the better one's rank) so results
+are not near-repeats. A piece of a table that was split across chunks gets the table's header row
+back (`table_header`), or its numbers have no column names. The CLI's `ownllm search`, the API's
+`/v1/search` and RAG in chat completions all call `search`.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Literal
@@ -57,6 +60,12 @@ class SearchHit:
     char_end: int
     lexical_score: float | None = None
     dense_score: float | None = None
+    table_header: str | None = None  # header and separator rows of the table this piece continues
+
+    @property
+    def readable_text(self) -> str:
+        """What a reader is shown: the chunk, after its table's header row when it continues a table."""
+        return f"{self.table_header}\n{self.text}" if self.table_header else self.text
 
     @property
     def location(self) -> str:
@@ -123,9 +132,11 @@ def search(home: Home, tenant_id: str, query: str, *, corpus: str | int = "lates
         chunk, title, lang, name, kind, created = by_id[chunk_id]
         if not _passes(filters, kind, name, lang, created):
             continue
-        if any(h.document_id == chunk.document_id and h.char_start < chunk.char_end and chunk.char_start < h.char_end
-               for h in hits):
-            continue  # overlaps a better-ranked chunk of the same document
+        better = next((h for h in hits if h.document_id == chunk.document_id
+                       and h.char_start < chunk.char_end and chunk.char_start < h.char_end), None)
+        if better is not None:
+            _merge(better, chunk)  # the overlapping piece widens the better-ranked hit instead of repeating it
+            continue
         hits.append(SearchHit(
             rank=len(hits) + 1, score=score, chunk_id=chunk.id, text=chunk.text, document_id=chunk.document_id,
             document_title=title, file_name=name, unit=chunk.unit, unit_number=chunk.unit_number,
@@ -133,7 +144,40 @@ def search(home: Home, tenant_id: str, query: str, *, corpus: str | int = "lates
             char_end=chunk.char_end, lexical_score=lexical.get(chunk_id), dense_score=dense.get(chunk_id)))
         if len(hits) == top_k:
             break
+    add_table_headers(home, hits)
     return hits
+
+
+def _merge(hit: SearchHit, chunk: Chunk) -> None:
+    """Widen `hit` to the union of its span and an overlapping chunk's (both exact slices of one text)."""
+    first, second = ((hit.char_start, hit.char_end, hit.text), (chunk.char_start, chunk.char_end, chunk.text))
+    if second[0] < first[0]:
+        first, second = second, first
+    text = first[2] + second[2][first[1] - second[0]:] if second[1] > first[1] else first[2]
+    hit.text, hit.char_start, hit.char_end = text, first[0], max(first[1], second[1])
+
+
+_SEPARATOR_ROW = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+\s*$", re.MULTILINE)
+
+
+def add_table_headers(home: Home, hits: list[SearchHit]) -> None:
+    """A hit that starts inside a table (a row, no separator row) gets the header of the table it continues."""
+    continuing = [h for h in hits if h.text.startswith("|") and not _SEPARATOR_ROW.search(h.text)]
+    if not continuing:
+        return
+    with home.catalog.session() as session:
+        for hit in continuing:
+            earlier = session.execute(
+                select(Chunk.text).where(Chunk.document_id == hit.document_id, Chunk.char_start < hit.char_start,
+                                         Chunk.unit == hit.unit, Chunk.unit_number == hit.unit_number)
+                .order_by(Chunk.char_start.desc()).limit(8)).scalars()
+            for text in earlier:
+                separators = list(_SEPARATOR_ROW.finditer(text))
+                if separators:
+                    separator = separators[-1]
+                    header_start = text.rfind("\n", 0, max(separator.start() - 1, 0)) + 1
+                    hit.table_header = text[header_start:separator.end()]
+                    break
 
 
 def _passes(filters: SearchFilters, kind: str, name: str, lang: str, created: datetime) -> bool:
