@@ -1,7 +1,7 @@
 """Benchmark: does the company's model know the company? Readers and tuned models on the sample company.
 
     python bench/knowledge.py [--seeds 0 1 2] [--readers smollm2-135m-instruct qwen2.5-coder-0.5b-instruct ...]
-                              [--tune] [--heldout 0.3] [--train-limit 40]
+                              [--tune [--max-steps 60]] [--heldout 0.3] [--train-limit 40]
 
 One run: generate the sample company (86 documents, 616 facts, a third Chinese), ingest it, then for
 each seed synthesize (the seed decides which documents are held out), optionally tune SmolLM2 with the
@@ -32,6 +32,8 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--readers", nargs="+", default=DEFAULT_READERS)
     parser.add_argument("--tune", action="store_true", help="also tune SmolLM2 per seed and evaluate it")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="cap every tuning stage at N steps (`make demo` tunes 60)")
     parser.add_argument("--heldout", type=float, default=0.3, help="share of documents held out per language")
     parser.add_argument("--train-limit", type=int, default=40, help="training-document questions asked")
     parser.add_argument("--limit", type=int, default=None, help="cap every question set (quick runs)")
@@ -67,7 +69,8 @@ def main() -> int:
         heldout = set(dataset.split["heldout_documents"])
         models = ["smollm2-135m-instruct"]
         if args.tune:
-            tuned = tune(home, tenant, TuneRequest(dataset=dataset.id, suffix=f"seed{seed}"))
+            overrides = {"stages.*.max_steps": args.max_steps} if args.max_steps else {}
+            tuned = tune(home, tenant, TuneRequest(dataset=dataset.id, suffix=f"seed{seed}", overrides=overrides))
             models.append(tuned.model_id)
         runs = []
         if "smollm2-135m-instruct" in readers or args.tune:
