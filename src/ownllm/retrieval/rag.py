@@ -199,17 +199,30 @@ def select_passages(question: str, hits: list[SearchHit], max_passages: int = 4,
 
 def augment_with_passages(messages: list[dict[str, Any]], evidence: list[Evidence],
                           lang: str) -> list[dict[str, Any]]:
-    """Numbered documents with their titles and places, the decline rule in the question's language.
-
-    The question is asked before the documents as well as after them, so the model reads them knowing
-    what to look for: with it only after, the 1.5B answered "VM-K40的电机保修期是多久？" with another
-    model's 36个月 from a list of six that states 12个月 for the VM-K40 (two of two such probes mended).
-    """
+    """Numbered documents with their titles and places, the decline rule in the question's language."""
     listing = "\n\n".join(f"[{i + 1}] {item.hit.document_title} ({item.hit.location})\n{item.sentence}"
                            for i, item in enumerate(evidence))
-    labels = ("文档", "问题") if lang == "zh" else ("Documents", "Question")
-    listing = f"{labels[1]}: {last_user_text(messages)}\n\n{listing}"
+    labels = _PASSAGE_LABELS.get(lang, _PASSAGE_LABELS["en"])
     return _grounded(messages, PASSAGE_PROMPTS.get(lang, PASSAGE_PROMPTS["en"]), listing, labels)
+
+
+_PASSAGE_LABELS = {"en": ("Documents", "Question"), "zh": ("文档", "问题")}
+
+
+def ask_before_the_documents(grounded: list[dict[str, Any]], question: str, lang: str) -> list[dict[str, Any]]:
+    """The reader's turn with the question asked before the documents too, so it reads them knowing what
+    to look for. With the question only after them, the 1.5B answered "VM-K40的电机保修期是多久？" with
+    another model's 36个月 from a list of six that states 12个月 for the VM-K40 (2 of 2 such probes
+    mended). Only the reader gets it: the answer check shown this turn said "yes" to 7 of 7 answers to
+    unanswerable questions that it refuses in the plain turn (measured), so it keeps `grounded`.
+    """
+    out = list(grounded)
+    for index in range(len(out) - 1, -1, -1):
+        if out[index].get("role") == "user":
+            label = _PASSAGE_LABELS.get(lang, _PASSAGE_LABELS["en"])[1]
+            out[index] = {**out[index], "content": f"{label}: {question}\n\n{out[index].get('content') or ''}"}
+            break
+    return out
 
 
 def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]], engine: TokenCounter, *,
