@@ -5,7 +5,7 @@
 The check (`chat/answer_check.py`) was designed on the sample company's unanswerable questions. Here
 it meets SQuAD v1.1 (English) and DRCD (Traditional Chinese) subsets from ../shared/testdata/qa/:
 - answerable: a question with its own paragraph, in the exact prompt a passage reader is served
-  (`augment_with_passages`, the answer-language instruction, the question also before the documents);
+  (`augment_with_passages`, the answer-language instruction);
 - unanswerable: the same question with another paragraph of the same article that contains none of
   its reference answers (a near miss: same topic, no answer), which is what a retrieval miss looks like.
 For each, the reader answers once; the check then runs on that answer, so the unchecked and checked
@@ -66,7 +66,7 @@ def main() -> int:
     from ownllm.inference.engine import SamplingParams
     from ownllm.inference.pool import shared_pool
     from ownllm.models.registry import resolve_model, serving_spec
-    from ownllm.retrieval.rag import Evidence, ask_before_the_documents, augment_with_passages
+    from ownllm.retrieval.rag import Evidence, augment_with_passages
     from ownllm.retrieval.search import SearchHit
     from ownllm.store.home import open_home
     from ownllm.text import question_lang
@@ -86,8 +86,7 @@ def main() -> int:
             messages = augment_with_passages([{"role": "user", "content": case["question"]}],
                                              [Evidence(case["context"], hit, 1)], lang)
             messages = answer_in_the_question_language(messages)
-            reader_turns = ask_before_the_documents(messages, case["question"], lang)
-            text = handle.generate(handle.chat_prompt(reader_turns), params).text.strip()
+            text = handle.generate(handle.chat_prompt(messages), params).text.strip()
             checked = text
             if text and not is_decline(text):
                 verdict = handle.generate(handle.chat_prompt(check_messages(messages, text, lang)), VERDICT_PARAMS)

@@ -17,7 +17,6 @@ from ownllm.chat.answer_check import check_messages, says_supported
 from ownllm.chat.policy import NOT_FOUND_ANSWERS
 from ownllm.inference.engine import EngineSpec, SamplingParams
 from ownllm.models.registry import ModelEntry
-from ownllm.retrieval.rag import ask_before_the_documents
 from tests.fakes import fake_pool
 
 READER = ModelEntry("reader", "ownllm", Path("/models/reader.gguf"), "base", "test", reads_passages=True,
@@ -143,13 +142,11 @@ def test_the_check_runs_on_a_real_reader_through_llama_cpp(acme, monkeypatch) ->
     monkeypatch.setattr(acme.home.settings, "answer_check", True)
     checked = prepare_answer(acme.home, pool, acme.tenant_id, request)
     assert checked.check is not None and checked.check.question == request.messages[-1]["content"]
-    # the reader is asked before and after the documents; the check reads them with the question after only
+    # the checker reads the reader's own turn: the documents, then the question
     check_turn = checked.check.grounded[-1]["content"]
     assert check_turn.startswith("Documents:\n[1] ") and check_turn.endswith("\n\nQuestion: How much does the "
                                                                               "Aurel 300 cost?")
-    reader_turn = ask_before_the_documents(checked.check.grounded, "How much does the Aurel 300 cost?", "en")
-    assert reader_turn[-1]["content"] == f"Question: How much does the Aurel 300 cost?\n\n{check_turn}"
-    assert checked.handle.chat_prompt(reader_turn) == checked.prompt  # exactly what the reader was given
+    assert checked.handle.chat_prompt(checked.check.grounded) == checked.prompt  # exactly what the reader was given
     answer = checked.complete()
     assert answer.text in (plain.text, NOT_FOUND_ANSWERS["en"])
     assert answer.prompt_tokens > plain.prompt_tokens + len(checked.prompt) // 2  # the passages were read again

@@ -29,7 +29,7 @@ from ownllm.errors import InvalidInput, Overloaded
 from ownllm.inference.engine import FINISH_CANCELLED, Completion, Message, SamplingParams, TokenDelta, TokenLogprob
 from ownllm.inference.pool import EngineHandle, EnginePool, TokenStream
 from ownllm.models.registry import ModelEntry, resolve_model, serving_spec
-from ownllm.retrieval.rag import Evidence, ask_before_the_documents, cited_chunks, last_user_text, retrieve_for_chat
+from ownllm.retrieval.rag import Evidence, cited_chunks, last_user_text, retrieve_for_chat
 from ownllm.store.home import Home
 from ownllm.text import question_lang
 
@@ -217,10 +217,6 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
         stop = KNOWLEDGE_STOP if stop is None else stop
     if "zh" in entry.languages:  # only models that follow the instruction get it (see models/hub.py)
         messages = answer_in_the_question_language(messages)
-    checked_turns = messages  # what the answer check reads: the documents, then the question
-    if evidence and entry.reads_passages:
-        messages = ask_before_the_documents(messages, last_user_text(request.messages),
-                                            question_lang(last_user_text(request.messages)))
     messages, template_vars, constraint = _structure(handle, messages, request)
     prompt = handle.chat_prompt(messages, **template_vars)
     max_tokens = _token_budget(request.max_tokens, len(prompt), handle.n_ctx)
@@ -232,7 +228,7 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
         request.messages)
     if (evidence and fixed_text is None and entry.checks_answers and settings.answer_check
             and constraint is None and not request.logprobs and plain_question):
-        check = AnswerCheck(checked_turns, last_user_text(request.messages))
+        check = AnswerCheck(messages, last_user_text(request.messages))
     return PreparedAnswer(entry, handle, prompt, params, citations, evidence, fixed_text, constraint, check)
 
 

@@ -197,6 +197,9 @@ def select_passages(question: str, hits: list[SearchHit], max_passages: int = 4,
     return chosen
 
 
+_PASSAGE_LABELS = {"en": ("Documents", "Question"), "zh": ("文档", "问题")}
+
+
 def augment_with_passages(messages: list[dict[str, Any]], evidence: list[Evidence],
                           lang: str) -> list[dict[str, Any]]:
     """Numbered documents with their titles and places, the decline rule in the question's language."""
@@ -204,25 +207,6 @@ def augment_with_passages(messages: list[dict[str, Any]], evidence: list[Evidenc
                            for i, item in enumerate(evidence))
     labels = _PASSAGE_LABELS.get(lang, _PASSAGE_LABELS["en"])
     return _grounded(messages, PASSAGE_PROMPTS.get(lang, PASSAGE_PROMPTS["en"]), listing, labels)
-
-
-_PASSAGE_LABELS = {"en": ("Documents", "Question"), "zh": ("文档", "问题")}
-
-
-def ask_before_the_documents(grounded: list[dict[str, Any]], question: str, lang: str) -> list[dict[str, Any]]:
-    """The reader's turn with the question asked before the documents too, so it reads them knowing what
-    to look for. With the question only after them, the 1.5B answered "VM-K40的电机保修期是多久？" with
-    another model's 36个月 from a list of six that states 12个月 for the VM-K40 (2 of 2 such probes
-    mended). Only the reader gets it: the answer check shown this turn said "yes" to 7 of 7 answers to
-    unanswerable questions that it refuses in the plain turn (measured), so it keeps `grounded`.
-    """
-    out = list(grounded)
-    for index in range(len(out) - 1, -1, -1):
-        if out[index].get("role") == "user":
-            label = _PASSAGE_LABELS.get(lang, _PASSAGE_LABELS["en"])[1]
-            out[index] = {**out[index], "content": f"{label}: {question}\n\n{out[index].get('content') or ''}"}
-            break
-    return out
 
 
 def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]], engine: TokenCounter, *,
