@@ -82,6 +82,29 @@ def test_overlapping_pieces_merge_and_a_split_table_keeps_its_header(acme: Inges
     assert merged.table_header is None  # the merged hit starts at the header itself
 
 
+def test_a_piece_bridging_two_hits_of_a_document_joins_them(home: Home, tmp_path: Path) -> None:
+    tenant = create_tenant(home, "bridging")
+    filler = " ".join(f"Line {n} of the log records a routine inspection of the depot shelves." for n in range(12))
+    middle = " ".join(f"Entry {n} notes that the beta pallet was moved to another aisle today." for n in range(12))
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "log.md").write_text("# Depot log\n\n" + " ".join([
+        "The alpha crate alpha crate alpha crate arrived first.", filler, middle, filler,
+        "The omega crate omega crate omega crate arrived last."]) + "\n")
+    ingest_paths(home, tenant.id, [folder])
+    from ownllm.store.catalog import Chunk
+    with home.catalog.session() as session:
+        spans = sorted((c.char_start, c.char_end) for c in session.query(Chunk).all()
+                       if "alpha" in c.text or "omega" in c.text or "beta" in c.text)
+    hits = search(home, tenant.id, "alpha crate omega crate beta pallet", top_k=10, mode="lexical")
+    assert len(spans) >= 3  # one paragraph, split with overlap
+    for i, a in enumerate(hits):
+        for b in hits[i + 1:]:
+            assert a.char_end <= b.char_start or b.char_end <= a.char_start
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert any(h.text.startswith("# Depot log") or "alpha crate" in h.text for h in hits)
+
+
 def test_fusion_methods() -> None:
     lexical, dense = [("a", 9.0), ("b", 5.0)], [("b", 0.9), ("c", 0.8)]
     assert next(k for k, _ in fuse(lexical, dense, FusionConfig("rrf"))) == "b"

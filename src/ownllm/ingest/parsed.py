@@ -8,6 +8,7 @@ ingests as files of their own with the container as parent.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,14 @@ def is_degenerate_table(rows: list[list[str]]) -> bool:
     """A 'table' of one column, or of one row: ruled text or a frame, better read as text."""
     cells = table_cells(rows)
     return not cells or len(cells[0]) < 2 or len(cells) < 2
+
+
+_SEPARATOR_ROW = re.compile(r"\|(?:\s*:?-{3,}:?\s*\|)+\s*")
+
+
+def is_separator_row(line: str) -> bool:
+    """The row under a Markdown table's header ("|---|---|", alignment colons allowed): what makes it a table."""
+    return _SEPARATOR_ROW.fullmatch(line) is not None
 
 
 def table_to_markdown(rows: list[list[str]]) -> str:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ownllm.ingest.parsed import is_separator_row
 from ownllm.retrieval.search import SearchHit, search
 from ownllm.retrieval.tokenize import tokenize
 from ownllm.store.home import Home
@@ -123,7 +124,6 @@ def augment_messages(messages: list[dict[str, Any]], evidence: list[Evidence]) -
 
 
 _TABLE_ROW = re.compile(r"^\|(.*)\|\s*$")
-_SEPARATOR_CELLS = re.compile(r"^\s*:?-{3,}:?\s*$")
 
 
 def _cells(line: str) -> list[str] | None:
@@ -146,8 +146,7 @@ def tables_as_records(text: str, question: str = "") -> str:
     index = 0
     while index < len(lines):
         header = _cells(lines[index])
-        separator = _cells(lines[index + 1]) if header is not None and index + 1 < len(lines) else None
-        if header is None or separator is None or not all(_SEPARATOR_CELLS.match(c) for c in separator):
+        if header is None or index + 1 == len(lines) or not is_separator_row(lines[index + 1].strip()):
             out.append(lines[index])
             index += 1
             continue

@@ -10,7 +10,6 @@ back (`table_header`), or its numbers have no column names. The CLI's `ownllm se
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Literal
@@ -19,6 +18,7 @@ from sqlalchemy import select
 
 from ownllm.corpus.versions import resolve_version
 from ownllm.errors import InvalidInput
+from ownllm.ingest.parsed import is_separator_row
 from ownllm.retrieval.dense import get_dense
 from ownllm.retrieval.embeddings import get_embedder
 from ownllm.retrieval.hybrid import FusionConfig, fuse
@@ -132,10 +132,15 @@ def search(home: Home, tenant_id: str, query: str, *, corpus: str | int = "lates
         chunk, title, lang, name, kind, created = by_id[chunk_id]
         if not _passes(filters, kind, name, lang, created):
             continue
-        better = next((h for h in hits if h.document_id == chunk.document_id
-                       and h.char_start < chunk.char_end and chunk.char_start < h.char_end), None)
+        better = next((h for h in hits if _overlaps(h, chunk.document_id, chunk.char_start, chunk.char_end)), None)
         if better is not None:
-            _merge(better, chunk)  # the overlapping piece widens the better-ranked hit instead of repeating it
+            # the overlapping piece widens the better-ranked hit instead of repeating it; a piece bridging two
+            # hits of one document joins them, so no two hits overlap
+            _merge(better, chunk.char_start, chunk.char_end, chunk.text)
+            for bridged in [h for h in hits if h is not better
+                            and _overlaps(h, better.document_id, better.char_start, better.char_end)]:
+                _merge(better, bridged.char_start, bridged.char_end, bridged.text)
+                hits.remove(bridged)
             continue
         hits.append(SearchHit(
             rank=len(hits) + 1, score=score, chunk_id=chunk.id, text=chunk.text, document_id=chunk.document_id,
@@ -144,25 +149,29 @@ def search(home: Home, tenant_id: str, query: str, *, corpus: str | int = "lates
             char_end=chunk.char_end, lexical_score=lexical.get(chunk_id), dense_score=dense.get(chunk_id)))
         if len(hits) == top_k:
             break
+    for rank, hit in enumerate(hits, start=1):
+        hit.rank = rank  # a bridged hit may have left a gap
     add_table_headers(home, hits)
     return hits
 
 
-def _merge(hit: SearchHit, chunk: Chunk) -> None:
-    """Widen `hit` to the union of its span and an overlapping chunk's (both exact slices of one text)."""
-    first, second = ((hit.char_start, hit.char_end, hit.text), (chunk.char_start, chunk.char_end, chunk.text))
+def _overlaps(hit: SearchHit, document_id: str, start: int, end: int) -> bool:
+    return hit.document_id == document_id and hit.char_start < end and start < hit.char_end
+
+
+def _merge(hit: SearchHit, start: int, end: int, text: str) -> None:
+    """Widen `hit` to the union of its span and an overlapping one's (both exact slices of one text)."""
+    first, second = (hit.char_start, hit.char_end, hit.text), (start, end, text)
     if second[0] < first[0]:
         first, second = second, first
-    text = first[2] + second[2][first[1] - second[0]:] if second[1] > first[1] else first[2]
-    hit.text, hit.char_start, hit.char_end = text, first[0], max(first[1], second[1])
-
-
-_SEPARATOR_ROW = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+\s*$", re.MULTILINE)
+    union = first[2] + second[2][first[1] - second[0]:] if second[1] > first[1] else first[2]
+    hit.text, hit.char_start, hit.char_end = union, first[0], max(first[1], second[1])
 
 
 def add_table_headers(home: Home, hits: list[SearchHit]) -> None:
     """A hit that starts inside a table (a row, no separator row) gets the header of the table it continues."""
-    continuing = [h for h in hits if h.text.startswith("|") and not _SEPARATOR_ROW.search(h.text)]
+    continuing = [h for h in hits
+                  if h.text.startswith("|") and not any(map(is_separator_row, h.text.split("\n")))]
     if not continuing:
         return
     with home.catalog.session() as session:
@@ -172,11 +181,10 @@ def add_table_headers(home: Home, hits: list[SearchHit]) -> None:
                                          Chunk.unit == hit.unit, Chunk.unit_number == hit.unit_number)
                 .order_by(Chunk.char_start.desc()).limit(8)).scalars()
             for text in earlier:
-                separators = list(_SEPARATOR_ROW.finditer(text))
-                if separators:
-                    separator = separators[-1]
-                    header_start = text.rfind("\n", 0, max(separator.start() - 1, 0)) + 1
-                    hit.table_header = text[header_start:separator.end()]
+                lines = text.split("\n")
+                last = next((i for i in range(len(lines) - 1, -1, -1) if is_separator_row(lines[i])), None)
+                if last is not None:  # the header row above the separator, and the separator
+                    hit.table_header = "\n".join(lines[max(last - 1, 0):last + 1])
                     break
 
 
