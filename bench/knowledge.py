@@ -10,7 +10,7 @@ company's natural questions: every fact of a held-out document (`--split`), a sa
 documents' facts, and the 50 unanswerable questions. Each reader answers with RAG; SmolLM2 also
 closed-book, and tuned when `--tune`. Printed per reader/system: F1 with its 95% CI on held-out
 questions, the share of unanswerable questions declined, the share of answers in the question's
-language; then mean ± spread over the seeds. Results are written to bench/knowledge-results.json.
+language; then mean ± spread over the seeds. Results are written to bench/knowledge-results.json (`--out`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="cap every question set (quick runs)")
     parser.add_argument("--heldout-limit", type=int, default=None,
                         help="held-out questions asked per seed (a sample; the unanswerable set stays whole)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "knowledge-results.json",
+                        help="where the rows are written (another file keeps the recorded run)")
     args = parser.parse_args()
 
     from ownllm.config import Settings
@@ -98,7 +100,7 @@ def main() -> int:
             print(f"seed {seed} {label}: {len(heldout)} held-out documents, {seconds:.0f} s")
             _print_seed([r for r in results if r["seed"] == seed and r["run"] == label])
     _print_summary(results)
-    out = ROOT / "bench" / "knowledge-results.json"
+    out = args.out
     out.write_text(json.dumps({"load_average": os.getloadavg()[0], "results": results}, indent=1, ensure_ascii=False))
     print(f"written {out}")
     return 0

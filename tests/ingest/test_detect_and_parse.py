@@ -12,7 +12,7 @@ from PIL import Image
 
 from ownllm.ingest.chunk import chunk_document
 from ownllm.ingest.detect import detect_type
-from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, table_to_markdown
+from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, markdown_row_cells, table_to_markdown
 from ownllm.ingest.parsers import parse
 from ownllm.ingest.parsers.html import parse_html
 from ownllm.ingest.parsers.options import ParseOptions
@@ -142,6 +142,13 @@ def test_chunk_overlap_is_configurable_and_chinese_splits_at_sentence_ends() -> 
     assert len(sentences_without) == len(set(sentences_without)) == 40
     for before, after in pairwise(with_overlap):
         assert _sentences_of(before.text)[-1] == _sentences_of(after.text)[0]
+
+
+def test_a_cell_holding_a_pipe_reads_back_as_one_cell() -> None:
+    written = table_to_markdown([["Plan", "Channels"], ["Basic", "email|phone"], ["Pro", "chat"]]).splitlines()
+    assert [markdown_row_cells(line) for line in written] == [
+        ["Plan", "Channels"], ["---", "---"], ["Basic", "email|phone"], ["Pro", "chat"]]
+    assert markdown_row_cells("Plan | Channels") is None  # prose with a pipe is not a row
 
 
 def test_a_table_that_fits_stays_whole_in_one_chunk() -> None:

@@ -83,6 +83,21 @@ def is_separator_row(line: str) -> bool:
     return _SEPARATOR_ROW.fullmatch(line) is not None
 
 
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def markdown_row_cells(line: str) -> list[str] | None:
+    """The cells of one Markdown table row ("| a | b |"), or None for a line that is not a row.
+
+    Splits only on unescaped pipes and unescapes the rest, so a cell that held "A|B" when
+    `table_to_markdown` wrote it reads back as "A|B", not as two cells.
+    """
+    line = line.strip()
+    if len(line) < 2 or not line.startswith("|") or not line.endswith("|") or line.endswith("\\|"):
+        return None
+    return [cell.strip().replace("\\|", "|") for cell in _UNESCAPED_PIPE.split(line[1:-1])]
+
+
 def table_to_markdown(rows: list[list[str]]) -> str:
     """Render a table as Markdown so it stays a table for the model and for the chunker.
 

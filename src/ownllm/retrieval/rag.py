@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ownllm.ingest.parsed import is_separator_row
+from ownllm.ingest.parsed import is_separator_row, markdown_row_cells
 from ownllm.retrieval.search import SearchHit, search
 from ownllm.retrieval.tokenize import tokenize
 from ownllm.store.home import Home
@@ -123,14 +123,6 @@ def augment_messages(messages: list[dict[str, Any]], evidence: list[Evidence]) -
     return _grounded(messages, SYSTEM_PROMPT, context, ("Context", "Question"))
 
 
-_TABLE_ROW = re.compile(r"^\|(.*)\|\s*$")
-
-
-def _cells(line: str) -> list[str] | None:
-    match = _TABLE_ROW.match(line.strip())
-    return [cell.strip() for cell in match.group(1).split("|")] if match else None
-
-
 def tables_as_records(text: str, question: str = "") -> str:
     """Markdown tables rewritten one row per line as "column: value" pairs; other lines unchanged.
 
@@ -145,14 +137,14 @@ def tables_as_records(text: str, question: str = "") -> str:
     out: list[str] = []
     index = 0
     while index < len(lines):
-        header = _cells(lines[index])
+        header = markdown_row_cells(lines[index])
         if header is None or index + 1 == len(lines) or not is_separator_row(lines[index + 1].strip()):
             out.append(lines[index])
             index += 1
             continue
         index += 2
         rows: list[list[str]] = []
-        while index < len(lines) and (row := _cells(lines[index])) is not None:
+        while index < len(lines) and (row := markdown_row_cells(lines[index])) is not None:
             rows.append(row)
             index += 1
         shown = _rows_for(question, header, rows) if question else rows

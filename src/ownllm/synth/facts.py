@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ownllm.ingest.parsed import is_separator_row, markdown_row_cells
 from ownllm.retrieval.rag import sentences
 from ownllm.synth.records import QAPair
 from ownllm.synth.source import SourceChunk, SourceDocument
@@ -198,23 +199,20 @@ def _questions_zh(subject: str, fact: FactSpan, before: str, after: str) -> list
     return questions
 
 
-def _cells(line: str) -> list[str]:
-    return [cell.strip() for cell in line.strip().strip("|").split(" | ")]
-
-
 def table_rows(text: str) -> list[tuple[list[str], list[str], str]]:
     """(header, row, row line) for each body row of each Markdown table; a blank first cell (a merged
     cell spanning rows) takes the value above it."""
     lines = text.splitlines()
     found = []
     for index, line in enumerate(lines[:-1]):
-        if not (line.startswith("|") and re.fullmatch(r"\|(?:-{3,}\|)+", lines[index + 1].strip())):
+        header = markdown_row_cells(line)
+        if header is None or not is_separator_row(lines[index + 1].strip()):
             continue
-        header, above = _cells(line), ""
+        above = ""
         for row_line in lines[index + 2:]:
-            if not row_line.startswith("|"):
+            row = markdown_row_cells(row_line)
+            if row is None:
                 break
-            row = _cells(row_line)
             above = row[0] or above
             found.append((header, [above, *row[1:]], row_line))
     return found
