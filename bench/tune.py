@@ -1,8 +1,8 @@
 """Benchmark: ownllm's LoRA trainer vs a plain Hugging Face Trainer + PEFT script, in one run.
 
-    python bench/tune.py [--steps 10] [--seq-len 256] [--batch 4]
+    python bench/tune.py [--steps 10] [--seq-len 256] [--batch 4] [--base qwen2.5-coder-0.5b-instruct]
 
-Same base model (SmolLM2-135M-Instruct, dequantized from the shipped GGUF), same data (the
+Same base model (SmolLM2-135M-Instruct unless `--base`, dequantized from the shipped GGUF), same data (the
 sample company's synthesized SFT records), same LoRA (r=16 on all projections, dropout 0),
 same sequence length, batch size and optimizer steps, bf16 autocast in both, each in its own
 process so peak RSS is its own. The plain script tokenizes each record with the chat template,
@@ -55,7 +55,7 @@ def run_ownllm(args: argparse.Namespace) -> dict:
                  "training.warmup_ratio": 0.0, "stages.0.learning_rate": 2e-4, "training.scheduler": "constant"}
     started = time.perf_counter()
     outcome = tune(home, tenant.id, TuneRequest(training_file=Path(args.data), dataset=None, overrides=overrides,
-                                                export_adapter=False))
+                                                base_model=args.base, export_adapter=False))
     result = outcome.result
     return {"tokens": result.trained_tokens, "train_s": result.seconds, "final_loss": result.final_loss,
             "wall_s": time.perf_counter() - started}
@@ -67,10 +67,9 @@ def run_plain(args: argparse.Namespace) -> dict:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
 
-    from ownllm.models.hub import DEFAULT_MODEL_ID
     from ownllm.tune.base import ensure_dequantized
 
-    folder = ensure_dequantized(Path(args.home) / "models", DEFAULT_MODEL_ID)
+    folder = ensure_dequantized(Path(args.home) / "models", args.base)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
     model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, task_type="CAUSAL_LM",
@@ -117,7 +116,7 @@ def child(args: argparse.Namespace) -> None:
 
 def spawn(name: str, data: Path, home: Path, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--child", name, "--data", str(data), "--home", str(home),
-           "--steps", str(args.steps), "--seq-len", str(args.seq_len), "--batch", str(args.batch)]
+           "--steps", str(args.steps), "--seq-len", str(args.seq_len), "--batch", str(args.batch), "--base", args.base]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     if not lines:
@@ -130,6 +129,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--seq-len", type=int, default=256)
     parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--base", default="smollm2-135m-instruct", help="a tunable shipped model (`ownllm models`)")
     parser.add_argument("--child")
     parser.add_argument("--data")
     parser.add_argument("--home")
@@ -142,7 +142,8 @@ def main() -> None:
         ours = spawn("ownllm", data, home, args)
         plain = spawn("plain", data, home, args)
         ours_tps, plain_tps = ours["tokens"] / ours["train_s"], plain["tokens"] / plain["train_s"]
-        print(f"\nSame model, data, LoRA r=16, seq_len {args.seq_len}, batch {args.batch}, {args.steps} steps\n")
+        print(f"\nSame model ({args.base}), data, LoRA r=16, seq_len {args.seq_len}, batch {args.batch}, "
+              f"{args.steps} steps\n")
         print("| metric | ownllm | plain HF Trainer + PEFT | ratio |")
         print("|---|---:|---:|---:|")
         print(f"| trained tokens/s | {ours_tps:.0f} | {plain_tps:.0f} | {ours_tps / plain_tps:.2f}× |")

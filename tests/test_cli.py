@@ -72,7 +72,7 @@ def test_models_lists_every_model_with_licence_roles_and_the_tenant_s_choices(tm
     assert _run(home, "tenant", "create", "acme").returncode == 0
     chosen = _run(home, "tenant", "config", "acme", '{"models": {"reader": "qwen2.5-coder-0.5b-instruct"}}')
     assert chosen.returncode == 0, chosen.stderr
-    refused = _run(home, "tenant", "config", "acme", '{"models": {"base": "qwen2.5-coder-0.5b-instruct"}}')
+    refused = _run(home, "tenant", "config", "acme", '{"models": {"base": "gpt-9"}}')
     assert refused.returncode != 0 and "models.base" in refused.stderr
     listed = _run(home, "models", "--tenant", "acme", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -83,6 +83,7 @@ def test_models_lists_every_model_with_licence_roles_and_the_tenant_s_choices(tm
         "default_for"]
     assert "is tuned" in rows["smollm2-135m-instruct"]["default_for"]  # (it also teaches: tests pin it, conftest)
     assert "tunable" in rows["smollm2-135m-instruct"]["roles"]
+    assert "tunable" in rows["qwen2.5-coder-0.5b-instruct"]["roles"]  # a larger base a tenant may choose
 
 
 def test_app_commands_list_add_run_show_runs_and_eval(tmp_path: Path) -> None:

@@ -20,12 +20,14 @@ from ownllm.models.hub import (
     QWEN25_CODER_05B,
     READER,
     SHIPPED_MODELS,
+    TUNABLE,
     ModelIntegrityError,
     join_parts,
     strongest,
 )
 from ownllm.models.roles import check_settings, default_roles, role_models
 from ownllm.store.tenants import create_tenant, update_tenant_settings
+from ownllm.tune.gguf_map import ARCHITECTURES
 
 
 def _fake_parts(root: Path, chunks: list[bytes], prefix: str) -> tuple[str, ...]:
@@ -93,11 +95,25 @@ def test_the_strongest_installed_model_reads_unless_the_tenant_chooses(home) -> 
     update_tenant_settings(home, tenant, {"models": {"reader": QWEN25_CODER_05B.id}}, check=check_settings)
     roles = role_models(home, tenant)
     assert roles.reader == QWEN25_CODER_05B.id and roles.base == "smollm2-135m-instruct"
-    with pytest.raises(InvalidInput, match=r"models\.base: 'qwen2\.5-coder-0\.5b-instruct' cannot be the base"):
-        update_tenant_settings(home, tenant, {"models": {"base": QWEN25_CODER_05B.id}}, check=check_settings)
+    update_tenant_settings(home, tenant, {"models": {"base": QWEN25_CODER_05B.id}}, check=check_settings)
+    assert role_models(home, tenant).base == QWEN25_CODER_05B.id
+    with pytest.raises(InvalidInput, match=r"models\.base: 'llama-70b' cannot be the base"):
+        update_tenant_settings(home, tenant, {"models": {"base": "llama-70b"}}, check=check_settings)
     with pytest.raises(InvalidInput, match=r"models\.reader: 'gpt-9' cannot be the reader"):
         update_tenant_settings(home, tenant, {"models": {"reader": "gpt-9"}}, check=check_settings)
     assert role_models(home, tenant).reader == QWEN25_CODER_05B.id  # refused changes stored nothing
+
+
+def test_every_installed_tunable_model_is_of_a_family_the_gguf_export_writes() -> None:
+    """A tuned model is served from a GGUF adapter; a base whose architecture the writer lacks cannot be offered."""
+    import gguf
+
+    tunable = [m for m in SHIPPED_MODELS.values() if TUNABLE in m.roles and m.installed]
+    assert {m.id for m in tunable} >= {"smollm2-135m-instruct", QWEN25_CODER_05B.id}
+    exportable = {arch for arch, _ in ARCHITECTURES.values()}
+    for model in tunable:
+        field = gguf.GGUFReader(model.locate()).fields["general.architecture"]
+        assert field.contents() in exportable, model.id
 
 
 def test_a_reader_that_can_read_answers_in_chinese_and_declines_what_is_not_there(acme) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ownllm.errors import InvalidInput
 from ownllm.inference.llamacpp import quantize_gguf
-from ownllm.tune.gguf_map import gguf_name, heads_for, permute_rows
+from ownllm.tune.gguf_map import UnsupportedTensor, gguf_architecture, gguf_name, heads_for, permute_rows
 
 QUANTS = ("f16", "q8_0", "q4_k_m")
 _SKIP_FROM_BASE = {"general.file_type", "general.quantization_version", "general.type", "general.name"}
@@ -34,7 +34,15 @@ def _copy_tokenizer_fields(writer: object, base_gguf: Path) -> None:
         writer.add_key_value(name, field.contents(), main, sub_type=sub)
 
 
-def _add_llama_params(writer: object, config: dict, name: str) -> None:
+def _architecture(config: dict, source: Path) -> tuple[str, bool]:
+    try:
+        return gguf_architecture(config)
+    except UnsupportedTensor as error:
+        raise InvalidInput(f"{source}: {error}", param="model") from error
+
+
+def _add_model_params(writer: object, config: dict, name: str) -> None:
+    """Hyper-parameters under the writer's architecture prefix (`llama.…`, `qwen2.…`): the same set for both."""
     heads = config["num_attention_heads"]
     hidden = config["hidden_size"]
     rope = config.get("rope_parameters") or {}
@@ -87,14 +95,12 @@ def write_model_gguf(hf_folder: Path, base_gguf: Path, out_path: Path, quant: st
         finally:
             f16.unlink(missing_ok=True)
     config = json.loads((hf_folder / "config.json").read_text())
-    if config.get("model_type") != "llama":
-        raise InvalidInput(f"{hf_folder}: model type {config.get('model_type')!r} cannot be exported yet "
-                           "(Llama family only)", param="model")
+    arch, permuted = _architecture(config, hf_folder)
     state = _load_state(hf_folder)
     n_head, n_kv = config["num_attention_heads"], config.get("num_key_value_heads", config["num_attention_heads"])
     tmp = out_path.with_name(out_path.name + ".tmp")
-    writer = gguf.GGUFWriter(tmp, "llama")
-    _add_llama_params(writer, config, hf_folder.name)
+    writer = gguf.GGUFWriter(tmp, arch)
+    _add_model_params(writer, config, hf_folder.name)
     writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0 if quant == "q8_0" else gguf.LlamaFileType.MOSTLY_F16)
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
     _copy_tokenizer_fields(writer, base_gguf)
@@ -102,7 +108,7 @@ def write_model_gguf(hf_folder: Path, base_gguf: Path, out_path: Path, quant: st
         if name == "lm_head.weight" and config.get("tie_word_embeddings"):
             continue  # llama.cpp reuses token_embd when output.weight is absent
         array = state[name].astype(np.float32)
-        heads = heads_for(name, n_head, n_kv)
+        heads = heads_for(name, n_head, n_kv) if permuted else None
         if heads:
             array = permute_rows(array, heads)
         data, raw_type = _tensor(array, quant)
@@ -132,8 +138,9 @@ def write_lora_gguf(adapter_dir: Path, base_config: dict, out_path: Path) -> Pat
     state = _load_state(adapter_dir, "adapter_model.safetensors")
     n_head = base_config["num_attention_heads"]
     n_kv = base_config.get("num_key_value_heads", n_head)
+    arch, permuted = _architecture(base_config, adapter_dir)
     tmp = out_path.with_name(out_path.name + ".tmp")
-    writer = gguf.GGUFWriter(tmp, "llama")
+    writer = gguf.GGUFWriter(tmp, arch)
     writer.add_string("general.type", "adapter")
     writer.add_string("adapter.type", "lora")
     writer.add_float32("adapter.lora.alpha", float(adapter_config["lora_alpha"]))
@@ -145,7 +152,7 @@ def write_lora_gguf(adapter_dir: Path, base_config: dict, out_path: Path) -> Pat
         hf_name = stem.replace("base_model.model.", "", 1) + ".weight"
         a = state[name].astype(np.float32)
         b = state[f"{stem}.lora_B.weight"].astype(np.float32)
-        heads = heads_for(hf_name, n_head, n_kv)
+        heads = heads_for(hf_name, n_head, n_kv) if permuted else None
         if heads:
             b = permute_rows(b, heads)
         target = gguf_name(hf_name)

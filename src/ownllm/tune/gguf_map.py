@@ -1,9 +1,10 @@
-"""Tensor names and layouts between Hugging Face Llama-family checkpoints and GGUF.
+"""Tensor names and layouts between Hugging Face checkpoints (Llama, Qwen2) and GGUF.
 
-llama.cpp stores the Q and K projections with the rotary halves interleaved differently
-from HF, so those rows are permuted on the way out (the inverse of what transformers does
-when it reads a GGUF). LoRA's B matrix has the projection's output rows, so it is permuted
-the same way; A is left alone.
+Both families name their tensors alike in GGUF; Qwen2 adds biases on Q, K and V. For Llama,
+llama.cpp stores the Q and K projections with the rotary halves interleaved differently from
+HF, so those rows are permuted on the way out (the inverse of what transformers does when it
+reads a GGUF); LoRA's B matrix has the projection's output rows, so it is permuted the same
+way, A is left alone. Qwen2 runs llama.cpp's NeoX rotary, HF's own layout: nothing permuted.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import re
 
 import numpy as np
 
-_LAYER = re.compile(r"^model\.layers\.(\d+)\.(.+)\.weight$")
+# HF model_type → (GGUF architecture, whether Q/K rows are permuted for llama.cpp's rotary)
+ARCHITECTURES = {"llama": ("llama", True), "qwen2": ("qwen2", False)}
+_LAYER = re.compile(r"^model\.layers\.(\d+)\.(.+)\.(weight|bias)$")
 _LAYER_NAMES = {
     "input_layernorm": "attn_norm",
     "post_attention_layernorm": "ffn_norm",
@@ -40,8 +43,17 @@ def gguf_name(hf_name: str) -> str:
         return _GLOBAL_NAMES[hf_name]
     match = _LAYER.match(hf_name)
     if match and match.group(2) in _LAYER_NAMES:
-        return f"blk.{match.group(1)}.{_LAYER_NAMES[match.group(2)]}.weight"
-    raise UnsupportedTensor(f"no GGUF name for tensor {hf_name!r} (only Llama-family models export)")
+        return f"blk.{match.group(1)}.{_LAYER_NAMES[match.group(2)]}.{match.group(3)}"
+    raise UnsupportedTensor(f"no GGUF name for tensor {hf_name!r} (only Llama and Qwen2 models export)")
+
+
+def gguf_architecture(config: dict) -> tuple[str, bool]:
+    """(GGUF architecture, permute Q/K rows) for an HF config; a ValueError for a family we cannot export."""
+    model_type = config.get("model_type")
+    if model_type not in ARCHITECTURES:
+        raise UnsupportedTensor(f"model type {model_type!r} cannot be exported yet "
+                                f"({', '.join(ARCHITECTURES)} only)")
+    return ARCHITECTURES[model_type]
 
 
 def permute_rows(weight: np.ndarray, n_head: int) -> np.ndarray:

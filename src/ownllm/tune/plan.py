@@ -65,8 +65,7 @@ def plan_tune(home: Home, tenant_id: str, request: TuneRequest) -> TunePlan:
         raise InvalidInput(f"unknown base model {request.base_model!r}", param="model")
     if shipped is not None and TUNABLE not in shipped.roles:
         tunable = ", ".join(m.id for m in SHIPPED_MODELS.values() if TUNABLE in m.roles)
-        raise InvalidInput(f"{request.base_model!r} reads and teaches here but is not tuned (its GGUF export is not "
-                           f"verified); tunable: {tunable}", param="model")
+        raise InvalidInput(f"{request.base_model!r} cannot be tuned here; tunable: {tunable}", param="model")
     dataset = None
     if request.training_file is None:
         dataset = get_dataset(home, tenant_id, request.dataset or "latest")
