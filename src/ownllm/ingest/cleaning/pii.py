@@ -19,6 +19,8 @@ from ownllm.store.tenant_settings import PiiConfig
 ROLE_MAILBOXES = frozenset({
     "support", "info", "sales", "service", "contact", "help", "hello", "press", "admin", "office", "hr", "jobs",
     "careers", "marketing", "noreply", "no-reply", "billing", "feedback", "team", "enquiries", "inquiries",
+    "orders", "returns", "legal", "privacy", "compliance", "ethics", "finance", "accounts", "invoices", "media",
+    "news", "newsletter", "announce", "partners", "dealers", "webmaster", "postmaster", "abuse", "security", "staff",
 })
 PLACEHOLDERS = {"email": "[EMAIL]", "cn_mobile": "[PHONE]", "phone": "[PHONE]", "cn_id": "[ID_NUMBER]",
                 "bank_card": "[CARD_NUMBER]", "ip": "[IP]"}
@@ -59,9 +61,15 @@ def _digits(value: str) -> str:
     return re.sub(r"\D", "", value)
 
 
+def is_role_mailbox(local: str) -> bool:
+    """A mailbox of a function, not of a person: "support", and the regional forms a company runs many of
+    ("service-sh", "lyon.service", "sales_eu", "all-staff"): any dot/dash/underscore part is a role word."""
+    local = local.lower()
+    return local in ROLE_MAILBOXES or any(part in ROLE_MAILBOXES for part in re.split(r"[._+-]", local))
+
+
 def _email_ok(value: str, config: PiiConfig) -> bool:
-    local = value.split("@", 1)[0].lower()
-    return not (config.keep_role_emails and local in ROLE_MAILBOXES)
+    return not (config.keep_role_emails and is_role_mailbox(value.split("@", 1)[0]))
 
 
 # order matters: ID numbers before card numbers (an ID can pass Luhn by chance)
