@@ -71,9 +71,10 @@ def test_pii_is_redacted_and_the_log_never_holds_the_value() -> None:
     redacted, spans = redact(text, PiiConfig(), SECRET)
     assert "jane.doe@example.com" not in redacted and "[EMAIL]" in redacted
     assert "support@veltrano.example" in redacted  # a role mailbox is a business contact
-    regional = "Write to service-sh@veltrano.example, lyon.service@veltrano.example or jane.doe-smith@example.com"
-    kept, _ = redact(regional, PiiConfig(), SECRET)
-    assert kept.startswith("Write to service-sh@veltrano.example, lyon.service@veltrano.example or [EMAIL]")
+    regional = "Write to service-sh@veltrano.example or sales.eu@veltrano.example"
+    assert redact(regional, PiiConfig(), SECRET)[0] == regional  # regional role mailboxes
+    persons = "zhang.sales@x.example anna-hr@x.example steve.jobs@x.example jane+support@x.example"
+    assert redact(persons, PiiConfig(), SECRET)[0] == " ".join(["[EMAIL]"] * 4)  # a person, even with a role word
     for secret_value in ("138 1234 5678", VALID_ID, VALID_CARD, "10.20.30.40"):
         assert secret_value not in redacted
     assert "4111111111111112" in redacted  # fails Luhn: not a card

@@ -149,6 +149,7 @@ def test_a_cell_holding_a_pipe_reads_back_as_one_cell() -> None:
     assert [markdown_row_cells(line) for line in written] == [
         ["Plan", "Channels"], ["---", "---"], ["Basic", "email|phone"], ["Pro", "chat"]]
     assert markdown_row_cells("Plan | Channels") is None  # prose with a pipe is not a row
+    assert markdown_row_cells("| Pro | chat") == ["Pro", "chat"]  # the closing pipe is optional
 
 
 def test_a_table_that_fits_stays_whole_in_one_chunk() -> None:

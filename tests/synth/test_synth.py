@@ -10,17 +10,22 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from ownllm.chat.policy import ANSWER_IN_CHINESE
+from ownllm.errors import InvalidInput
 from ownllm.evaluate.general import GENERIC_PROMPTS
-from ownllm.retrieval.rag import retrieve_for_chat
+from ownllm.retrieval.rag import PASSAGE_PROMPTS, retrieve_for_chat
 from ownllm.synth.config import SynthConfig
 from ownllm.synth.dataset import dataset_records, get_dataset
 from ownllm.synth.facts import _without_document_type, fact_pairs, find_facts
 from ownllm.synth.filters import FilterReport, filter_pairs, grounded
+from ownllm.synth.grounded import GroundedBuilder
+from ownllm.synth.raft import TrainingChunks
 from ownllm.synth.records import QAPair
 from ownllm.synth.replay import REPLAY_PROMPTS
 from ownllm.synth.run import synthesize
 from ownllm.synth.source import SourceChunk, SourceDocument, load_corpus
 from ownllm.synth.split import split_documents
+from ownllm.tune.plan import check_grounded_form
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +223,30 @@ def test_grounded_records_ask_training_questions_in_the_served_rag_prompt(acme, 
         assert assistant.lower() in context.lower()  # the answer is in the evidence shown
         shown = set(record["metadata"]["evidence_chunk_ids"])
         assert shown and not shown & heldout_chunks  # held-out documents are never shown, not even as distractors
+
+
+def test_grounded_records_take_the_prompt_form_of_the_base_they_will_tune():
+    """A passage reader (Qwen) is trained on numbered whole passages and the decline rule, as it is served."""
+    chunks = [SourceChunk("c1", "d1", "Veltrano Care covers the frame for 10 years. Batteries are covered for 2 "
+                          "years.", "en", "Warranty", "page 1"),
+              SourceChunk("c2", "d2", "退货须在收货后45天内申请。退款在7个工作日内退回。", "zh", "退货", "page 1")]
+    titles = {"d1": "Warranty policy", "d2": "退货政策"}
+    english = QAPair("How long are batteries covered?", "2 years", "en", "d1", "c1", "facts")
+    chinese = QAPair("收货后多少天内可以退货？", "45天", "zh", "d2", "c2", "facts")
+    passages = GroundedBuilder(TrainingChunks(chunks), passages=True, titles=titles)
+    system, user, assistant = (m["content"] for m in passages.record(english)["messages"])
+    assert system == PASSAGE_PROMPTS["en"] and assistant == "2 years"
+    assert user.startswith("Documents:\n[1] ") and "Warranty policy" in user
+    assert user.endswith("Question: How long are batteries covered?") and "covered for 2 years" in user
+    system, user, _ = (m["content"] for m in passages.record(chinese)["messages"])
+    assert system == f"{PASSAGE_PROMPTS['zh']}\n{ANSWER_IN_CHINESE}"
+    assert user.startswith("文档:\n[") and user.endswith("问题: 收货后多少天内可以退货？")
+    sentences = GroundedBuilder(TrainingChunks(chunks), titles=titles).record(english)["messages"]
+    assert sentences[1]["content"].startswith("Context:\n- ")
+    # tuning a base on the other form is refused before any job exists, naming the way out
+    with pytest.raises(InvalidInput, match="grounded_passages=true"):
+        check_grounded_form("ds_1", {"grounded": True, "grounded_passages": False}, "qwen2.5-coder-0.5b-instruct")
+    check_grounded_form("ds_1", {"grounded": True, "grounded_passages": False}, "smollm2-135m-instruct")
 
 
 class _Teacher(BaseHTTPRequestHandler):

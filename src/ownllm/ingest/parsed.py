@@ -90,12 +90,16 @@ def markdown_row_cells(line: str) -> list[str] | None:
     """The cells of one Markdown table row ("| a | b |"), or None for a line that is not a row.
 
     Splits only on unescaped pipes and unescapes the rest, so a cell that held "A|B" when
-    `table_to_markdown` wrote it reads back as "A|B", not as two cells.
+    `table_to_markdown` wrote it reads back as "A|B", not as two cells. The closing pipe is optional,
+    as in Markdown ("| a | b" is a row of two cells).
     """
     line = line.strip()
-    if len(line) < 2 or not line.startswith("|") or not line.endswith("|") or line.endswith("\\|"):
+    if not line.startswith("|"):
         return None
-    return [cell.strip().replace("\\|", "|") for cell in _UNESCAPED_PIPE.split(line[1:-1])]
+    body = line[1:]
+    if body.endswith("|") and not body.endswith("\\|"):
+        body = body[:-1]
+    return [cell.strip().replace("\\|", "|") for cell in _UNESCAPED_PIPE.split(body)]
 
 
 def table_to_markdown(rows: list[list[str]]) -> str:

@@ -1,4 +1,8 @@
-"""Count tokens with the base model's own tokenizer, so chunk budgets mean what the model sees.
+"""Count tokens with the default base's tokenizer (SmolLM2's), so chunk budgets mean what a model sees.
+
+One corpus serves every reader and base, so chunks are sized once, with the smallest model's vocabulary:
+the larger Qwen vocabulary packs about as much English and more Chinese into a token, so a chunk
+sized here fits a Qwen budget too.
 
 Without the model package installed, a character-based estimate stands in.
 """

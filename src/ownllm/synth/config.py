@@ -20,6 +20,8 @@ class SynthConfig(BaseModel):
     paraphrase: bool = False  # teacher rewordings as extra CPT text (needs the teacher)
     raft: bool = True
     grounded: bool = True  # training questions also asked in the served RAG prompt (synth/grounded.py)
+    # that prompt's form: whole passages (a base that reads them) or sentences; default: the tenant's base's
+    grounded_passages: bool | None = None
     replay: bool = True  # the base model's own answers to general prompts, against forgetting
     replay_prompts: int = Field(40, ge=1, le=40)
     teacher_url: str | None = None  # OpenAI-compatible base URL, e.g. http://host:8000/v1

@@ -133,7 +133,8 @@ def generate_records(source: SourceCorpus, config: SynthConfig, tracker: JobTrac
     train_chunks = TrainingChunks([c for d, c in chunks if d.id not in heldout])  # tokenized once, for both
     answerable = [p for p in out.train_pairs if not p.meta.get("unanswerable")]
     if config.grounded:
-        grounded = GroundedBuilder(train_chunks, config.seed)
+        grounded = GroundedBuilder(train_chunks, config.seed, passages=bool(config.grounded_passages),
+                                   titles={d.id: d.title for d, _ in chunks})
         out.sft += [r for r in (grounded.record(p) for p in answerable) if r is not None]
     if config.replay and replay_teacher is not None:
         tracker.progress(len(chunks), len(chunks), "replay", "base model answers general prompts")

@@ -8,9 +8,10 @@ company). So each training question also becomes one record in that very prompt:
 chunk among the training chunks that share most terms with it (what a search returns), the sentences
 chosen by the same `select_evidence` the server uses, and the short answer as the target. Records
 whose chosen evidence does not contain the answer are skipped (they would teach guessing).
-Held-out documents never appear, not even as distractors. The prompt is the sentence-evidence one
-of the readers that are tuned here (SmolLM2); a base that reads whole passages would need
-`augment_with_passages` records instead, the day such a base becomes tunable.
+Held-out documents never appear, not even as distractors. The prompt is the one the tuned model will
+be served with, which follows its base: sentence evidence for SmolLM2, whole numbered passages with
+the decline rule (and the answer-in-Chinese instruction for a Chinese question) for a base that reads
+passages (the Qwen models; `passages=True`).
 """
 
 from __future__ import annotations
@@ -18,24 +19,29 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ownllm.retrieval.rag import augment_messages, select_evidence
+from ownllm.chat.policy import answer_in_the_question_language
+from ownllm.retrieval.rag import augment_messages, augment_with_passages, select_evidence, select_passages
 from ownllm.retrieval.search import SearchHit
 from ownllm.synth.raft import TrainingChunks
 from ownllm.synth.records import QAPair, chat_record
 from ownllm.synth.source import SourceChunk
+from ownllm.text import question_lang
 
 SEARCHED = 5  # chunks a served search returns (chat/answer.py Knowledge.top_k)
 
 
-def _hit(chunk: SourceChunk, rank: int) -> SearchHit:
-    return SearchHit(rank, 0.0, chunk.id, chunk.text, chunk.document_id, "", "", "document", None, None,
+def _hit(chunk: SourceChunk, rank: int, title: str = "") -> SearchHit:
+    return SearchHit(rank, 0.0, chunk.id, chunk.text, chunk.document_id, title, "", "document", None, None,
                      chunk.heading, 0, len(chunk.text))
 
 
 class GroundedBuilder:
-    def __init__(self, train_chunks: TrainingChunks, seed: int = 0) -> None:
+    def __init__(self, train_chunks: TrainingChunks, seed: int = 0, *, passages: bool = False,
+                 titles: dict[str, str] | None = None) -> None:
         self._chunks = train_chunks
         self._rng = random.Random(seed)
+        self._passages = passages
+        self._titles = titles or {}
 
     def record(self, pair: QAPair) -> dict[str, Any] | None:
         oracle = self._chunks.get(pair.chunk_id)
@@ -43,10 +49,18 @@ class GroundedBuilder:
             return None
         chunks = self._chunks.nearest(pair.question, oracle, SEARCHED - 1, other_documents=False)
         chunks.insert(self._rng.randrange(min(3, len(chunks) + 1)), oracle)  # a search ranks the oracle high
-        evidence = select_evidence(pair.question, [_hit(c, rank) for rank, c in enumerate(chunks)])
+        hits = [_hit(c, rank, self._titles.get(c.document_id, "")) for rank, c in enumerate(chunks)]
+        question = [{"role": "user", "content": pair.question}]
+        if self._passages:
+            evidence = select_passages(pair.question, hits)
+            messages = answer_in_the_question_language(
+                augment_with_passages(question, evidence, question_lang(pair.question)))
+        else:
+            evidence = select_evidence(pair.question, hits)
+            messages = augment_messages(question, evidence)
         if not any(pair.answer.lower() in item.sentence.lower() for item in evidence):
             return None
-        system, user = augment_messages([{"role": "user", "content": pair.question}], evidence)
+        system, user = messages
         return chat_record(system["content"], user["content"], pair.answer, document_id=pair.document_id,
                            chunk_id=pair.chunk_id, generator="grounded",
                            evidence_chunk_ids=sorted({item.hit.chunk_id for item in evidence}))

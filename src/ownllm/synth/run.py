@@ -40,10 +40,14 @@ def synthesize_into(home: Home, pool: EnginePool, tenant_id: str, config: SynthC
                     tracker: JobTracker, teacher: Teacher | None = None) -> Dataset:
     """One synth job; the caller owns the job record and its failure policy."""
     source = load_corpus(home, tenant_id, corpus)
+    base = role_models(home, tenant_id).base
+    if config.grounded_passages is None:  # grounded records in the prompt the tuned base will be served with
+        shipped = SHIPPED_MODELS.get(base)
+        config = config.model_copy(update={"grounded_passages": shipped is not None and shipped.reads_passages})
     if config.needs_teacher and teacher is None:
         teacher = make_teacher(home, pool, tenant_id, config)
     # replay is the tuned base's own voice (self-distillation), so it comes from the base, not the teacher
-    replay_teacher = base_model_teacher(home, pool, config.replay_model or role_models(home, tenant_id).base,
+    replay_teacher = base_model_teacher(home, pool, config.replay_model or base,
                                         max_tokens=96) if config.replay else None
     output = generate_records(source, config, tracker, teacher, replay_teacher)
     config_info = config.model_dump(exclude={"teacher_api_key"})

@@ -45,6 +45,21 @@ def _stage_files(request: TuneRequest, recipe: Recipe, dataset_path: Path | None
     return files
 
 
+def check_grounded_form(dataset_id: str, config: dict[str, Any], base_model: str) -> None:
+    """A dataset's grounded records are in one reader's prompt form; tuning another form's base would teach
+    it a prompt it is never served with (synth/grounded.py)."""
+    shipped = SHIPPED_MODELS.get(base_model)
+    if not config.get("grounded") or shipped is None:
+        return
+    made_for_passages = bool(config.get("grounded_passages"))
+    if made_for_passages != shipped.reads_passages:
+        form = "whole passages" if made_for_passages else "evidence sentences"
+        raise InvalidInput(f"dataset {dataset_id} asks its grounded questions with {form}, the prompt "
+                           f"{base_model!r} is not served with; synthesize for it: `ownllm synth <tenant> --set "
+                           f"grounded_passages={str(not made_for_passages).lower()}` (or make it the tenant's base)",
+                           param="dataset")
+
+
 @dataclass
 class TunePlan:
     """A validated request: everything the run needs, and the parameters its job and lineage record."""
@@ -63,12 +78,14 @@ def plan_tune(home: Home, tenant_id: str, request: TuneRequest) -> TunePlan:
     shipped = SHIPPED_MODELS.get(request.base_model)
     if shipped is None and not (Path(request.base_model) / "config.json").exists():
         raise InvalidInput(f"unknown base model {request.base_model!r}", param="model")
-    if shipped is not None and TUNABLE not in shipped.roles:
-        tunable = ", ".join(m.id for m in SHIPPED_MODELS.values() if TUNABLE in m.roles)
-        raise InvalidInput(f"{request.base_model!r} cannot be tuned here; tunable: {tunable}", param="model")
+    if shipped is not None and (TUNABLE not in shipped.roles or not shipped.installed):
+        tunable = ", ".join(m.id for m in SHIPPED_MODELS.values() if TUNABLE in m.roles and m.installed)
+        why = "is not installed here (`make models` installs it)" if TUNABLE in shipped.roles else "cannot be tuned"
+        raise InvalidInput(f"{request.base_model!r} {why}; tunable here: {tunable}", param="model")
     dataset = None
     if request.training_file is None:
         dataset = get_dataset(home, tenant_id, request.dataset or "latest")
+        check_grounded_form(dataset.id, dataset.config or {}, request.base_model)
     files = _stage_files(request, recipe, Path(dataset.path) if dataset else None)
     params = {
         "recipe": recipe.model_dump(), "recipe_name": recipe.name, "base_model": request.base_model,

@@ -20,7 +20,7 @@ ROLE_MAILBOXES = frozenset({
     "support", "info", "sales", "service", "contact", "help", "hello", "press", "admin", "office", "hr", "jobs",
     "careers", "marketing", "noreply", "no-reply", "billing", "feedback", "team", "enquiries", "inquiries",
     "orders", "returns", "legal", "privacy", "compliance", "ethics", "finance", "accounts", "invoices", "media",
-    "news", "newsletter", "announce", "partners", "dealers", "webmaster", "postmaster", "abuse", "security", "staff",
+    "news", "newsletter", "announce", "partners", "dealers", "webmaster", "postmaster", "abuse", "security",
 })
 PLACEHOLDERS = {"email": "[EMAIL]", "cn_mobile": "[PHONE]", "phone": "[PHONE]", "cn_id": "[ID_NUMBER]",
                 "bank_card": "[CARD_NUMBER]", "ip": "[IP]"}
@@ -63,9 +63,14 @@ def _digits(value: str) -> str:
 
 def is_role_mailbox(local: str) -> bool:
     """A mailbox of a function, not of a person: "support", and the regional forms a company runs many of
-    ("service-sh", "lyon.service", "sales_eu", "all-staff"): any dot/dash/underscore part is a role word."""
-    local = local.lower()
-    return local in ROLE_MAILBOXES or any(part in ROLE_MAILBOXES for part in re.split(r"[._+-]", local))
+    ("service-sh", "sales.eu", "info_de": a role word first, then only short region tags).
+
+    A person's address is redacted even with a role word in it ("zhang.sales", "anna-hr", "steve.jobs"), and
+    a plus tag ("jane+orders") always sits on a personal mailbox, so it is judged without the tag.
+    """
+    local = local.lower().split("+", 1)[0]
+    first, *tags = re.split(r"[._-]", local)
+    return local in ROLE_MAILBOXES or (first in ROLE_MAILBOXES and all(len(tag) <= 3 for tag in tags))
 
 
 def _email_ok(value: str, config: PiiConfig) -> bool:
