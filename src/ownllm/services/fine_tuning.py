@@ -88,7 +88,7 @@ def _synth_config(home: Home, options: dict[str, Any]) -> SynthConfig:
 
 def create_fine_tuning_job(runtime: Runtime, tenant_id: str, spec: FineTuningSpec) -> str:
     home = runtime.home
-    tunable = [m.id for m in SHIPPED_MODELS.values() if TUNABLE in m.roles]
+    tunable = [m.id for m in SHIPPED_MODELS.values() if TUNABLE in m.roles and m.installed]
     if spec.model not in tunable:
         raise InvalidInput(f"model {spec.model!r} cannot be fine-tuned here; base models: {', '.join(tunable)}",
                            param="model")
