@@ -71,7 +71,7 @@ def test_pii_is_redacted_and_the_log_never_holds_the_value() -> None:
     redacted, spans = redact(text, PiiConfig(), SECRET)
     assert "jane.doe@example.com" not in redacted and "[EMAIL]" in redacted
     assert "support@veltrano.example" in redacted  # a role mailbox is a business contact
-    regional = "Write to service-sh@veltrano.example or sales.eu@veltrano.example"
+    regional = "Write to service-sh@veltrano.example, customer.service@x.example or sales.eu@veltrano.example"
     assert redact(regional, PiiConfig(), SECRET)[0] == regional  # regional role mailboxes
     persons = "zhang.sales@x.example anna-hr@x.example steve.jobs@x.example jane+support@x.example"
     assert redact(persons, PiiConfig(), SECRET)[0] == " ".join(["[EMAIL]"] * 4)  # a person, even with a role word

@@ -21,6 +21,7 @@ ROLE_MAILBOXES = frozenset({
     "careers", "marketing", "noreply", "no-reply", "billing", "feedback", "team", "enquiries", "inquiries",
     "orders", "returns", "legal", "privacy", "compliance", "ethics", "finance", "accounts", "invoices", "media",
     "news", "newsletter", "announce", "partners", "dealers", "webmaster", "postmaster", "abuse", "security",
+    "customer", "customers", "care",
 })
 PLACEHOLDERS = {"email": "[EMAIL]", "cn_mobile": "[PHONE]", "phone": "[PHONE]", "cn_id": "[ID_NUMBER]",
                 "bank_card": "[CARD_NUMBER]", "ip": "[IP]"}
@@ -63,14 +64,15 @@ def _digits(value: str) -> str:
 
 def is_role_mailbox(local: str) -> bool:
     """A mailbox of a function, not of a person: "support", and the regional forms a company runs many of
-    ("service-sh", "sales.eu", "info_de": a role word first, then only short region tags).
+    ("service-sh", "sales.eu", "customer.service": a role word first, then only role words or short tags).
 
     A person's address is redacted even with a role word in it ("zhang.sales", "anna-hr", "steve.jobs"), and
     a plus tag ("jane+orders") always sits on a personal mailbox, so it is judged without the tag.
     """
     local = local.lower().split("+", 1)[0]
     first, *tags = re.split(r"[._-]", local)
-    return local in ROLE_MAILBOXES or (first in ROLE_MAILBOXES and all(len(tag) <= 3 for tag in tags))
+    return local in ROLE_MAILBOXES or (first in ROLE_MAILBOXES
+                                       and all(len(tag) <= 3 or tag in ROLE_MAILBOXES for tag in tags))
 
 
 def _email_ok(value: str, config: PiiConfig) -> bool:
