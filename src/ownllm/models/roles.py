@@ -2,8 +2,8 @@
 synthetic data) and the base that gets tuned.
 
 Defaults follow the hub: the strongest installed model reads and teaches, and SmolLM2 is tuned (the
-only shipped model that tunes the sample company in minutes on two CPU cores; the Qwen models tune
-too, about ten times slower per token here, for a tenant that chooses them). A tenant may pick
+shipped model whose recipe and gate are measured here; the Qwen models tune too, the 0.5B at about
+half SmolLM2's tokens/s on two CPU cores, for a tenant that chooses them). A tenant may pick
 others in its settings (`ownllm tenant config T '{"models": {"reader": "…"}}'`); a choice that is not
 installed, or cannot do the job, is an error naming the setting.
 """
