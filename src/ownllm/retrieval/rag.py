@@ -200,6 +200,18 @@ def augment_with_passages(messages: list[dict[str, Any]], evidence: list[Evidenc
     return _grounded(messages, PASSAGE_PROMPTS.get(lang, PASSAGE_PROMPTS["en"]), listing, labels)
 
 
+def ground_in_hits(messages: list[dict[str, Any]], hits: list[SearchHit], *, passages: bool,
+                   engine: TokenCounter | None = None) -> tuple[list[dict[str, Any]], list[Evidence]]:
+    """The last question grounded in `hits` as a reader is served it: whole passages with the decline rule
+    (`passages`), else the best sentences. Synthesis builds its grounded training records with it too."""
+    question = last_user_text(messages)
+    if passages:
+        evidence = select_passages(question, hits, engine=engine)
+        return augment_with_passages(messages, evidence, question_lang(question)), evidence
+    evidence = select_evidence(question, hits, engine=engine)
+    return augment_messages(messages, evidence), evidence
+
+
 def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]], engine: TokenCounter, *,
                       corpus: str | int = "latest", top_k: int = 5,
                       passages: bool = False) -> tuple[list[dict[str, Any]], list[Evidence]]:
@@ -212,12 +224,7 @@ def retrieve_for_chat(home: Home, tenant_id: str, messages: list[dict[str, Any]]
     hits = search(home, tenant_id, question, corpus=corpus, top_k=top_k)
     if not hits:
         return messages, []
-    if passages:
-        evidence = select_passages(question, hits, engine=engine)
-        if not confident(evidence, hits, question):
-            return messages, []
-        return augment_with_passages(messages, evidence, question_lang(question)), evidence
-    evidence = select_evidence(question, hits, engine=engine)
+    grounded, evidence = ground_in_hits(messages, hits, passages=passages, engine=engine)
     if not evidence or not confident(evidence, hits, question):
         return messages, []
-    return augment_messages(messages, evidence), evidence
+    return grounded, evidence

@@ -20,12 +20,11 @@ import random
 from typing import Any
 
 from ownllm.chat.policy import answer_in_the_question_language
-from ownllm.retrieval.rag import augment_messages, augment_with_passages, select_evidence, select_passages
+from ownllm.retrieval.rag import ground_in_hits
 from ownllm.retrieval.search import SearchHit
 from ownllm.synth.raft import TrainingChunks
 from ownllm.synth.records import QAPair, chat_record
 from ownllm.synth.source import SourceChunk
-from ownllm.text import question_lang
 
 SEARCHED = 5  # chunks a served search returns (chat/answer.py Knowledge.top_k)
 
@@ -50,16 +49,12 @@ class GroundedBuilder:
         chunks = self._chunks.nearest(pair.question, oracle, SEARCHED - 1, other_documents=False)
         chunks.insert(self._rng.randrange(min(3, len(chunks) + 1)), oracle)  # a search ranks the oracle high
         hits = [_hit(c, rank, self._titles.get(c.document_id, "")) for rank, c in enumerate(chunks)]
-        question = [{"role": "user", "content": pair.question}]
-        if self._passages:
-            evidence = select_passages(pair.question, hits)
-            messages = answer_in_the_question_language(
-                augment_with_passages(question, evidence, question_lang(pair.question)))
-        else:
-            evidence = select_evidence(pair.question, hits)
-            messages = augment_messages(question, evidence)
+        messages, evidence = ground_in_hits([{"role": "user", "content": pair.question}], hits,
+                                            passages=self._passages)
         if not any(pair.answer.lower() in item.sentence.lower() for item in evidence):
             return None
+        if self._passages:  # the passage readers are the Qwen models, which are told to answer in Chinese
+            messages = answer_in_the_question_language(messages)
         system, user = messages
         return chat_record(system["content"], user["content"], pair.answer, document_id=pair.document_id,
                            chunk_id=pair.chunk_id, generator="grounded",
