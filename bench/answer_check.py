@@ -10,7 +10,14 @@ it meets SQuAD v1.1 (English) and DRCD (Traditional Chinese) subsets from ../sha
   its reference answers (a near miss: same topic, no answer), which is what a retrieval miss looks like.
 For each, the reader answers once; the check then runs on that answer, so the unchecked and checked
 rows are paired. Printed per set: F1 on answerable questions, the share declined on each kind, seconds.
-Results go to bench/answer-check-results.json.
+
+`--sets ... company` adds the sample company through the served answer path (`prepare_answer`: its
+retrieval, its passages): natural questions as answerable, its unanswerable questions as such.
+
+The checker's P(yes) is kept per row, so one run also prints what each decline threshold would do
+(`Settings.answer_check_threshold`), and which threshold each set would get if it were chosen on the
+other sets alone (leave one set out: the choice a company with none of these sets would inherit).
+Results go to bench/answer-check-results.json (`--out`).
 """
 
 from __future__ import annotations
@@ -22,10 +29,15 @@ import random
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 QA = ROOT.parent / "shared" / "testdata" / "qa"
-SETS = (("SQuAD v1.1 subset (en)", "squad-dev-subset.json"), ("DRCD subset (zh)", "drcd-dev-subset.json"))
+SETS = {"squad": ("SQuAD v1.1 subset (en)", "squad-dev-subset.json"),
+        "drcd": ("DRCD subset (zh)", "drcd-dev-subset.json"),
+        "company": ("sample company", None)}
+THRESHOLDS = (0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05)
+NOT_FOUND = "Not found in the knowledge base."
 
 
 def cases(path: Path, count: int, seed: int) -> list[dict]:
@@ -52,76 +64,166 @@ def cases(path: Path, count: int, seed: int) -> list[dict]:
     return chosen
 
 
+def company_cases(work: Path, count: int, seed: int) -> tuple[list[dict], Any]:
+    """The sample company ingested into a fresh home: `count` natural questions and `count` unanswerable."""
+    from ownllm.config import Settings
+    from ownllm.ingest.pipeline import ingest_paths
+    from ownllm.samples.generate import generate
+    from ownllm.store.home import open_home
+    from ownllm.store.tenants import create_tenant
+
+    company = generate(work / "company")
+    home = open_home(Settings(home=work / "home"))
+    tenant = create_tenant(home, "bench").id
+    ingest_paths(home, tenant, [company.dropbox])
+    rows = [json.loads(line) for line in company.questions_path.read_text(encoding="utf-8").splitlines() if line]
+    rng = random.Random(seed)
+    answerable = [r for r in rows if not r.get("unanswerable")]
+    unanswerable = [r for r in rows if r.get("unanswerable")]
+    chosen = [{"question": r["question"], "id": f"company-{i}", "golds": [r["answer"]], "answerable": True}
+              for i, r in enumerate(rng.sample(answerable, min(count, len(answerable))))]
+    chosen += [{"question": r["question"], "id": f"company-unanswerable-{i}", "golds": [], "answerable": False}
+               for i, r in enumerate(rng.sample(unanswerable, min(count, len(unanswerable))))]
+    return chosen, (home, tenant)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--questions", type=int, default=30, help="answerable and unanswerable cases per set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sets", nargs="+", choices=sorted(SETS), default=["squad", "drcd", "company"])
+    parser.add_argument("--en-prompt", default=None, help="try another English passage-reader instruction")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "answer-check-results.json")
+    parser.add_argument("--from-results", type=Path, default=None,
+                        help="print the threshold table of a recorded run (no model is loaded)")
     args = parser.parse_args()
+    if args.from_results is not None:
+        return _print_recorded(args.from_results)
 
-    from ownllm.chat.answer_check import VERDICT_PARAMS, check_messages, says_supported
+    from ownllm.chat.answer import AnswerRequest, Knowledge, prepare_answer
+    from ownllm.chat.answer_check import VERDICT_PARAMS, check_messages, yes_probability
     from ownllm.chat.policy import KNOWLEDGE_STOP, answer_in_the_question_language, is_decline
     from ownllm.config import Settings
-    from ownllm.evaluate.metrics import best_over_golds, bootstrap_ci, f1_score
+    from ownllm.evaluate.metrics import best_over_golds, f1_score
     from ownllm.inference.engine import SamplingParams
     from ownllm.inference.pool import shared_pool
     from ownllm.models.registry import resolve_model, serving_spec
+    from ownllm.retrieval import rag
     from ownllm.retrieval.rag import Evidence, augment_with_passages
     from ownllm.retrieval.search import SearchHit
     from ownllm.store.home import open_home
     from ownllm.text import question_lang
 
-    home = open_home(Settings(home=Path(tempfile.mkdtemp(prefix="ownllm-answer-check-"))))
+    if args.en_prompt:
+        rag.PASSAGE_PROMPTS["en"] = args.en_prompt
+    work = Path(tempfile.mkdtemp(prefix="ownllm-answer-check-"))
+    home = open_home(Settings(home=work / "qa-home"))
     entry = resolve_model(home, None, args.model)
-    handle = shared_pool(home.settings.engine_memory_mb).handle(serving_spec(entry, home.settings))
+    pool = shared_pool(home.settings.engine_memory_mb)
+    handle = pool.handle(serving_spec(entry, home.settings))
     params = SamplingParams(max_tokens=64, stop=KNOWLEDGE_STOP)
     results = []
-    for label, name in SETS:
+    for key in args.sets:
+        label, name = SETS[key]
+        company = None
+        if name is None:
+            chosen, company = company_cases(work, args.questions, args.seed)
+        else:
+            chosen = cases(QA / name, args.questions, args.seed)
         began = time.monotonic()
         rows = []
-        for case in cases(QA / name, args.questions, args.seed):
+        for case in chosen:
             lang = question_lang(case["question"])
-            hit = SearchHit(0, 1.0, "c1", case["context"], "d1", case["title"], f"{case['title']}.html", "document",
-                            None, None, None, 0, len(case["context"]))
-            messages = augment_with_passages([{"role": "user", "content": case["question"]}],
-                                             [Evidence(case["context"], hit, 1)], lang)
-            messages = answer_in_the_question_language(messages)
-            text = handle.generate(handle.chat_prompt(messages), params).text.strip()
-            checked = text
-            if text and not is_decline(text):
-                verdict = handle.generate(handle.chat_prompt(check_messages(messages, text, lang)), VERDICT_PARAMS)
-                checked = text if says_supported(verdict.text) else "Not found in the knowledge base."
+            question = [{"role": "user", "content": case["question"]}]
+            if company is not None:  # the served path: the company's retrieval and passages
+                prepared = prepare_answer(company[0], pool, company[1], AnswerRequest(
+                    args.model, question, knowledge=Knowledge()))
+                text = (prepared.fixed_text if prepared.fixed_text is not None
+                        else prepared.handle.generate(prepared.prompt, prepared.params).text).strip()
+                messages = prepared.check.grounded if prepared.check is not None else None
+            else:
+                hit = SearchHit(0, 1.0, "c1", case["context"], "d1", case["title"], f"{case['title']}.html",
+                                "document", None, None, None, 0, len(case["context"]))
+                messages = answer_in_the_question_language(
+                    augment_with_passages(question, [Evidence(case["context"], hit, 1)], lang))
+                text = handle.generate(handle.chat_prompt(messages), params).text.strip()
+            verdict, p_yes = None, None
+            if messages is not None and text and not is_decline(text):
+                check = handle.generate(handle.chat_prompt(check_messages(messages, text, lang)), VERDICT_PARAMS)
+                verdict, p_yes = check.text, yes_probability(check.logprobs)
             # the question by its id only: the QA sets are read from ../shared, never copied into the repo
             row = {"answerable": case["answerable"], "lang": lang, "question_id": case["id"], "answer": text,
-                   "declined": is_decline(text), "checked_declined": is_decline(checked)}
+                   "declined": is_decline(text), "verdict": verdict, "p_yes": p_yes}
             if case["answerable"]:
                 row["f1"] = best_over_golds(f1_score, text, case["golds"], lang)
-                row["checked_f1"] = best_over_golds(f1_score, checked, case["golds"], lang)
             rows.append(row)
         seconds = time.monotonic() - began
-        answerable = [r for r in rows if r["answerable"]]
-        unanswerable = [r for r in rows if not r["answerable"]]
-
-        def share(items: list[dict], key: str) -> float:
-            return sum(r[key] for r in items) / max(len(items), 1)
-
-        def mean_ci(key: str, answerable: list[dict] = answerable) -> str:
-            values = [r[key] for r in answerable]
-            low, high = bootstrap_ci(values)
-            return f"{sum(values) / len(values):.3f} [{low:.2f}, {high:.2f}]"
-
-        print(f"{label}: {len(answerable)} answerable, {len(unanswerable)} unanswerable, {seconds:.0f} s")
-        print(f"  answerable F1       unchecked {mean_ci('f1')}   checked {mean_ci('checked_f1')}")
-        print(f"  answerable declined unchecked {share(answerable, 'declined'):.2f}   "
-              f"checked {share(answerable, 'checked_declined'):.2f}")
-        print(f"  unanswerable declined unchecked {share(unanswerable, 'declined'):.2f}   "
-              f"checked {share(unanswerable, 'checked_declined'):.2f}")
+        print(f"{label}: {sum(r['answerable'] for r in rows)} answerable, "
+              f"{sum(not r['answerable'] for r in rows)} unanswerable, {seconds:.0f} s")
+        for threshold in (None, *THRESHOLDS):
+            print("  " + _describe(rows, threshold))
         results.append({"set": label, "seconds": round(seconds), "rows": rows})
-    out = ROOT / "bench" / "answer-check-results.json"
-    out.write_text(json.dumps({"model": args.model, "seed": args.seed, "load_average": os.getloadavg()[0],
-                               "results": results}, ensure_ascii=False, indent=1))
-    print(f"written {out}")
+    _leave_one_out(results)
+    args.out.write_text(json.dumps({"model": args.model, "seed": args.seed, "en_prompt": args.en_prompt,
+                                    "load_average": os.getloadavg()[0], "results": results},
+                                   ensure_ascii=False, indent=1))
+    print(f"written {args.out}")
     return 0
+
+
+def _print_recorded(path: Path) -> int:
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    for result in recorded["results"]:
+        print(f"{result['set']}: {sum(r['answerable'] for r in result['rows'])} answerable, "
+              f"{sum(not r['answerable'] for r in result['rows'])} unanswerable")
+        for threshold in (None, *THRESHOLDS):
+            print("  " + _describe(result["rows"], threshold))
+    _leave_one_out(recorded["results"])
+    return 0
+
+
+def _kept(row: dict, threshold: float | None) -> bool:
+    """Whether the answer is given at `threshold` (None: unchecked); a reader's own decline stays one."""
+    if row["declined"]:
+        return False
+    if threshold is None or row["verdict"] is None:
+        return True
+    from ownllm.chat.answer_check import says_supported
+
+    return says_supported(row["verdict"], row["p_yes"], threshold)
+
+
+def _scores(rows: list[dict], threshold: float | None) -> tuple[float, float, float]:
+    """(answerable F1, answerable declined, unanswerable declined) at `threshold`."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    f1 = sum(r["f1"] for r in answerable if _kept(r, threshold)) / max(len(answerable), 1)
+    lost = sum(not _kept(r, threshold) for r in answerable) / max(len(answerable), 1)
+    declined = sum(not _kept(r, threshold) for r in unanswerable) / max(len(unanswerable), 1)
+    return f1, lost, declined
+
+
+def _describe(rows: list[dict], threshold: float | None) -> str:
+    f1, lost, declined = _scores(rows, threshold)
+    name = "unchecked      " if threshold is None else f"P(yes) < {threshold:.2f}"
+    return (f"{name}  answerable F1 {f1:.3f}  answerable declined {lost:.2f}  unanswerable declined {declined:.2f}"
+            f"  (mean of F1 and declines {(f1 + declined) / 2:.3f})")
+
+
+def _leave_one_out(results: list[dict]) -> None:
+    """Each set scored at the threshold the other sets would pick (best mean of F1 and declines)."""
+    if len(results) < 2:
+        return
+    print("threshold chosen on the other sets (best mean of answerable F1 and unanswerable declined):")
+    for held in results:
+        others = [r for r in results if r is not held]
+
+        def merit(threshold: float, others: list[dict] = others) -> float:
+            return sum(sum(_scores(r["rows"], threshold)[::2]) / 2 for r in others) / len(others)
+
+        best = max(THRESHOLDS, key=lambda t: (round(merit(t), 6), -abs(t - 0.5)))  # ties: nearest the greedy 0.5
+        print(f"  {held['set']}: {best:.2f} -> " + _describe(held["rows"], best))
 
 
 if __name__ == "__main__":

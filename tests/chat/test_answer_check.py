@@ -8,14 +8,15 @@ What the 1.5B reader's checker decides on the sample company is measured in benc
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 
 import pytest
 
 from ownllm.chat.answer import AnswerCheck, PreparedAnswer
-from ownllm.chat.answer_check import check_messages, says_supported
+from ownllm.chat.answer_check import check_messages, says_supported, yes_probability
 from ownllm.chat.policy import NOT_FOUND_ANSWERS
-from ownllm.inference.engine import EngineSpec, SamplingParams
+from ownllm.inference.engine import EngineSpec, SamplingParams, TokenLogprob
 from ownllm.models.registry import ModelEntry
 from tests.fakes import fake_pool
 
@@ -105,6 +106,13 @@ def test_an_engine_error_reaches_the_reader_of_a_checked_stream() -> None:
 def test_the_verdict_and_the_checker_turn() -> None:
     assert says_supported("Yes") and says_supported("yes") and says_supported("")
     assert not says_supported("No") and not says_supported(" no")
+    # with the first token's distribution: every spelling of each word counts, other tokens do not
+    first = TokenLogprob("Yes", math.log(0.3), [("Yes", math.log(0.3)), ("No", math.log(0.5)), (" yes", math.log(0.1)),
+                                                 ("Maybe", math.log(0.05)), ("no", math.log(0.05))])
+    assert yes_probability([first]) == pytest.approx(0.4 / 0.95)
+    assert yes_probability(None) is None and yes_probability([TokenLogprob("x", 0.0, [("x", 0.0)])]) is None
+    assert not says_supported("Yes", 0.42) and says_supported("No", 0.42, threshold=0.3)
+    assert says_supported("Yes", None) and not says_supported("No", None, threshold=0.1)
     conversation = [{"role": "system", "content": "reader rules"}, {"role": "user", "content": "earlier"},
                     {"role": "assistant", "content": "x"}, {"role": "user", "content": "Documents: d\n\nQuestion: q"}]
     turn = check_messages(conversation, " Paris ", "zh")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from llama_cpp import Llama
 
+from ownllm.chat.answer_check import CHECK_QUESTION, VERDICT_PARAMS, yes_probability
 from ownllm.inference.chat_template import ChatTemplate, TemplateRefused
 from ownllm.inference.engine import EngineSpec, SamplingParams
 from ownllm.inference.pool import EnginePool
@@ -50,6 +51,18 @@ def test_stop_strings_cut_the_text_and_count_only_what_was_generated(engine) -> 
     cut = engine.chat(messages, SamplingParams(max_tokens=40, stop=("5",)))
     assert "5" in full.text and "5" not in cut.text and full.text.startswith(cut.text)
     assert cut.finish_reason == "stop" and cut.completion_tokens < full.completion_tokens
+
+
+def test_the_checkers_verdict_has_a_probability_from_the_real_model(engine) -> None:  # type: ignore[no-untyped-def]
+    """The answer check's P(yes) comes from the first token's distribution before the grammar: real
+    top tokens that include both words, so the probability is strictly between 0 and 1."""
+    messages = [{"role": "user", "content": "Documents: Paris is the capital of France.\n\nQuestion: What is the "
+                                            "capital of France?\n\nProposed answer: Paris\n\n" + CHECK_QUESTION}]
+    verdict = engine.chat(messages, VERDICT_PARAMS)
+    assert verdict.text.strip().lower() in ("yes", "no")  # the grammar held
+    assert verdict.logprobs and len(verdict.logprobs[0].top) == VERDICT_PARAMS.top_logprobs
+    p_yes = yes_probability(verdict.logprobs)
+    assert p_yes is not None and 0.0 < p_yes < 1.0
 
 
 def test_a_template_reaching_for_python_internals_is_refused() -> None:

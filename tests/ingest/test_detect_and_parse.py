@@ -12,7 +12,15 @@ from PIL import Image
 
 from ownllm.ingest.chunk import chunk_document
 from ownllm.ingest.detect import detect_type
-from ownllm.ingest.parsed import Block, ParsedDocument, ParseError, Unit, markdown_row_cells, table_to_markdown
+from ownllm.ingest.parsed import (
+    Block,
+    ParsedDocument,
+    ParseError,
+    Unit,
+    is_separator_row,
+    markdown_row_cells,
+    table_to_markdown,
+)
 from ownllm.ingest.parsers import parse
 from ownllm.ingest.parsers.html import parse_html
 from ownllm.ingest.parsers.options import ParseOptions
@@ -150,6 +158,9 @@ def test_a_cell_holding_a_pipe_reads_back_as_one_cell() -> None:
         ["Plan", "Channels"], ["---", "---"], ["Basic", "email|phone"], ["Pro", "chat"]]
     assert markdown_row_cells("Plan | Channels") is None  # prose with a pipe is not a row
     assert markdown_row_cells("| Pro | chat") == ["Pro", "chat"]  # the closing pipe is optional
+    # so is the separator row's, written the same way
+    assert is_separator_row("|---|:---:|") and is_separator_row("| --- | ---") and is_separator_row("|---")
+    assert not is_separator_row("| Pro | chat |") and not is_separator_row("|--|") and not is_separator_row("---")
 
 
 def test_a_table_that_fits_stays_whole_in_one_chunk() -> None:

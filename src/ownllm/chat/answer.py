@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ownllm.chat.answer_check import VERDICT_PARAMS, check_messages, says_supported
+from ownllm.chat.answer_check import VERDICT_PARAMS, check_messages, says_supported, yes_probability
 from ownllm.chat.policy import KNOWLEDGE_STOP, answer_in_the_question_language, is_decline, not_found_answer
 from ownllm.chat.structured import (
     OutputConstraint,
@@ -88,6 +88,7 @@ class AnswerCheck:
 
     grounded: list[Message]
     question: str
+    threshold: float = 0.5  # P(yes) below it turns the answer into a decline (Settings.answer_check_threshold)
 
 
 @dataclass
@@ -148,7 +149,9 @@ class PreparedAnswer:
                     else:
                         outer.prompt_tokens += verdict.prompt_tokens + verdict.completion_tokens
                         outer.cpu_seconds += verdict.cpu_seconds
-                        if verdict.finish_reason != FINISH_CANCELLED and not says_supported(verdict.text):
+                        supported = says_supported(verdict.text, yes_probability(verdict.logprobs),
+                                                   check.threshold)
+                        if verdict.finish_reason != FINISH_CANCELLED and not supported:
                             text = not_found_answer(check.question)
             outer.put(TokenDelta(text))
             outer.put(TokenDelta("", finish, completion_tokens))
@@ -228,7 +231,7 @@ def prepare_answer(home: Home, pool: EnginePool, tenant_id: str, request: Answer
         request.messages)
     if (evidence and fixed_text is None and entry.checks_answers and settings.answer_check
             and constraint is None and not request.logprobs and plain_question):
-        check = AnswerCheck(messages, last_user_text(request.messages))
+        check = AnswerCheck(messages, last_user_text(request.messages), settings.answer_check_threshold)
     return PreparedAnswer(entry, handle, prompt, params, citations, evidence, fixed_text, constraint, check)
 
 

@@ -12,7 +12,9 @@ again) and one generated token.
 
 from __future__ import annotations
 
-from ownllm.inference.engine import Message, SamplingParams
+import math
+
+from ownllm.inference.engine import Message, SamplingParams, TokenLogprob
 
 CHECK_SYSTEM = ("You check whether documents answer a question. Be strict: a document about a different product, "
                 "person, place, role or year does not answer it.")
@@ -20,7 +22,9 @@ CHECK_QUESTION = "Do the documents state this answer to exactly this question? R
 PROPOSED = {"en": "Proposed answer", "zh": "候选答案"}
 # one token either way; both cases, because the model's preferred spelling is "Yes"/"No"
 VERDICT_GRAMMAR = 'root ::= [Yy] "es" | [Nn] "o"'
-VERDICT_PARAMS = SamplingParams(max_tokens=2, temperature=0.0, grammar=VERDICT_GRAMMAR)
+# the first token's distribution (taken before the grammar) gives the verdict's probability
+VERDICT_PARAMS = SamplingParams(max_tokens=2, temperature=0.0, grammar=VERDICT_GRAMMAR, logprobs=True,
+                                top_logprobs=20)
 
 
 def check_messages(grounded: list[Message], answer: str, lang: str) -> list[Message]:
@@ -35,6 +39,31 @@ def check_messages(grounded: list[Message], answer: str, lang: str) -> list[Mess
             {"role": "user", "content": f"{grounded_question}\n\n{label}: {answer.strip()}\n\n{CHECK_QUESTION}"}]
 
 
-def says_supported(verdict: str) -> bool:
-    """The checker's verdict: anything but a "no" keeps the answer (an empty verdict too)."""
+def yes_probability(logprobs: list[TokenLogprob] | None) -> float | None:
+    """P(yes) against P(no) at the verdict's first token, from the model's own distribution.
+
+    Every spelling counts ("Yes", "yes", " yes", "YES"): the mass the model splits between them is one
+    opinion. None when the engine gave no logprobs or neither word is among the top tokens.
+    """
+    if not logprobs:
+        return None
+    yes = no = 0.0
+    for piece, logprob in logprobs[0].top:
+        word = piece.strip().lower()
+        if word in ("y", "ye", "yes"):
+            yes += math.exp(logprob)
+        elif word in ("n", "no"):
+            no += math.exp(logprob)
+    return yes / (yes + no) if yes + no > 0 else None
+
+
+def says_supported(verdict: str, p_yes: float | None = None, threshold: float = 0.5) -> bool:
+    """The checker's verdict: the answer is kept unless the checker says "no".
+
+    With the verdict's probability, "no" means P(yes) below `threshold` (0.5 is the greedy token; lower
+    keeps answers the checker is unsure of). Without it, anything but a "no" keeps the answer (an empty
+    verdict too).
+    """
+    if p_yes is not None:
+        return p_yes >= threshold
     return not verdict.strip().lower().startswith("n")

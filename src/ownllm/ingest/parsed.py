@@ -75,11 +75,12 @@ def is_degenerate_table(rows: list[list[str]]) -> bool:
     return not cells or len(cells[0]) < 2 or len(cells) < 2
 
 
-_SEPARATOR_ROW = re.compile(r"\|(?:\s*:?-{3,}:?\s*\|)+\s*")
+_SEPARATOR_ROW = re.compile(r"\|\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*")
 
 
 def is_separator_row(line: str) -> bool:
-    """The row under a Markdown table's header ("|---|---|", alignment colons allowed): what makes it a table."""
+    """The row under a Markdown table's header ("|---|---|", alignment colons allowed, the closing pipe
+    optional as in a row): what makes it a table."""
     return _SEPARATOR_ROW.fullmatch(line) is not None
 
 
