@@ -23,7 +23,9 @@ Results go to bench/answer-check-results.json (`--out`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import math
 import os
 import random
 import tempfile
@@ -37,6 +39,7 @@ SETS = {"squad": ("SQuAD v1.1 subset (en)", "squad-dev-subset.json"),
         "drcd": ("DRCD subset (zh)", "drcd-dev-subset.json"),
         "company": ("sample company", None)}
 THRESHOLDS = (0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05)
+DECLINE_AT = (0.5, 0.3, 0.2, 0.1, 0.05)
 NOT_FOUND = "Not found in the knowledge base."
 
 
@@ -122,7 +125,8 @@ def main() -> int:
     entry = resolve_model(home, None, args.model)
     pool = shared_pool(home.settings.engine_memory_mb)
     handle = pool.handle(serving_spec(entry, home.settings))
-    params = SamplingParams(max_tokens=64, stop=KNOWLEDGE_STOP)
+    # the reader's first token's distribution too: how much of it starts the not-found sentence
+    params = SamplingParams(max_tokens=64, stop=KNOWLEDGE_STOP, logprobs=True, top_logprobs=20)
     results = []
     for key in args.sets:
         label, name = SETS[key]
@@ -139,30 +143,32 @@ def main() -> int:
             if company is not None:  # the served path: the company's retrieval and passages
                 prepared = prepare_answer(company[0], pool, company[1], AnswerRequest(
                     args.model, question, knowledge=Knowledge()))
-                text = (prepared.fixed_text if prepared.fixed_text is not None
-                        else prepared.handle.generate(prepared.prompt, prepared.params).text).strip()
+                reply = (None if prepared.fixed_text is not None else prepared.handle.generate(
+                    prepared.prompt, dataclasses.replace(prepared.params, logprobs=True, top_logprobs=20)))
+                text = (prepared.fixed_text if reply is None else reply.text).strip()
                 messages = prepared.check.grounded if prepared.check is not None else None
             else:
                 hit = SearchHit(0, 1.0, "c1", case["context"], "d1", case["title"], f"{case['title']}.html",
                                 "document", None, None, None, 0, len(case["context"]))
                 messages = answer_in_the_question_language(
                     augment_with_passages(question, [Evidence(case["context"], hit, 1)], lang))
-                text = handle.generate(handle.chat_prompt(messages), params).text.strip()
+                reply = handle.generate(handle.chat_prompt(messages), params)
+                text = reply.text.strip()
             verdict, p_yes = None, None
             if messages is not None and text and not is_decline(text):
                 check = handle.generate(handle.chat_prompt(check_messages(messages, text, lang)), VERDICT_PARAMS)
                 verdict, p_yes = check.text, yes_probability(check.logprobs)
             # the question by its id only: the QA sets are read from ../shared, never copied into the repo
             row = {"answerable": case["answerable"], "lang": lang, "question_id": case["id"], "answer": text,
-                   "declined": is_decline(text), "verdict": verdict, "p_yes": p_yes}
+                   "declined": is_decline(text), "verdict": verdict, "p_yes": p_yes,
+                   "p_decline": None if reply is None else decline_probability(reply.logprobs, lang)}
             if case["answerable"]:
                 row["f1"] = best_over_golds(f1_score, text, case["golds"], lang)
             rows.append(row)
         seconds = time.monotonic() - began
         print(f"{label}: {sum(r['answerable'] for r in rows)} answerable, "
               f"{sum(not r['answerable'] for r in rows)} unanswerable, {seconds:.0f} s")
-        for threshold in (None, *THRESHOLDS):
-            print("  " + _describe(rows, threshold))
+        _print_table(rows)
         results.append({"set": label, "seconds": round(seconds), "rows": rows})
     _leave_one_out(results)
     args.out.write_text(json.dumps({"model": args.model, "seed": args.seed, "en_prompt": args.en_prompt,
@@ -177,15 +183,29 @@ def _print_recorded(path: Path) -> int:
     for result in recorded["results"]:
         print(f"{result['set']}: {sum(r['answerable'] for r in result['rows'])} answerable, "
               f"{sum(not r['answerable'] for r in result['rows'])} unanswerable")
-        for threshold in (None, *THRESHOLDS):
-            print("  " + _describe(result["rows"], threshold))
+        _print_table(result["rows"])
     _leave_one_out(recorded["results"])
     return 0
 
 
-def _kept(row: dict, threshold: float | None) -> bool:
-    """Whether the answer is given at `threshold` (None: unchecked); a reader's own decline stays one."""
+def decline_probability(logprobs: Any, lang: str) -> float | None:
+    """The reader's first-token mass on pieces that begin its not-found sentence."""
+    from ownllm.chat.policy import NOT_FOUND_ANSWERS
+
+    if not logprobs:
+        return None
+    sentence = NOT_FOUND_ANSWERS.get(lang, NOT_FOUND_ANSWERS["en"])
+    return sum(math.exp(logprob) for piece, logprob in logprobs[0].top
+               if piece.strip() and sentence.startswith(piece.strip()))
+
+
+def _kept(row: dict, threshold: float | None, decline_at: float | None = None) -> bool:
+    """Whether the answer is given: checked at `threshold` (None: unchecked), and, with `decline_at`,
+    declined when the reader's own first-token mass on its not-found sentence reaches it. A reader's
+    own decline stays one."""
     if row["declined"]:
+        return False
+    if decline_at is not None and (row.get("p_decline") or 0.0) >= decline_at:
         return False
     if threshold is None or row["verdict"] is None:
         return True
@@ -194,21 +214,33 @@ def _kept(row: dict, threshold: float | None) -> bool:
     return says_supported(row["verdict"], row["p_yes"], threshold)
 
 
-def _scores(rows: list[dict], threshold: float | None) -> tuple[float, float, float]:
-    """(answerable F1, answerable declined, unanswerable declined) at `threshold`."""
+def _scores(rows: list[dict], threshold: float | None,
+            decline_at: float | None = None) -> tuple[float, float, float]:
+    """(answerable F1, answerable declined, unanswerable declined) under one rule."""
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
-    f1 = sum(r["f1"] for r in answerable if _kept(r, threshold)) / max(len(answerable), 1)
-    lost = sum(not _kept(r, threshold) for r in answerable) / max(len(answerable), 1)
-    declined = sum(not _kept(r, threshold) for r in unanswerable) / max(len(unanswerable), 1)
+    f1 = sum(r["f1"] for r in answerable if _kept(r, threshold, decline_at)) / max(len(answerable), 1)
+    lost = sum(not _kept(r, threshold, decline_at) for r in answerable) / max(len(answerable), 1)
+    declined = sum(not _kept(r, threshold, decline_at) for r in unanswerable) / max(len(unanswerable), 1)
     return f1, lost, declined
 
 
-def _describe(rows: list[dict], threshold: float | None) -> str:
-    f1, lost, declined = _scores(rows, threshold)
+def _describe(rows: list[dict], threshold: float | None, decline_at: float | None = None) -> str:
+    f1, lost, declined = _scores(rows, threshold, decline_at)
     name = "unchecked      " if threshold is None else f"P(yes) < {threshold:.2f}"
+    if decline_at is not None:
+        name += f" or P(not found) >= {decline_at:.2f}"
     return (f"{name}  answerable F1 {f1:.3f}  answerable declined {lost:.2f}  unanswerable declined {declined:.2f}"
             f"  (mean of F1 and declines {(f1 + declined) / 2:.3f})")
+
+
+def _print_table(rows: list[dict]) -> None:
+    for threshold in (None, *THRESHOLDS):
+        print("  " + _describe(rows, threshold))
+    if any(r.get("p_decline") is not None for r in rows):  # the reader's own doubt, alone and with the check
+        for threshold in (None, 0.5):
+            for decline_at in DECLINE_AT:
+                print("  " + _describe(rows, threshold, decline_at))
 
 
 def _leave_one_out(results: list[dict]) -> None:

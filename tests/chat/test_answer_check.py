@@ -150,6 +150,7 @@ def test_the_check_runs_on_a_real_reader_through_llama_cpp(acme, monkeypatch) ->
     monkeypatch.setattr(acme.home.settings, "answer_check", True)
     checked = prepare_answer(acme.home, pool, acme.tenant_id, request)
     assert checked.check is not None and checked.check.question == request.messages[-1]["content"]
+    assert checked.check.threshold == acme.home.settings.answer_check_threshold
     # the checker reads the reader's own turn: the documents, then the question
     check_turn = checked.check.grounded[-1]["content"]
     assert check_turn.startswith("Documents:\n[1] ") and check_turn.endswith("\n\nQuestion: How much does the "

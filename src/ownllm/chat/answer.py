@@ -88,7 +88,7 @@ class AnswerCheck:
 
     grounded: list[Message]
     question: str
-    threshold: float = 0.5  # P(yes) below it turns the answer into a decline (Settings.answer_check_threshold)
+    threshold: float = 0.4  # P(yes) below it turns the answer into a decline (Settings.answer_check_threshold)
 
 
 @dataclass
