@@ -144,7 +144,8 @@ def main() -> int:
                 prepared = prepare_answer(company[0], pool, company[1], AnswerRequest(
                     args.model, question, knowledge=Knowledge()))
                 reply = (None if prepared.fixed_text is not None else prepared.handle.generate(
-                    prepared.prompt, dataclasses.replace(prepared.params, logprobs=True, top_logprobs=20)))
+                    prepared.prompt, dataclasses.replace(prepared.params, logprobs=params.logprobs,
+                                                         top_logprobs=params.top_logprobs)))
                 text = (prepared.fixed_text if reply is None else reply.text).strip()
                 messages = prepared.check.grounded if prepared.check is not None else None
             else:
@@ -166,9 +167,7 @@ def main() -> int:
                 row["f1"] = best_over_golds(f1_score, text, case["golds"], lang)
             rows.append(row)
         seconds = time.monotonic() - began
-        print(f"{label}: {sum(r['answerable'] for r in rows)} answerable, "
-              f"{sum(not r['answerable'] for r in rows)} unanswerable, {seconds:.0f} s")
-        _print_table(rows)
+        _print_table(label, rows, f", {seconds:.0f} s")
         results.append({"set": label, "seconds": round(seconds), "rows": rows})
     _leave_one_out(results)
     args.out.write_text(json.dumps({"model": args.model, "seed": args.seed, "en_prompt": args.en_prompt,
@@ -181,9 +180,7 @@ def main() -> int:
 def _print_recorded(path: Path) -> int:
     recorded = json.loads(path.read_text(encoding="utf-8"))
     for result in recorded["results"]:
-        print(f"{result['set']}: {sum(r['answerable'] for r in result['rows'])} answerable, "
-              f"{sum(not r['answerable'] for r in result['rows'])} unanswerable")
-        _print_table(result["rows"])
+        _print_table(result["set"], result["rows"])
     _leave_one_out(recorded["results"])
     return 0
 
@@ -234,7 +231,9 @@ def _describe(rows: list[dict], threshold: float | None, decline_at: float | Non
             f"  (mean of F1 and declines {(f1 + declined) / 2:.3f})")
 
 
-def _print_table(rows: list[dict]) -> None:
+def _print_table(label: str, rows: list[dict], timing: str = "") -> None:
+    print(f"{label}: {sum(r['answerable'] for r in rows)} answerable, "
+          f"{sum(not r['answerable'] for r in rows)} unanswerable{timing}")
     for threshold in (None, *THRESHOLDS):
         print("  " + _describe(rows, threshold))
     if any(r.get("p_decline") is not None for r in rows):  # the reader's own doubt, alone and with the check

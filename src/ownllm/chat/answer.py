@@ -88,7 +88,8 @@ class AnswerCheck:
 
     grounded: list[Message]
     question: str
-    threshold: float = 0.4  # P(yes) below it turns the answer into a decline (Settings.answer_check_threshold)
+    # P(yes) below it turns the answer into a decline; prepare_answer passes the tenant home's setting
+    threshold: float = Settings.model_fields["answer_check_threshold"].default
 
 
 @dataclass
