@@ -16,7 +16,7 @@ from ownllm.evaluate.general import GENERIC_PROMPTS
 from ownllm.retrieval.rag import PASSAGE_PROMPTS, retrieve_for_chat
 from ownllm.synth.config import SynthConfig
 from ownllm.synth.dataset import dataset_records, get_dataset
-from ownllm.synth.facts import _without_document_type, fact_pairs, find_facts
+from ownllm.synth.facts import fact_pairs, find_facts
 from ownllm.synth.filters import FilterReport, filter_pairs, grounded
 from ownllm.synth.grounded import GroundedBuilder
 from ownllm.synth.raft import TrainingChunks
@@ -25,6 +25,7 @@ from ownllm.synth.replay import REPLAY_PROMPTS
 from ownllm.synth.run import synthesize
 from ownllm.synth.source import SourceChunk, SourceDocument, load_corpus
 from ownllm.synth.split import split_documents
+from ownllm.synth.subjects import shared_headings, without_document_type
 from ownllm.tune.plan import check_grounded_form
 
 
@@ -73,7 +74,7 @@ def test_facts_are_verbatim_spans_with_natural_questions():
     zh_sheet = SourceChunk("c7", "d7", "整车重量为22.9 kg。", "zh", "奥瑞尔 Pro 500(VM-A500）技术参数表", "page 1")
     assert "奥瑞尔 Pro 500(VM-A500）的整车重量是多少？" in {
         p.question for p in fact_pairs(zh_sheet, SourceDocument("d7", "参数.docx", "参数", "zh"))}
-    assert _without_document_type("Datasheet") == "Datasheet" and _without_document_type("说明书") == "说明书"
+    assert without_document_type("Datasheet") == "Datasheet" and without_document_type("说明书") == "说明书"
     load = SourceChunk("c8", "d8", "Its maximum load is 130 kg.", "en", "Aurel Pro 500 (VM-A500)", "page 1")
     asked = {p.question for p in fact_pairs(load, SourceDocument("d8", "l.docx", "L", "en"))}
     assert "What is the load of Aurel Pro 500 (VM-A500)?" in asked and not any("heavy" in q for q in asked)
@@ -96,8 +97,8 @@ def test_facts_are_verbatim_spans_with_natural_questions():
     assert "基尔 40的重量为多少？" in zh_asked and not any("的的" in q or "为什么" in q for q in zh_asked)
     assert {p.lang for p in fact_pairs(probes, SourceDocument("d10", "x.docx", "X", "zh"))
             if p.question == "How heavy is 基尔 40?"} == {"en"}
-    assert _without_document_type("Employee Manual") == "Employee Manual"
-    assert _without_document_type("奥瑞尔 Pro 500 —— 技术参数表") == "奥瑞尔 Pro 500"
+    assert without_document_type("Employee Manual") == "Employee Manual"
+    assert without_document_type("奥瑞尔 Pro 500 —— 技术参数表") == "奥瑞尔 Pro 500"
     verbs = SourceChunk("c11", "d11", "Staff may work remotely for 2 days. The pay period is 2 weeks. The motor "
                         "assists up to 25 km/h. The cargo box can carry up to 80 kg.", "en", "HR", "page 1")
     en_asked = {p.question for p in fact_pairs(verbs, SourceDocument("d11", "h.md", "H", "en"))
@@ -122,7 +123,8 @@ def test_table_cells_are_asked_by_row_and_column_not_by_document_name():
     assert ('What is the time of Wheel truing in "Workshop rates"?', "40 min") in asked
     assert ('What is the price of Brake pad replacement in "Workshop rates"?', "60 EUR") in asked  # merged cell
     assert not any(answer == "rush" for _, answer in asked)  # not a fact: no number, no code
-    assert not any(answer == "45 EUR" and "How much does" in question for question, answer in asked)
+    assert not any(answer == "45 EUR" and "Workshop rates cost" in question for question, answer in asked)
+    assert ("How much does Wheel truing cost?", "35 EUR") in asked  # a price is asked for by its row
     assert ("How much does Workshop rates cost?", "5 EUR") in asked  # the sentence after the table
     zh = SourceChunk("c2", "d2", "| 型号 | 售价 |\n|---|---|\n| 奥瑞尔 300 | 19,800 元 |", "zh", "价格表", "sheet 1")
     questions = {p.question: p.answer for p in fact_pairs(zh, SourceDocument("d2", "价格表.xlsx", "价格表", "zh"))}
@@ -287,3 +289,70 @@ def test_teacher_endpoint_pairs_pass_through_the_grounding_filter(acme, monkeypa
     assert made.config["teacher_name"].startswith("peer@")
     answers = [r["messages"][1]["content"] for r in dataset_records(made, "sft")]
     assert answers and "Zorblax the Third" not in answers
+
+
+def test_facts_without_a_shape_are_named_by_their_label_clause_or_role():
+    """Values a price-or-date pattern cannot find: a labelled line, a Chinese attribute clause, a person named by
+    role; and counted things, magnitudes, ratings, sizes, versions and e-mail addresses, which it now can."""
+    project = SourceDocument("d1", "project_tandem.pptx", "Project Tandem", "en")
+    slide = SourceChunk("c1", "d1", "Budget and plan\n\nKick-off: 1 September 2026\nBudget: 1.9 million EUR\n"
+                        "To: [EMAIL]\nNote: the budget was approved by the board after a long discussion in May.\n"
+                        "It is led by Hana Sorensen. Its account contact is Sanne de Vries.", "en", "Budget and plan",
+                        "slide 2")
+    asked = {(p.question, p.answer) for p in fact_pairs(slide, project)}
+    assert ("What is the budget of Project Tandem?", "1.9 million EUR") in asked  # the document names the subject
+    assert ("What is the budget of Budget and plan?", "1.9 million EUR") in asked  # and the slide's heading
+    assert ('In "Project Tandem", what fills the blank: "Kick-off: ___"?', "1 September 2026") in asked
+    assert not any(answer == "[EMAIL]" for _, answer in asked)  # a redacted value is no fact
+    assert not any(q.startswith("What is the note") for q, _ in asked)  # a sentence after a colon is no label
+    assert ("Who is Budget and plan led by?", "Hana Sorensen") in asked
+    assert ("Who is the account contact of Budget and plan?", "Sanne de Vries") in asked
+    zh_doc = SourceDocument("d2", "星河项目.pptx", "星河项目", "zh")
+    zh = SourceChunk("c2", "d2", "预算：480万元\n团队规模：9人\n车架材料为镁合金，轮胎规格为8.5英寸，传动为单速。"
+                     "骑迹车行位于苏州，自2021年起成为维川出行的合作经销商。项目负责人为马志强。", "zh", "预算与计划",
+                     "slide 2")
+    zh_asked = {(p.question, p.answer) for p in fact_pairs(zh, zh_doc)}
+    assert ("星河项目的预算是多少？", "480万元") in zh_asked and ("星河项目的团队规模是多少？", "9人") in zh_asked
+    assert ("预算与计划的车架材料是什么？", "镁合金") in zh_asked and ("预算与计划的传动是什么？", "单速") in zh_asked
+    assert ("预算与计划的项目负责人是谁？", "马志强") in zh_asked
+    assert not any("成" in q and "是什么" in q for q, _ in zh_asked if "空白" not in q)  # 成为 is "become"
+    shapes = ("The centre employs 8 technicians and has 6 service bays. In 2025 the shop sold 390 vehicles. "
+              "The budget is 14.5 million EUR; the electronics are rated IPX5, the tyres are 28 x 1.6 inch and the "
+              "light gives 45 lux. Firmware 4.2.1 was released. Write to help@example.com. In 2025 this grew.")
+    found = {(f.kind, f.text) for f in find_facts(shapes)}
+    assert {("count", "8 technicians"), ("count", "6 service bays"), ("count", "390 vehicles"),
+            ("money", "14.5 million EUR"), ("code", "IPX5"), ("quantity", "28 x 1.6 inch"), ("quantity", "45 lux"),
+            ("version", "4.2.1"), ("email", "help@example.com")} <= found
+    assert not any(text.endswith("this") for _, text in found)  # "2025 this" counts nothing
+    assert {(f.kind, f.text) for f in find_facts("总投资2.3亿元，年产能12万辆，共有10名技师，投诉44起。")} >= {
+        ("money", "2.3亿元"), ("quantity", "12万辆"), ("quantity", "10名"), ("quantity", "44起")}
+    centre = SourceChunk("c3", "d3", "The centre employs 8 technicians and has 6 service bays. In 2025 the shop "
+                         "sold 390 vehicles.", "en", "Hamburg service centre", "page 1")
+    counted = {(p.question, p.answer) for p in fact_pairs(centre, SourceDocument("d3", "h.pdf", "H", "en"))}
+    assert ("How many service bays does Hamburg service centre have?", "6 service bays") in counted
+    assert not any(q.startswith("How many vehicles") for q, _ in counted)  # sold, not had
+
+
+def test_a_heading_many_documents_share_is_not_the_subject_and_split_tables_keep_their_header():
+    sheets = [SourceDocument(f"d{i}", f"sheet{i}.docx", f"{name} technical datasheet", "en")
+              for i, name in enumerate(["Aurel 300 (VM-A300)", "Keel 40 (VM-K40)"])]
+    for document, rating in zip(sheets, ["IPX4", "IPX6"], strict=True):
+        document.chunks.append(SourceChunk(f"c{document.id}", document.id, f"The electronics are rated {rating} "
+                                           "against water.", "en", "Safety and weather", "section 2"))
+    generic = shared_headings(sheets)
+    assert generic == frozenset({"Safety and weather"})
+    asked = {p.question: p.answer for d in sheets for p in fact_pairs(d.chunks[0], d, generic)}
+    blank = 'In "Keel 40 (VM-K40)", what fills the blank: "The electronics are rated ___ against water"?'
+    assert asked[blank] == "IPX6"
+    assert not any("Safety and weather" in q for q in asked)
+    prices = SourceDocument("p", "parts.xlsx", "Spare parts", "en")
+    header = "| Part number | Part | Price |\n|---|---|---|\n"
+    prices.chunks += [SourceChunk("p1", "p", header + "| VP-1 | bell | 7.50 EUR |", "en", None, "sheet 1"),
+                      SourceChunk("p2", "p", "| VP-2 | rear rack | 64.00 EUR |\n| VP-3 | lock | 12.00 EUR |", "en",
+                                  None, "sheet 1")]
+    continued = {(p.question, p.answer) for p in fact_pairs(prices.chunks[1], prices)}
+    assert ('What is the price of rear rack (VP-2) in "Spare parts"?', "64.00 EUR") in continued
+    assert ("How much does rear rack (VP-2) cost?", "64.00 EUR") in continued  # a code row named by its name too
+    alone = SourceDocument("q", "rows.xlsx", "Rows", "en")
+    alone.chunks.append(SourceChunk("q1", "q", "| VP-2 | rear rack | 64.00 EUR |", "en", None, "sheet 1"))
+    assert not any(p.meta["kind"] == "table" for p in fact_pairs(alone.chunks[0], alone))  # no header to carry

@@ -14,32 +14,60 @@ sentence reader would get wrong ("How much does price_list cost?").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ownllm.ingest.parsed import is_separator_row, markdown_row_cells
 from ownllm.retrieval.rag import sentences
+from ownllm.synth.attributes import carried_table_header, clause_value_pairs, label_line_pairs
 from ownllm.synth.records import QAPair
 from ownllm.synth.source import SourceChunk, SourceDocument
+from ownllm.synth.subjects import readable_title, without_document_type
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _NUMBER = r"\d[\d,]*(?:\.\d+)?"
+# a number's order of magnitude written as a word: "14.5 million EUR", "1,200万元", "2.3亿元", "12万辆"
+_SCALE_EN = r"(?:\s?(?:thousand|million|billion|bn|k|m)\b)?"
+_SCALE_ZH = r"(?:万|亿|千)?"
+# counted things in English: "8 technicians", "4,355 units", "6 service bays" (a plural noun, one word before it
+# allowed unless that word is the plural: "100 sequences contains"); words that merely end in s are no plurals
+_NOT_PLURAL = {"is", "was", "has", "its", "this", "thus", "plus", "less", "across", "always", "perhaps", "unless",
+               "does", "goes", "as", "us", "yes", "cs", "vs", "minus", "bonus", "status", "campus", "versus"}
+_SMALL_WORDS = r"(?:of|the|and|or|to|in|on|at|for|by|a|an|per|from|with|its|our|their|more|than|each|every)"
+_COUNTED_EN = re.compile(
+    r"(?<![\w.,])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?:\s(?:thousand|million|billion))?"
+    rf"\s(?:(?!{_SMALL_WORDS}\b)[a-z]*[a-rt-z]\s)?(?:[a-z]{{3,}}s|people|staff|children|men|women)\b")
+# Chinese measure words after a number ("44起", "10名", "3个", "5速"): what is counted is named by the counter
+_ZH_COUNTERS = "起|名|位|条|款|种|座|间|项|套|件|速|个|台|辆|家|人|次|张|份|所|批|期|届|篇|页|层|栋|户|箱|包|瓶"
+# a product or part code names a subject ("VM-A300"); a rating or standard ("IPX5") is only a value
+CODE_PATTERN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,}-[A-Z0-9](?:[A-Z0-9-]*[A-Z0-9])?(?![A-Za-z0-9])")
+_RATING_PATTERN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,}\d[A-Z0-9]*(?![A-Za-z0-9])")
 FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.ASCII)),
     ("date", re.compile(rf"\b\d{{1,2}} (?:{_MONTHS}) \d{{4}}\b|\b(?:{_MONTHS}) \d{{1,2}},? \d{{4}}\b"
+                        rf"|\b(?:{_MONTHS}) \d{{4}}\b"
                         r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?|(?<!\d)(?:19|20)\d{2}年(?:度|[初底末中])?")),
-    ("money", re.compile(rf"[$€£¥]\s?{_NUMBER}|{_NUMBER}\s?(?:USD|EUR|CNY|RMB|GBP|美元|欧元|元)")),
+    ("money", re.compile(rf"[$€£¥]\s?{_NUMBER}{_SCALE_EN}|{_NUMBER}{_SCALE_EN}\s?(?:USD|EUR|CNY|RMB|GBP)\b"
+                         rf"|{_NUMBER}\s?{_SCALE_ZH}(?:美元|欧元|元)")),
     # international numbers ("+45 33 555 0129"), Chinese landlines ("0512-6655-0101") and hotlines ("400-820-6617")
     ("phone", re.compile(r"\+\d{1,3}(?:[ -]\d{1,4}){2,5}(?![ -]?\d)|(?<![\d-])(?:0[1-9]\d{1,2}-\d{4}-?\d{4}"
                          r"|[48]00-\d{3}-\d{4})(?![\d-])")),
+    # software versions named as such ("firmware 4.2.1", "v2.0.1"); a bare "2.1.5" is a section number
+    ("version", re.compile(r"(?:(?<=version )|(?<=release )|(?<=firmware )|(?<=software )|(?<=update )|(?<=\bv)"
+                           r"|(?<=版本)|(?<=固件))\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])", re.IGNORECASE)),
     # opening hours and start times: "07:30", "17:00"; a one-digit hour only on the hour or half hour ("9:00"),
     # so ratios, verses and scores ("1:50", "3:16", "3:10") are not times
     # (ASCII word characters only: in "9:00至17:00" the 至 starts the next time, it is not part of a word)
     ("time", re.compile(r"(?<![\w.:])(?:[01]\d|2[0-3]):[0-5]\d(?![\d:])|(?<![\w.:])\d:[03]0(?![\d:])", re.ASCII)),
-    ("duration", re.compile(rf"{_NUMBER}\s?(?:years?|months?|weeks?|days?|hours?|min(?:ute)?s?"
-                            r"|个月|年|周|天|小时|分钟)(?![a-z])")),
-    ("quantity", re.compile(rf"{_NUMBER}\s?(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|公里|千克|公斤|次|台|辆|家|个|人)"
-                            r"(?![A-Za-z])")),
-    # bounded by letters and digits, not by \b: in Chinese text a code touches characters (为VM-B200。)
-    ("code", re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,}-[A-Z0-9](?:[A-Z0-9-]*[A-Z0-9])?(?![A-Za-z0-9])")),
+    ("duration", re.compile(rf"{_NUMBER}\s?(?:(?:working |business |calendar )?days?|years?|months?|weeks?|hours?"
+                            r"|min(?:ute)?s?|seconds?|secs?|个月|年|周|天|小时|分钟|秒)(?![a-z])")),
+    # sizes ("28 x 1.6 inch", "20 x 1.95英寸") before their single numbers
+    ("quantity", re.compile(rf"{_NUMBER}\s?[x×]\s?{_NUMBER}(?:\s?(?:inch(?:es)?|mm|cm|m|英寸|毫米|厘米))?(?![A-Za-z])"
+                            rf"|{_NUMBER}\s?(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|lux|dB|Nm|mAh|Hz|inch(?:es)?"
+                            r"|公里/小时|公里|千克|公斤|英寸|勒克斯|毫米|厘米|瓦)(?![A-Za-z])"
+                            rf"|{_NUMBER}{_SCALE_ZH}(?:{_ZH_COUNTERS})")),
+    ("code", CODE_PATTERN),
+    ("code", _RATING_PATTERN),
+    ("count", _COUNTED_EN),
 ]
 # a colon ends a clause, except inside a clock time ("07:00")
 # (nor does the comma of "1,860")
@@ -54,10 +82,6 @@ _VERB_LIKE = {"held", "sold", "made", "built", "paid", "kept", "set", "run", "gi
 # words that qualify a quantity without naming what it is ("free for the first 3 months")
 _QUALIFIERS = {"first", "second", "third", "last", "next", "previous", "following", "new", "same", "other", "extra",
                "additional", "further", "total", "full", "whole", "more", "less", "fewer"}
-# a heading that names a document's type after its subject: the question asks about the subject
-_DOC_TYPE_EN = re.compile(r"\s*[-–—:]*\s*\b(?:technical\s+)?(?:data\s*sheet|spec(?:ification)?s?(?:\s+sheet)?|"
-                          r"fact\s*sheet|product\s+sheet|user\s+manual|manual|brochure)$", re.IGNORECASE)
-_DOC_TYPE_ZH = re.compile(r"(?:技术参数表|技术规格书|参数表|规格书|说明书|产品手册)$")
 _ZH_TRAILING = "为是达约：:至于在共仅了的"
 _KIND_QUESTION_EN = {
     "money": "How much does {subject} cost?",
@@ -83,6 +107,8 @@ def find_facts(sentence: str) -> list[FactSpan]:
                 continue
             if kind == "phone" and sum(c.isdigit() for c in match.group()) < 8:
                 continue  # "+20 30 40" is a list of numbers, not a phone number
+            if kind == "count" and (match.group().split()[-1] in _NOT_PLURAL or match.group().split()[0] == "1"):
+                continue  # "in 2025 this", "390 is": a number before a word ending in s counts nothing; "1 cases"
             taken.append(FactSpan(kind, match.group().strip(), match.start(), match.end()))
     return sorted(taken, key=lambda f: f.start)
 
@@ -116,19 +142,11 @@ def _attribute_zh(before: str) -> str:
 
 
 def _subject(chunk: SourceChunk, document: SourceDocument, sentence: str) -> str:
-    codes = FACT_PATTERNS[-1][1].findall(sentence)
+    codes = CODE_PATTERN.findall(sentence)
     heading = (chunk.heading or "").strip()
     if heading and (not codes or any(code in heading for code in codes)):
-        return _without_document_type(heading)
-    return codes[0] if codes else _without_document_type(heading or document.title)
-
-
-def _without_document_type(subject: str) -> str:
-    """"Cinder Cargo (VM-C120) technical datasheet" -> "Cinder Cargo (VM-C120)": people ask how heavy the
-    bike is, not the datasheet. A heading that is only a document type stays as it is."""
-    stripped = _DOC_TYPE_ZH.sub("", _DOC_TYPE_EN.sub("", subject)).strip(" -–—:：")
-    # only where what is left names a thing (a model number, a code): "Employee Manual" is not about "Employee"
-    return stripped if len(stripped) >= 2 and re.search(r"\d|[(（]", stripped) else subject
+        return without_document_type(heading)
+    return codes[0] if codes else without_document_type(heading or readable_title(document))
 
 
 def _noun_like(attribute: str) -> bool:
@@ -147,6 +165,12 @@ def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list
         questions.append(_KIND_QUESTION_EN["money"].format(subject=subject))
     elif fact.kind == "phone":
         questions.append(f"What is the phone number of {subject}?")
+    elif fact.kind == "email":
+        questions.append(f"What is the email address of {subject}?")
+    elif fact.kind == "count":
+        # "has 6 service bays", "employs 8 technicians": what the subject has; "sold 390 vehicles" is no possession
+        if not before or re.search(r"\b(?:has|have|had|with|employs?|of)$", before):
+            questions.append(f"How many {fact.text.split(' ', 1)[1]} does {subject} have?")
     elif unit in _UNIT_QUESTION_EN and (not attribute or re.fullmatch(
             r"(?:\w+ )?(?:weighs?|weight|(?:top |maximum |max )?speed)", attribute)):
         # "How heavy is X?" only where the text names no other attribute ("maximum load ... 130 kg")
@@ -161,7 +185,8 @@ def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_ZH_WH = {"date": "什么时候", "duration": "多长时间", "code": "什么", "time": "几点", "money": "多少钱"}
+_ZH_WH = {"date": "什么时候", "duration": "多长时间", "code": "什么", "version": "什么", "time": "几点",
+          "money": "多少钱"}
 
 
 def _wh_zh(fact: FactSpan) -> str:
@@ -182,12 +207,14 @@ def _questions_zh(subject: str, fact: FactSpan, before: str, after: str) -> list
     questions = [f"在“{subject}”中，“{blank}”的空白处是什么？"]
     if fact.kind == "phone":
         return [*questions, f"{subject}的电话是多少？"]
+    if fact.kind == "email":
+        return [*questions, f"{subject}的邮箱是什么？"]
     wh = _wh_zh(fact)
     lead = before[:-1] + "是" if before.endswith("为") and wh.startswith("什么") else before  # not 为什么, "why"
     clause = f"{lead}{wh}{after}".strip(" ，,。")
     named = False
     if before and len(clause) >= 4:
-        named = subject in clause or any(code in clause for code in FACT_PATTERNS[-1][1].findall(subject))
+        named = subject in clause or any(code in clause for code in CODE_PATTERN.findall(subject))
         questions.append(f"{clause}？" if named else f"关于{subject}，{clause}？")
     attribute = _attribute_zh(before)
     attribute = attribute.rsplit("的", 1)[-1]
@@ -218,34 +245,58 @@ def table_rows(text: str) -> list[tuple[list[str], list[str], str]]:
     return found
 
 
-def _table_questions(subject: str, row_name: str, column: str, lang: str) -> list[str]:
-    """The natural question and the fill-in-the-blank twin, as for facts in sentences."""
+def _table_questions(subject: str, row_name: str, column: str, lang: str, money: bool) -> list[str]:
+    """The natural question and the fill-in-the-blank twin, as for facts in sentences; a price is also asked
+    the way people ask for one."""
     if lang == "zh":
-        return [f"{subject}中，{row_name}的{column}是多少？",
-                f"在“{subject}”中，“{row_name}的{column}：____”的空白处是什么？"]
+        asked = [f"{subject}中，{row_name}的{column}是多少？",
+                 f"在“{subject}”中，“{row_name}的{column}：____”的空白处是什么？"]
+        return asked + ([f"{row_name}多少钱？"] if money else [])
     if column[:1].isupper() and column[1:].islower():
         column = column.lower()  # "Price" reads as "the price of", an acronym stays as it is
     return [f'What is the {column} of {row_name} in "{subject}"?',
-            f'In "{subject}", what fills the blank: "{row_name} | {column}: ___"?']
+            f'In "{subject}", what fills the blank: "{row_name} | {column}: ___"?'] + (
+        [f"How much does {row_name} cost?"] if money else [])
+
+
+def _row_name(row: list[str]) -> str:
+    """A row is named by its first cell; a code there ("VP-1025") with a name beside it ("phone holder") is
+    named by both, as people name the part: "phone holder (VP-1025)"."""
+    first = row[0]
+    if len(row) > 2 and CODE_PATTERN.fullmatch(first.strip()) and row[1] and not find_facts(row[1]):
+        return f"{row[1]}（{first}）" if _CJK.search(row[1]) else f"{row[1]} ({first})"
+    return first
 
 
 def table_pairs(chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
     pairs = []
     subject = (chunk.heading or document.title).strip()
-    for header, row, line in table_rows(chunk.text):
+    for header, row, line in table_rows(carried_table_header(chunk, document) + chunk.text):
+        name = _row_name(row)
         for column, cell in zip(header[1:], row[1:], strict=False):
-            if not (column and row[0] and cell and find_facts(cell)):
+            facts = find_facts(cell) if column and row[0] and cell else []
+            if not facts:
                 continue
-            for question in _table_questions(subject, row[0], column, chunk.lang):
+            money = len(facts) == 1 and facts[0].kind == "money"
+            for question in _table_questions(subject, name, column, chunk.lang, money):
                 pairs.append(QAPair(question, cell, chunk.lang, document.id, chunk.id, "facts", evidence=line,
                                     meta={"kind": "table"}))
     return pairs
 
 
-def fact_pairs(chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
+def fact_pairs(chunk: SourceChunk, document: SourceDocument,
+               generic_headings: frozenset[str] = frozenset()) -> list[QAPair]:
+    """Every fact of the chunk, each asked in several phrasings; `generic_headings` (see `shared_headings`)
+    are not used as the subject."""
+    if chunk.heading and chunk.heading.strip() in generic_headings:
+        chunk = replace(chunk, heading=None)
     pairs = table_pairs(chunk, document)
-    prose = "\n".join(line for line in chunk.text.splitlines() if not line.lstrip().startswith("|"))
+    labelled, label_lines = label_line_pairs(chunk, document)
+    pairs += labelled
+    prose = "\n".join(line for line in chunk.text.splitlines()
+                      if not line.lstrip().startswith("|") and line.strip() not in label_lines)
     for sentence in sentences(prose):
+        pairs += clause_value_pairs(sentence, _subject(chunk, document, sentence), chunk, document)
         for fact in find_facts(sentence):
             before, after = _clause(sentence, fact)
             if fact.kind == "code" and not before:

@@ -20,6 +20,7 @@ from ownllm.synth.records import QAPair, chat_record
 from ownllm.synth.replay import replay_records
 from ownllm.synth.source import SourceCorpus
 from ownllm.synth.split import DocumentSplit, split_documents
+from ownllm.synth.subjects import shared_headings
 from ownllm.synth.teacher import Teacher, teacher_pairs
 from ownllm.synth.teaching import (
     JudgeReport,
@@ -87,6 +88,7 @@ def generate_records(source: SourceCorpus, config: SynthConfig, tracker: JobTrac
     tracker.start(total=len(chunks))
     seen: set[str] = set()
     removed: list[QAPair] = []
+    generic_headings = shared_headings(source.documents)
     continuations: list[dict[str, Any]] = []
     unanswerable_at = _spread(len(chunks), config.unanswerable)
     entigraph_at = _spread(len(chunks), config.entigraph)
@@ -96,7 +98,7 @@ def generate_records(source: SourceCorpus, config: SynthConfig, tracker: JobTrac
             tracker.check_cancelled()
         pairs: list[QAPair] = []
         if config.facts:
-            pairs += fact_pairs(chunk, document)
+            pairs += fact_pairs(chunk, document, generic_headings)
         if config.teacher and teacher is not None:
             pairs += teacher_pairs(teacher, chunk, document, config.pairs_per_chunk)
         if config.natural and teacher is not None:
