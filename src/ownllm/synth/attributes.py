@@ -73,7 +73,7 @@ def label_line_pairs(chunk: SourceChunk, document: SourceDocument) -> tuple[list
                 or re.search(r"[.!?。！？]\s", value) or (lang == "en" and not re.search(r"[A-Za-z]", label))):
             continue  # a clock time, a sentence after a colon, or a label that is itself a sentence
         used.add(line.strip())
-        if re.fullmatch(r"\[[A-Z_]+\]", value) or any(value in s for s in _subjects(chunk, document)):
+        if re.search(r"\[[A-Z_]+\]", value) or any(value in s for s in _subjects(chunk, document)):
             continue  # a redacted value ("[EMAIL]"), or the line that only names the subject ("Dealer profile: X")
         for subject in _subjects(chunk, document):
             if zh:

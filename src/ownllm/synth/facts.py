@@ -31,10 +31,13 @@ _SCALE_ZH = r"(?:万|亿|千)?"
 # counted things in English: "8 technicians", "4,355 units", "6 service bays" (a plural noun, one word before it
 # allowed unless that word is the plural: "100 sequences contains"); words that merely end in s are no plurals
 _NOT_PLURAL = {"is", "was", "has", "its", "this", "thus", "plus", "less", "across", "always", "perhaps", "unless",
-               "does", "goes", "as", "us", "yes", "cs", "vs", "minus", "bonus", "status", "campus", "versus"}
+               "does", "goes", "as", "us", "yes", "cs", "vs", "minus", "bonus", "status", "campus", "versus",
+               # verbs after a number ("Figure 4-69 shows", "lines 4-5 becomes")
+               "shows", "becomes", "contains", "includes", "remains", "means", "seems", "requires", "gives", "takes",
+               "makes", "uses", "needs", "provides", "allows", "represents", "describes", "lists"}
 _SMALL_WORDS = r"(?:of|the|and|or|to|in|on|at|for|by|a|an|per|from|with|its|our|their|more|than|each|every)"
 _COUNTED_EN = re.compile(
-    r"(?<![\w.,])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?:\s(?:thousand|million|billion))?"
+    r"(?<![\w.,-])\d+(?:,\d{3})*(?:\.\d+)?(?:\s(?:thousand|million|billion))?"
     rf"\s(?:(?!{_SMALL_WORDS}\b)[a-z]*[a-rt-z]\s)?(?:[a-z]{{3,}}s|people|staff|children|men|women)\b")
 # Chinese measure words after a number ("44起", "10名", "3个", "5速"): what is counted is named by the counter
 _ZH_COUNTERS = "起|名|位|条|款|种|座|间|项|套|件|速|个|台|辆|家|人|次|张|份|所|批|期|届|篇|页|层|栋|户|箱|包|瓶"
