@@ -49,7 +49,8 @@ def _subjects(chunk: SourceChunk, document: SourceDocument) -> list[str]:
     return subjects or [document.name]
 
 
-def _wh_zh(value: str) -> str:
+def _question_word_zh(value: str) -> str:
+    """What a Chinese question asks for a value: when (a date), how many (a number) or what."""
     if re.search(r"\d{4}年|\d月", value):
         return "什么时候"
     return "多少" if re.match(r"\d", value) else "什么"
@@ -60,6 +61,7 @@ def label_line_pairs(chunk: SourceChunk, document: SourceDocument) -> tuple[list
     would give a blank with no words around it)."""
     pairs: list[QAPair] = []
     used: set[str] = set()
+    subjects = _subjects(chunk, document)
     for line in chunk.text.splitlines():
         match = _LABEL_LINE.match(line)
         if match is None or line.lstrip().startswith("|"):
@@ -73,11 +75,11 @@ def label_line_pairs(chunk: SourceChunk, document: SourceDocument) -> tuple[list
                 or re.search(r"[.!?。！？]\s", value) or (lang == "en" and not re.search(r"[A-Za-z]", label))):
             continue  # a clock time, a sentence after a colon, or a label that is itself a sentence
         used.add(line.strip())
-        if re.search(r"\[[A-Z_]+\]", value) or any(value in s for s in _subjects(chunk, document)):
+        if re.search(r"\[[A-Z_]+\]", value) or any(value in s for s in subjects):
             continue  # a redacted value ("[EMAIL]"), or the line that only names the subject ("Dealer profile: X")
-        for subject in _subjects(chunk, document):
+        for subject in subjects:
             if zh:
-                questions = [f"{subject}的{label}是{_wh_zh(value)}？",
+                questions = [f"{subject}的{label}是{_question_word_zh(value)}？",
                              f"在“{subject}”中，“{label}：____”的空白处是什么？"]
             else:
                 name = label.lower() if label[:1].isupper() and label[1:].islower() else label
@@ -100,7 +102,7 @@ def clause_value_pairs(sentence: str, subject: str, chunk: SourceChunk, document
         attribute, value = match.group("attribute"), match.group("value").strip()
         if attribute.startswith(subject) or value.startswith(("多少", "什么")):
             continue
-        wh = "谁" if re.search(r"人$|者$|负责|经理|主管|总监|联系", attribute) else _wh_zh(value)
+        wh = "谁" if re.search(r"人$|者$|负责|经理|主管|总监|联系", attribute) else _question_word_zh(value)
         blank = f"{attribute}{match.group('copula')}____"
         for question in (f"{subject}的{attribute}是{wh}？", f"在“{subject}”中，“{blank}”的空白处是什么？"):
             pairs.append(QAPair(question, value, "zh", document.id, chunk.id, "facts", evidence=sentence,

@@ -299,12 +299,12 @@ def fact_pairs(chunk: SourceChunk, document: SourceDocument,
     prose = "\n".join(line for line in chunk.text.splitlines()
                       if not line.lstrip().startswith("|") and line.strip() not in label_lines)
     for sentence in sentences(prose):
-        pairs += clause_value_pairs(sentence, _subject(chunk, document, sentence), chunk, document)
+        subject = _subject(chunk, document, sentence)
+        pairs += clause_value_pairs(sentence, subject, chunk, document)
         for fact in find_facts(sentence):
             before, after = _clause(sentence, fact)
             if fact.kind == "code" and not before:
                 continue  # a code that starts its clause names the subject; it is not the answer
-            subject = _subject(chunk, document, sentence)
             if fact.kind == "code" and fact.text in subject:
                 continue
             # a Chinese chunk may quote an English sentence: each is asked in its own language

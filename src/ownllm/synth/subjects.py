@@ -15,6 +15,7 @@ _DOC_TYPE_EN = re.compile(r"\s*[-–—:]*\s*\b(?:technical\s+)?(?:data\s*sheet|
                           r"fact\s*sheet|product\s+sheet|user\s+manual|manual|brochure)$", re.IGNORECASE)
 _DOC_TYPE_ZH = re.compile(r"(?:技术参数表|技术规格书|参数表|规格书|说明书|产品手册)$")
 
+
 def without_document_type(subject: str) -> str:
     """"Cinder Cargo (VM-C120) technical datasheet" -> "Cinder Cargo (VM-C120)": people ask how heavy the
     bike is, not the datasheet. A heading that is only a document type stays as it is."""
