@@ -307,6 +307,11 @@ def test_facts_without_a_shape_are_named_by_their_label_clause_or_role():
     assert not any(q.startswith("What is the note") for q, _ in asked)  # a sentence after a colon is no label
     assert ("Who is Budget and plan led by?", "Hana Sorensen") in asked
     assert ("Who is the account contact of Budget and plan?", "Sanne de Vries") in asked
+    notice = SourceChunk("c4", "d4", "From: Veltrano Mobility\nCc: Hana Sorensen\nSent: 3 June 2026", "en",
+                         "New IT helpdesk hours", "message")
+    headers = {(p.question, p.answer) for p in fact_pairs(notice, SourceDocument("d4", "it.eml", "IT", "en"))}
+    assert ("Who sent New IT helpdesk hours?", "Veltrano Mobility") in headers  # not "What is the from of …?"
+    assert not any(answer == "Hana Sorensen" for _, answer in headers)  # a copy's address names no attribute
     zh_doc = SourceDocument("d2", "星河项目.pptx", "星河项目", "zh")
     zh = SourceChunk("c2", "d2", "预算：480万元\n团队规模：9人\n车架材料为镁合金，轮胎规格为8.5英寸，传动为单速。"
                      "骑迹车行位于苏州，自2021年起成为维川出行的合作经销商。项目负责人为马志强。", "zh", "预算与计划",

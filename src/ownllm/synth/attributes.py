@@ -18,6 +18,10 @@ from ownllm.synth.subjects import readable_title, without_document_type
 # "Budget: 1.9 million EUR", "- 团队规模：14人": a short label, a colon, a short value, alone on a line
 _LABEL_LINE = re.compile(r"^\s*(?:[-*•·]\s*)?(?P<label>[^\n:：|#]{1,30}?)\s*[:：]\s*(?P<value>[^\n]{1,80}?)\s*$")
 _MAX_VALUE_UNITS = {"en": 8, "zh": 24}
+# a message's header fields name no attribute ("What is the from of …?"): they ask who sent it, to whom, when
+_MESSAGE_HEADERS = {"from": "Who sent {}?", "sender": "Who sent {}?", "to": "Who was {} sent to?",
+                    "recipient": "Who was {} sent to?", "sent": "When was {} sent?"}
+_NOT_ASKED_HEADERS = {"cc", "bcc", "reply-to", "subject", "re"}
 # a clause "ATTRIBUTE为VALUE": short on both sides, the attribute ending in no word that makes 为 a verb part
 # ("成为" become, "认为" think, "作为" as, "因为" because, "行为" behaviour)
 # (为 only: 是 in running prose joins clauses far more often than it names an attribute)
@@ -75,15 +79,16 @@ def label_line_pairs(chunk: SourceChunk, document: SourceDocument) -> tuple[list
                 or re.search(r"[.!?。！？]\s", value) or (lang == "en" and not re.search(r"[A-Za-z]", label))):
             continue  # a clock time, a sentence after a colon, or a label that is itself a sentence
         used.add(line.strip())
-        if re.search(r"\[[A-Z_]+\]", value) or any(value in s for s in subjects):
-            continue  # a redacted value ("[EMAIL]"), or the line that only names the subject ("Dealer profile: X")
+        if re.search(r"\[[A-Z_]+\]", value) or any(value in s for s in subjects) or label.lower() in _NOT_ASKED_HEADERS:
+            continue  # a redacted value ("[EMAIL]"), a line that only names the subject ("Dealer profile: X"), a Cc
         for subject in subjects:
             if zh:
                 questions = [f"{subject}的{label}是{_question_word_zh(value)}？",
                              f"在“{subject}”中，“{label}：____”的空白处是什么？"]
             else:
                 name = label.lower() if label[:1].isupper() and label[1:].islower() else label
-                questions = [f"What is the {name} of {subject}?",
+                header = _MESSAGE_HEADERS.get(label.lower())
+                questions = [header.format(subject) if header else f"What is the {name} of {subject}?",
                              f'In "{subject}", what fills the blank: "{label}: ___"?']
             pairs += [QAPair(q, value, lang, document.id, chunk.id, "facts", evidence=line.strip(),
                              meta={"kind": "label"}) for q in questions]
