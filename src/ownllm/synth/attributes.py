@@ -81,13 +81,13 @@ def label_line_pairs(chunk: SourceChunk, document: SourceDocument) -> tuple[list
         used.add(line.strip())
         if re.search(r"\[[A-Z_]+\]", value) or any(value in s for s in subjects) or label.lower() in _NOT_ASKED_HEADERS:
             continue  # a redacted value ("[EMAIL]"), a line that only names the subject ("Dealer profile: X"), a Cc
+        name = label.lower() if label[:1].isupper() and label[1:].islower() else label
+        header = _MESSAGE_HEADERS.get(label.lower())
         for subject in subjects:
             if zh:
                 questions = [f"{subject}的{label}是{_question_word_zh(value)}？",
                              f"在“{subject}”中，“{label}：____”的空白处是什么？"]
             else:
-                name = label.lower() if label[:1].isupper() and label[1:].islower() else label
-                header = _MESSAGE_HEADERS.get(label.lower())
                 questions = [header.format(subject) if header else f"What is the {name} of {subject}?",
                              f'In "{subject}", what fills the blank: "{label}: ___"?']
             pairs += [QAPair(q, value, lang, document.id, chunk.id, "facts", evidence=line.strip(),
