@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from ownllm.errors import InvalidInput
 
@@ -36,6 +36,10 @@ class Stage(Strict):
     epochs: float = Field(1.0, gt=0)
     max_steps: int | None = Field(None, ge=1)
     learning_rate: float = Field(2e-4, gt=0, le=1.0)
+    # extra passes, per epoch, over the records one synth generator wrote (`{facts: 5}`): a fact seen in one
+    # pass is read, not stored, and repeating only those records spends steps on them, not on the rest
+    repeat: dict[Annotated[str, Field(min_length=1)], Annotated[StrictInt, Field(ge=1, le=20)]] = \
+        Field(default_factory=dict)
 
 
 class TrainingSpec(Strict):
