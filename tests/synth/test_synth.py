@@ -15,12 +15,12 @@ from ownllm.errors import InvalidInput
 from ownllm.evaluate.general import GENERIC_PROMPTS
 from ownllm.retrieval.rag import PASSAGE_PROMPTS, retrieve_for_chat
 from ownllm.synth.config import SynthConfig
-from ownllm.synth.dataset import dataset_records, get_dataset
+from ownllm.synth.dataset import dataset_records, get_dataset, record_generator
 from ownllm.synth.facts import fact_pairs, find_facts
 from ownllm.synth.filters import FilterReport, filter_pairs, grounded
 from ownllm.synth.grounded import GroundedBuilder
 from ownllm.synth.raft import TrainingChunks
-from ownllm.synth.records import QAPair
+from ownllm.synth.records import GENERATORS, QAPair
 from ownllm.synth.replay import REPLAY_PROMPTS
 from ownllm.synth.run import synthesize
 from ownllm.synth.source import SourceChunk, SourceDocument, load_corpus
@@ -186,6 +186,8 @@ def test_dataset_records_are_grounded_chat_examples_without_duplicates(acme, dat
                          else ["user", "assistant"])
         if record["metadata"]["generator"] == "facts":
             assert grounded(record["messages"][1]["content"], chunks[record["metadata"]["chunk_id"]])
+    written = {record_generator(r) for kind in ("sft", "cpt", "raft") for r in dataset_records(dataset, kind)}
+    assert written >= {"facts", "grounded", "replay", "continuation", "raft"} and written <= GENERATORS
     counts = dataset.counts
     assert counts["filters"]["kept"] == counts["eval_heldout"] + counts["eval_train"]
     assert sum(counts["filters"]["removed"].values()) + counts["filters"]["kept"] == sum(

@@ -14,9 +14,9 @@ from ownllm.chat.policy import NOT_FOUND_ANSWERS
 from ownllm.inference.pool import shared_pool
 from ownllm.models.registry import resolve_model, serving_spec
 from ownllm.synth.config import SynthConfig
-from ownllm.synth.dataset import dataset_records
+from ownllm.synth.dataset import dataset_records, record_generator
 from ownllm.synth.filters import FilterReport, filter_pairs
-from ownllm.synth.records import QAPair
+from ownllm.synth.records import GENERATORS, QAPair
 from ownllm.synth.run import synthesize
 from ownllm.synth.source import SourceChunk, SourceDocument, load_corpus
 from ownllm.synth.teacher import LocalTeacher
@@ -134,6 +134,9 @@ def test_a_synth_run_with_every_teacher_generator_stores_its_counts(acme) -> Non
     assert not any("Zorblax the Third" in r["messages"][-1]["content"] for r in records)
     heldout = dataset_records(made, "eval_heldout")
     assert not any(r.get("generator") == "unanswerable" and not r.get("unanswerable") for r in heldout)
+    # a recipe's `repeat` accepts only names in GENERATORS: every generator's name must be there
+    written = {record_generator(r) for kind in ("sft", "cpt") for r in dataset_records(made, kind)}
+    assert written >= {"natural", "multihop", "unanswerable", "entigraph"} and written <= GENERATORS
 
 
 @pytest.mark.parametrize("generator", ["natural", "multihop", "unanswerable", "entigraph", "judge_sample"])

@@ -1,5 +1,5 @@
-"""A stage's extra passes over one generator's records (`repeat`): counted, packed apart, and every mistake named
-before a job exists."""
+"""A stage's extra passes over one generator's records (`repeat`): counted, packed apart, skipped where that
+generator wrote nothing, and a name no generator has is an error naming the key."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import pytest
 from transformers import AutoTokenizer
 
 from ownllm.errors import InvalidInput
-from ownllm.store.tenants import create_tenant
-from ownllm.tune.plan import TuneRequest, plan_tune
 from ownllm.tune.recipe import load_recipe
 from ownllm.tune.stage_blocks import stage_blocks_for
 
@@ -33,23 +31,22 @@ def _training_file(tmp_path: Path) -> Path:
 def test_a_stage_repeats_the_records_of_one_generator_each_pass_packed_apart(tiny_base, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(tiny_base)
     path = _training_file(tmp_path)
-    plain = stage_blocks_for(tokenizer, [path], load_recipe("sft-lora"))[0]
+    once = {"stages.0.repeat": {}}
+    plain = stage_blocks_for(tokenizer, [path], load_recipe("sft-lora", once))[0]
     repeated = stage_blocks_for(tokenizer, [path], load_recipe("sft-lora", {"stages.0.repeat.facts": 3}))[0]
     assert sum(len(b.lengths) for b in plain) == 7
     assert sum(len(b.lengths) for b in repeated) == 7 + 3 * 2
     # both fact records fit one 512-token block, so each extra pass is exactly one block of its own
     assert len(repeated) == len(plain) + 3 and all(len(b.lengths) == 2 for b in repeated[len(plain):])
+    # the shipped recipe repeats facts; a generator that wrote nothing here has nothing to repeat
+    assert load_recipe("sft-lora").stages[0].repeat == {"facts": 2}
+    nothing = stage_blocks_for(tokenizer, [path], load_recipe("sft-lora", {"stages.0.repeat": {"natural": 2}}))[0]
+    assert sum(len(b.lengths) for b in nothing) == 7
 
 
-def test_repeat_mistakes_are_named_before_a_job_exists(home, tiny_base, tmp_path):
-    path = _training_file(tmp_path)
-    tenant = create_tenant(home, "repeater")
-    request = TuneRequest(base_model=str(tiny_base), training_file=path, dataset=None,
-                          overrides={"stages.0.repeat.natural": 2})
-    with pytest.raises(InvalidInput, match=r"`stages.0.repeat.natural`: no record of sft.jsonl was written by"):
-        plan_tune(home, tenant.id, request)
-    request.overrides = {"stages.0.repeat.facts": 2}
-    assert plan_tune(home, tenant.id, request).recipe.stages[0].repeat == {"facts": 2}
+def test_a_repeat_that_is_no_generator_or_no_count_is_named():
+    with pytest.raises(InvalidInput, match=r"`stages.0.repeat`: .*'fatcs' is not a synth generator; one of .*facts"):
+        load_recipe("sft-lora", {"stages.0.repeat.fatcs": 2})
     for bad in (0, 21, "3", True):
         with pytest.raises(InvalidInput, match=r"`stages.0.repeat.facts`"):
             load_recipe("sft-lora", {"stages.0.repeat.facts": bad})

@@ -62,14 +62,6 @@ def record_generator(record: Any) -> str:
     return generator if isinstance(generator, str) else ""
 
 
-def repeated_generators_missing(path: Path, repeat: dict[str, int]) -> list[str]:
-    """The generators a stage asks to repeat that wrote none of the file's records (a typo costs a run)."""
-    if not repeat:
-        return []
-    present = {record_generator(record) for record in read_jsonl(path)}
-    return sorted(generator for generator in repeat if generator not in present)
-
-
 def get_dataset(home: Home, tenant_id: str, ref: str = "latest") -> Dataset:
     with home.catalog.session() as session:
         query = select(Dataset).where(Dataset.tenant_id == tenant_id)

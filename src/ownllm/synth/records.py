@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# every name a synth generator writes into a record's `metadata.generator`: a recipe stage's `repeat` names one
+GENERATORS = frozenset({"facts", "teacher", "natural", "multihop", "unanswerable", "grounded", "raft", "replay",
+                        "passages", "continuation", "paraphrase", "entigraph"})
+
 
 @dataclass
 class QAPair:
@@ -13,7 +17,7 @@ class QAPair:
     lang: str
     document_id: str
     chunk_id: str
-    generator: str  # teacher | facts
+    generator: str  # one of GENERATORS
     evidence: str = ""  # the sentence the answer comes from
     meta: dict[str, Any] = field(default_factory=dict)
 

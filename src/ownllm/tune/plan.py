@@ -13,7 +13,7 @@ from typing import Any
 from ownllm.errors import InvalidInput
 from ownllm.models.hub import DEFAULT_MODEL_ID, SHIPPED_MODELS, TUNABLE
 from ownllm.store.home import Home
-from ownllm.synth.dataset import get_dataset, repeated_generators_missing
+from ownllm.synth.dataset import get_dataset
 from ownllm.tune.lineage import file_sha256, run_key
 from ownllm.tune.recipe import Recipe, load_recipe, read_recipe_file
 
@@ -42,11 +42,6 @@ def _stage_files(request: TuneRequest, recipe: Recipe, dataset_path: Path | None
         if path is None or not path.exists():
             raise InvalidInput(f"stage {stage.method!r} needs {path}, which does not exist", param="training_file")
         files.append(path)
-    for index, (stage, path) in enumerate(zip(recipe.stages, files, strict=True)):
-        missing = repeated_generators_missing(path, stage.repeat)
-        if missing:
-            raise InvalidInput(f"`stages.{index}.repeat.{missing[0]}`: no record of {path.name} was written by "
-                               f"{missing[0]!r}", param="recipe")
     return files
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 from ownllm.errors import InvalidInput
+from ownllm.synth.records import GENERATORS
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -36,10 +37,18 @@ class Stage(Strict):
     epochs: float = Field(1.0, gt=0)
     max_steps: int | None = Field(None, ge=1)
     learning_rate: float = Field(2e-4, gt=0, le=1.0)
-    # extra passes, per epoch, over the records one synth generator wrote (`{facts: 5}`): a fact seen in one
-    # pass is read, not stored, and repeating only those records spends steps on them, not on the rest
-    repeat: dict[Annotated[str, Field(min_length=1)], Annotated[StrictInt, Field(ge=1, le=20)]] = \
-        Field(default_factory=dict)
+    # extra passes, per epoch, over the records one synth generator wrote (`{facts: 2}`): a fact seen in one
+    # pass is read, not stored, and repeating only those records spends steps on them, not on the rest. A
+    # generator that wrote nothing in the stage's file (a company's own JSONL names none) has nothing to repeat
+    repeat: dict[str, Annotated[StrictInt, Field(ge=1, le=20)]] = Field(default_factory=dict)
+
+    @field_validator("repeat")
+    @classmethod
+    def _known_generators(cls, repeat: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(repeat) - GENERATORS)
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a synth generator; one of {', '.join(sorted(GENERATORS))}")
+        return repeat
 
 
 class TrainingSpec(Strict):

@@ -31,10 +31,8 @@ def _stage_blocks(tokenizer: Any, path: Path, recipe: Recipe, index: int) -> lis
     for generator, times in sorted(recipe.stages[index].repeat.items()):
         chosen = [example for example, record in zip(examples, records, strict=True)
                   if record_generator(record) == generator]
-        if not chosen:
-            raise InvalidInput(f"`stages.{index}.repeat.{generator}`: no record of {path.name} was written by "
-                               f"{generator!r}", param="recipe")
-        blocks += _blocks(chosen, recipe, f"`stages.{index}.repeat.{generator}`") * times
+        if chosen:  # none in a company's own JSONL, or when synth ran without that generator
+            blocks += _blocks(chosen, recipe, f"`stages.{index}.repeat.{generator}`") * times
     return blocks
 
 
