@@ -154,17 +154,21 @@ def main() -> None:
               f"{ours['tokens'] / plain['tokens']:.2f}× |")
         from transformers import AutoTokenizer
 
+        from ownllm.synth.dataset import record_generator
         from ownllm.tune.data import record_example
+        from ownllm.tune.recipe import load_recipe
 
         tokenizer = AutoTokenizer.from_pretrained(next(Path(home, "models", "hf").iterdir()))
         records = [json.loads(line) for line in data.read_text().splitlines()]
-        print("\nScaling of one sft-lora epoch with corpus size (ownllm throughput above):\n")
+        repeat = load_recipe("sft-lora").stages[0].repeat  # the epoch's extra passes over some generators' records
+        print("\nScaling of one sft-lora epoch (its repeats included) with corpus size (ownllm throughput above):\n")
         print("| share of the sample company | SFT records | tokens | minutes per epoch |")
         print("|---:|---:|---:|---:|")
         for share in (0.25, 0.5, 1.0, 4.0, 16.0):
             count = int(len(records) * share)
             sample = (records * int(share + 1))[:count]
-            tokens = sum(len(record_example(tokenizer, r, "x").input_ids) for r in sample)
+            tokens = sum(len(record_example(tokenizer, r, "x").input_ids) * (1 + repeat.get(record_generator(r), 0))
+                         for r in sample)
             print(f"| {share:g}× | {count} | {tokens} | {tokens / ours_tps / 60:.1f} |")
 
 

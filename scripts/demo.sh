@@ -67,8 +67,8 @@ step "8/11 synthesize instruction data (held-out documents recorded, never train
 "$OWNLLM" synth acme show --kind eval_heldout --limit 2
 
 step "9/11 tune sft-lora on the base model (60 steps, a few minutes on 2 CPU cores; live loss)"
-# the full recipe runs one epoch plus two passes over the fact records (about 16 minutes on this company); the
-# demo caps it, bench/knowledge.py runs it whole
+# the full recipe runs one epoch plus two more passes over the fact records (177 steps, about 16 minutes on this
+# company); the demo caps it, bench/knowledge.py runs it whole
 "$OWNLLM" tune acme --recipe sft-lora --max-steps 60 | tee "$DEMO/tune.out"
 "$OWNLLM" tune acme list
 

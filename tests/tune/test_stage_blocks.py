@@ -31,7 +31,7 @@ def _training_file(tmp_path: Path) -> Path:
 def test_a_stage_repeats_the_records_of_one_generator_each_pass_packed_apart(tiny_base, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(tiny_base)
     path = _training_file(tmp_path)
-    once = {"stages.0.repeat": {}}
+    once = {"stages.0.repeat.facts": 0}  # how a company turns the shipped recipe's repeat off
     plain = stage_blocks_for(tokenizer, [path], load_recipe("sft-lora", once))[0]
     repeated = stage_blocks_for(tokenizer, [path], load_recipe("sft-lora", {"stages.0.repeat.facts": 3}))[0]
     assert sum(len(b.lengths) for b in plain) == 7
@@ -42,11 +42,16 @@ def test_a_stage_repeats_the_records_of_one_generator_each_pass_packed_apart(tin
     assert load_recipe("sft-lora").stages[0].repeat == {"facts": 2}
     nothing = stage_blocks_for(tokenizer, [path], load_recipe("sft-lora", {"stages.0.repeat": {"natural": 2}}))[0]
     assert sum(len(b.lengths) for b in nothing) == 7
+    # a repeat whose records the sequence length cuts to nothing trains nothing more, rather than failing the job
+    cut = load_recipe("sft-lora", {"training.seq_len": 16, "training.packing": False})
+    assert len(stage_blocks_for(tokenizer, [path], cut)[0]) == len(
+        stage_blocks_for(tokenizer, [path], load_recipe("sft-lora", {**once, "training.seq_len": 16,
+                                                                     "training.packing": False}))[0])
 
 
 def test_a_repeat_that_is_no_generator_or_no_count_is_named():
     with pytest.raises(InvalidInput, match=r"`stages.0.repeat`: .*'fatcs' is not a synth generator; one of .*facts"):
         load_recipe("sft-lora", {"stages.0.repeat.fatcs": 2})
-    for bad in (0, 21, "3", True):
+    for bad in (-1, 21, "3", True):
         with pytest.raises(InvalidInput, match=r"`stages.0.repeat.facts`"):
             load_recipe("sft-lora", {"stages.0.repeat.facts": bad})

@@ -39,8 +39,9 @@ class Stage(Strict):
     learning_rate: float = Field(2e-4, gt=0, le=1.0)
     # extra passes, per epoch, over the records one synth generator wrote (`{facts: 2}`): a fact seen in one
     # pass is read, not stored, and repeating only those records spends steps on them, not on the rest. A
-    # generator that wrote nothing in the stage's file (a company's own JSONL names none) has nothing to repeat
-    repeat: dict[str, Annotated[StrictInt, Field(ge=1, le=20)]] = Field(default_factory=dict)
+    # generator that wrote nothing in the stage's file (a company's own JSONL names none) has nothing to repeat;
+    # 0 turns a shipped recipe's repeat off (`--set stages.0.repeat.facts=0`)
+    repeat: dict[str, Annotated[StrictInt, Field(ge=0, le=20)]] = Field(default_factory=dict)
 
     @field_validator("repeat")
     @classmethod

@@ -12,27 +12,27 @@ from ownllm.tune.data import Block, Example, pack, record_example, unpacked
 from ownllm.tune.recipe import Recipe
 
 
-def _blocks(examples: list[Example], recipe: Recipe, what: str = "the training file") -> list[Block]:
+def _packed(examples: list[Example], recipe: Recipe) -> list[Block]:
     seq = recipe.training.seq_len
-    blocks = pack(examples, seq) if recipe.training.packing else unpacked(examples, seq)
-    if not blocks:
-        raise InvalidInput(f"after tokenizing, no record of {what} has a trainable token", param="training_file")
-    return blocks
+    return pack(examples, seq) if recipe.training.packing else unpacked(examples, seq)
 
 
 def _stage_blocks(tokenizer: Any, path: Path, recipe: Recipe, index: int) -> list[Block]:
     """One stage's blocks: a pass over every record, then each extra pass its `repeat` asks for, packed on its
-    own so that a record never shares a block with its own copy."""
+    own so that a record never shares a block with its own copy (the passes are the same blocks, reshuffled with
+    the rest each epoch)."""
     records = read_jsonl(path)
     if not records:
         raise InvalidInput(f"{path.name}: no training records", param="training_file")
     examples = [record_example(tokenizer, record, f"{path.name} record {i + 1}") for i, record in enumerate(records)]
-    blocks = _blocks(examples, recipe)
+    blocks = _packed(examples, recipe)
+    if not blocks:
+        raise InvalidInput("after tokenizing, no record has a trainable token", param="training_file")
     for generator, times in sorted(recipe.stages[index].repeat.items()):
         chosen = [example for example, record in zip(examples, records, strict=True)
                   if record_generator(record) == generator]
-        if chosen:  # none in a company's own JSONL, or when synth ran without that generator
-            blocks += _blocks(chosen, recipe, f"`stages.{index}.repeat.{generator}`") * times
+        # none in a company's own JSONL, when synth ran without that generator, or when seq_len cut them all
+        blocks += _packed(chosen, recipe) * times
     return blocks
 
 
