@@ -17,6 +17,10 @@ def draw_loss_curve(history: list[dict], path: Path, title: str) -> Path:
         points = [p for p in history if p["stage"] == stage]
         label = f"stage {stage + 1}: {points[0]['method']}" if points else f"stage {stage + 1}"
         ax.plot([p["global_step"] for p in points], [p["loss"] for p in points], marker=".", label=label)
+        anchored = [p for p in points if "kl_to_base" in p]
+        if anchored:  # how far the run drifted from the base on the general requests it is held to
+            ax.plot([p["global_step"] for p in anchored], [p["kl_to_base"] for p in anchored], linestyle="--",
+                    label=f"stage {stage + 1}: KL to base on replay")
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("training loss (per trained token)")
     ax.set_title(title)

@@ -42,6 +42,11 @@ class Stage(Strict):
     # generator that wrote nothing in the stage's file (a company's own JSONL names none) has nothing to repeat;
     # 0 turns a shipped recipe's repeat off (`--set stages.0.repeat.facts=0`)
     repeat: dict[str, Annotated[StrictInt, Field(ge=0, le=20)]] = Field(default_factory=dict)
+    # weight of KL(base ‖ tuned) on the replay records' answers, one block of them every step: the base model's
+    # whole next-token distribution on general requests anchors general ability, where the replay records'
+    # cross-entropy teaches only the one answer the base sampled. 0 (the default) adds nothing; a stage whose
+    # file has no replay records (a company's own JSONL) has nothing to anchor on
+    kl_to_base: float = Field(0.0, ge=0.0, le=100.0)
 
     @field_validator("repeat")
     @classmethod

@@ -26,7 +26,7 @@ from ownllm.tune.checkpoints import list_checkpoints, load_checkpoint
 from ownllm.tune.job_progress import checkpoint_recorder, step_reporter
 from ownllm.tune.plan import TunePlan, TuneRequest, plan_tune, run_root
 from ownllm.tune.register import model_name, register_tuned_model
-from ownllm.tune.stage_blocks import stage_blocks_for
+from ownllm.tune.stage_blocks import anchor_blocks_for, stage_blocks_for
 from ownllm.tune.train import LoraTrainer, StepInfo, TrainResult, add_lora, steps_in_stage, training_dtype
 
 JOB_KIND = JobKind.FINE_TUNE
@@ -84,8 +84,10 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     tracker.set_status(JobStatus.VALIDATING_FILES)
     base = load_base(request.base_model, home.settings.model_cache, training_dtype(recipe))
     stage_blocks = stage_blocks_for(base.tokenizer, plan.files, recipe)
+    anchors = anchor_blocks_for(base.tokenizer, plan.files, recipe)
     tracker.event("files validated", blocks=[len(b) for b in stage_blocks],
-                  tokens=[sum(len(x.input_ids) for x in b) for b in stage_blocks])
+                  tokens=[sum(len(x.input_ids) for x in b) for b in stage_blocks],
+                  anchor_blocks=[len(b) for b in anchors])
     tracker.set_status(JobStatus.QUEUED)
     totals = [steps_in_stage(len(b), recipe, i) for i, b in enumerate(stage_blocks)]
     tracker.start(total=sum(totals))
@@ -104,7 +106,7 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
         params.update(runner="local", workers=1)
         trainer = LoraTrainer(model, recipe, run_dir, base.pad_id, on_step=step_reporter(tracker, totals, on_step),
                               should_stop=tracker.cancelled, on_checkpoint=checkpoint_recorder(tracker))
-        result = trainer.train(stage_blocks)
+        result = trainer.train(stage_blocks, anchors)
     adapter_dir = run_dir / "adapter"
     model.save_pretrained(adapter_dir)
     base.tokenizer.save_pretrained(adapter_dir)

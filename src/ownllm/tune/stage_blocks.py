@@ -1,5 +1,6 @@
 """A tuning run's training blocks, stage by stage, from its files: built the same way by the local trainer and
-by every Ray Train worker, so all of them step over the same data."""
+by every Ray Train worker, so all of them step over the same data. Also each stage's anchor blocks, the general
+requests on which `kl_to_base` holds the tuned model to the base model."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from ownllm.errors import InvalidInput
 from ownllm.synth.dataset import read_jsonl, record_generator
 from ownllm.tune.data import Block, Example, pack, record_example, unpacked
 from ownllm.tune.recipe import Recipe
+
+# the records `kl_to_base` anchors on: the base model's own answers to general prompts (synth/replay.py)
+ANCHOR_GENERATOR = "replay"
 
 
 def _packed(examples: list[Example], recipe: Recipe) -> list[Block]:
@@ -39,3 +43,18 @@ def _stage_blocks(tokenizer: Any, path: Path, recipe: Recipe, index: int) -> lis
 def stage_blocks_for(tokenizer: Any, files: list[Path], recipe: Recipe) -> list[list[Block]]:
     """Each stage's training blocks, from its file: the same on every worker that builds them."""
     return [_stage_blocks(tokenizer, path, recipe, index) for index, path in enumerate(files)]
+
+
+def anchor_blocks_for(tokenizer: Any, files: list[Path], recipe: Recipe) -> list[list[Block]]:
+    """Each stage's anchor blocks: its replay records, packed on their own; none where `kl_to_base` is 0 or the
+    file holds no replay records."""
+    anchors: list[list[Block]] = []
+    for index, path in enumerate(files):
+        if not recipe.stages[index].kl_to_base:
+            anchors.append([])
+            continue
+        records = [(i, record) for i, record in enumerate(read_jsonl(path))
+                   if record_generator(record) == ANCHOR_GENERATOR]
+        anchors.append(_packed([record_example(tokenizer, record, f"{path.name} record {i + 1}")
+                                for i, record in records], recipe))
+    return anchors

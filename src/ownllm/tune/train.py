@@ -103,6 +103,27 @@ def token_loss_sum(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Te
     return loss, int(keep.sum())
 
 
+def kl_to_base_sum(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+    """Summed KL(base ‖ tuned) over the labelled tokens (float32), and how many there were.
+
+    The base is the same model with its adapter switched off, so no second copy of the weights is held; its
+    distribution is the target, so the gradient pulls the tuned model back towards everything the base would
+    have said there, not only towards the token it happened to sample.
+    """
+    causal_lm = model.get_base_model()
+    keep = batch["labels"][:, 1:] != IGNORE
+
+    def labelled_log_probs() -> torch.Tensor:
+        hidden = causal_lm.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                 position_ids=batch["position_ids"]).last_hidden_state[:, :-1, :]
+        return F.log_softmax(causal_lm.lm_head(hidden[keep]).float(), dim=-1)
+
+    with torch.no_grad(), model.disable_adapter():
+        base = labelled_log_probs()
+    tuned = labelled_log_probs()
+    return F.kl_div(tuned, base, log_target=True, reduction="sum"), int(keep.sum())
+
+
 def add_lora(model: Any, recipe: Recipe) -> Any:
     from peft import LoraConfig, get_peft_model
 
@@ -194,7 +215,9 @@ class LoraTrainer:
         params = [p for p in self.model.parameters() if p.requires_grad]
         return torch.optim.AdamW(params, lr=lr, weight_decay=self.recipe.training.weight_decay)
 
-    def train(self, stage_blocks: list[list[Block]]) -> TrainResult:
+    def train(self, stage_blocks: list[list[Block]], anchors: list[list[Block]] | None = None) -> TrainResult:
+        """Every stage's steps over its blocks; where the stage sets `kl_to_base`, each step also holds the model
+        to the base on one of the stage's anchor blocks (in turn, each worker its own)."""
         from peft import set_peft_model_state_dict
 
         recipe, training = self.recipe, self.recipe.training
@@ -243,8 +266,9 @@ class LoraTrainer:
                         loss_sum, _ = token_loss_sum(self.model, batch)
                     (loss_sum / max(1, n_tokens)).backward()
                     loss_total += float(loss_sum.detach())
+                kl = self._anchor_step(spec.kl_to_base, anchors[stage] if anchors else [], global_step)
                 parallel.sum_gradients(trainable)
-                loss_total = parallel.sum([loss_total])[0]
+                loss_total, kl = parallel.sum([loss_total, kl])
                 torch.nn.utils.clip_grad_norm_(trainable, training.max_grad_norm)
                 lr = scheduler.get_last_lr()[0]
                 optimizer.step()
@@ -256,8 +280,11 @@ class LoraTrainer:
                 loss = loss_total / max(1, n_tokens)
                 result.trained_tokens += seen
                 result.steps += 1
-                result.history.append({"stage": stage, "method": spec.method, "step": step + 1,
-                                       "global_step": global_step, "loss": loss, "lr": lr})
+                point = {"stage": stage, "method": spec.method, "step": step + 1, "global_step": global_step,
+                         "loss": loss, "lr": lr}
+                if spec.kl_to_base and anchors and anchors[stage]:
+                    point["kl_to_base"] = kl / parallel.size  # per anchor token, the mean over the workers
+                result.history.append(point)
                 if self.on_step is not None:
                     self.on_step(StepInfo(stage, spec.method, step + 1, total, global_step, loss, lr,
                                           seen / elapsed if elapsed else 0.0))
@@ -274,3 +301,19 @@ class LoraTrainer:
             restored = None
         result.seconds = time.perf_counter() - started
         return result
+
+    def _anchor_step(self, weight: float, anchors: list[Block], global_step: int) -> float:
+        """Back-propagate `weight` × KL(base ‖ tuned) per token of one anchor block; return that KL per token.
+
+        Worker `rank` takes block (step × size + rank), so the workers cover different blocks, and each scales
+        its term by 1/size: the summed gradients are the mean over the blocks they took.
+        """
+        if not weight or not anchors:
+            return 0.0
+        parallel = self.parallel
+        block = anchors[(global_step * parallel.size + parallel.rank) % len(anchors)]
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.recipe.training.bf16):
+            kl_sum, n_tokens = kl_to_base_sum(self.model, collate([block], self.pad_id))
+        kl = kl_sum / max(1, n_tokens)
+        (weight * kl / parallel.size).backward()
+        return float(kl.detach())
