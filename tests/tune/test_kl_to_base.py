@@ -13,10 +13,13 @@ import pytest
 import torch
 
 from ownllm.errors import InvalidInput
+from ownllm.jobs.tracker import job_events
+from ownllm.store.tenants import create_tenant
 from ownllm.tune.base import load_base
 from ownllm.tune.curve import draw_loss_curve
 from ownllm.tune.data import collate
 from ownllm.tune.recipe import load_recipe
+from ownllm.tune.run import TuneRequest, tune
 from ownllm.tune.stage_blocks import anchor_blocks_for, stage_blocks_for
 from ownllm.tune.train import LoraTrainer, add_lora, kl_to_base_sum
 
@@ -84,3 +87,15 @@ def test_the_anchor_keeps_the_tuned_model_near_the_base_on_general_requests(tiny
     # the loss curve draws the drift beside the loss
     curve = draw_loss_curve(held_history, tmp_path / "loss_curve.png", "anchored")
     assert curve.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_anchor_with_no_replay_records_is_said_on_the_job(home, tiny_base, qa_file):
+    """A company's own JSONL names no generator: the stage trains without the anchor, and the job says so."""
+    tenant = create_tenant(home, "own-file")
+    request = TuneRequest(base_model=str(tiny_base), training_file=qa_file, dataset=None, export_adapter=False,
+                          overrides={**FAST, "stages.0.max_steps": 2, "stages.0.kl_to_base": 1.0})
+    outcome = tune(home, tenant.id, request)
+    assert outcome.status == "succeeded"
+    assert all("kl_to_base" not in point for point in outcome.result.history)
+    said = [event.message for event in job_events(home, outcome.job_id)]
+    assert any("kl_to_base has no replay records to anchor on in train.jsonl" in message for message in said), said

@@ -45,7 +45,8 @@ class Stage(Strict):
     # weight of KL(base ‖ tuned) on the replay records' answers, one block of them every step: the base model's
     # whole next-token distribution on general requests anchors general ability, where the replay records'
     # cross-entropy teaches only the one answer the base sampled. 0 (the default) adds nothing; a stage whose
-    # file has no replay records (a company's own JSONL) has nothing to anchor on
+    # file has no replay records (a company's own JSONL) has nothing to anchor on, and its job says so. The KL is
+    # taken with LoRA dropout on, as training runs, so the logged drift includes that noise
     kl_to_base: float = Field(0.0, ge=0.0, le=100.0)
 
     @field_validator("repeat")

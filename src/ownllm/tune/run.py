@@ -88,6 +88,10 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     tracker.event("files validated", blocks=[len(b) for b in stage_blocks],
                   tokens=[sum(len(x.input_ids) for x in b) for b in stage_blocks],
                   anchor_blocks=[len(b) for b in anchors])
+    for index, stage in enumerate(recipe.stages):
+        if stage.kl_to_base and not anchors[index]:
+            tracker.event(f"stage {index + 1}: kl_to_base has no replay records to anchor on in "
+                          f"{plan.files[index].name}; the stage trains without it")
     tracker.set_status(JobStatus.QUEUED)
     totals = [steps_in_stage(len(b), recipe, i) for i, b in enumerate(stage_blocks)]
     tracker.start(total=sum(totals))

@@ -217,7 +217,7 @@ class LoraTrainer:
 
     def train(self, stage_blocks: list[list[Block]], anchors: list[list[Block]] | None = None) -> TrainResult:
         """Every stage's steps over its blocks; where the stage sets `kl_to_base`, each step also holds the model
-        to the base on one of the stage's anchor blocks (in turn, each worker its own)."""
+        to the base on one of the stage's anchor blocks, in turn."""
         from peft import set_peft_model_state_dict
 
         recipe, training = self.recipe, self.recipe.training
@@ -283,7 +283,7 @@ class LoraTrainer:
                 point = {"stage": stage, "method": spec.method, "step": step + 1, "global_step": global_step,
                          "loss": loss, "lr": lr}
                 if spec.kl_to_base and anchors and anchors[stage]:
-                    point["kl_to_base"] = kl / parallel.size  # per anchor token, the mean over the workers
+                    point["kl_to_base"] = kl  # per anchor token; the leader's, summed with the followers' zeros
                 result.history.append(point)
                 if self.on_step is not None:
                     self.on_step(StepInfo(stage, spec.method, step + 1, total, global_step, loss, lr,
@@ -305,15 +305,14 @@ class LoraTrainer:
     def _anchor_step(self, weight: float, anchors: list[Block], global_step: int) -> float:
         """Back-propagate `weight` × KL(base ‖ tuned) per token of one anchor block; return that KL per token.
 
-        Worker `rank` takes block (step × size + rank), so the workers cover different blocks, and each scales
-        its term by 1/size: the summed gradients are the mean over the blocks they took.
+        Block `global_step` mod n, on the leader only: the summed gradients then are exactly one worker's, as
+        for the rest of the step, and a run on Ray steps as the same run on one process does.
         """
-        if not weight or not anchors:
+        if not weight or not anchors or not self.parallel.leader:
             return 0.0
-        parallel = self.parallel
-        block = anchors[(global_step * parallel.size + parallel.rank) % len(anchors)]
+        block = anchors[global_step % len(anchors)]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.recipe.training.bf16):
             kl_sum, n_tokens = kl_to_base_sum(self.model, collate([block], self.pad_id))
         kl = kl_sum / max(1, n_tokens)
-        (weight * kl / parallel.size).backward()
+        (weight * kl).backward()
         return float(kl.detach())
