@@ -227,7 +227,9 @@ def test_a_person_goes_from_files_to_a_tuned_model_in_the_browser(server, acme, 
     open_page(page, "Apps")
     page.locator("a[href='/console/apps/shopping_plan']").click()
     page.locator("#in-need").fill("two e-bikes for our courier team")
-    page.get_by_role("button", name="Run").click()
+    # the form posts and the answer page comes when the app has run: the click itself waits for that navigation,
+    # so it gets the same bound as the wait below, not Playwright's 30 s (a slow machine took longer)
+    page.get_by_role("button", name="Run").click(timeout=300_000)
     page.wait_for_url(re.compile(r".*/console/apps/runs/apprun_\w+$"), timeout=300_000)
     assert page.locator("section.checks li").count() >= 2  # the checks, each passed or failed with its reason
     page.screenshot(path=shots / "10-app-run.png", full_page=True)
