@@ -86,20 +86,23 @@ def step_blocks(blocks: list[Block], recipe: Recipe, stage: int, step: int) -> l
     return [chosen[i:i + size] for i in range(0, len(chosen), size)]
 
 
-def token_loss_sum(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
-    """Summed next-token cross-entropy over labelled tokens (float32), and how many there were.
+def _labelled_logits(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Float32 next-token logits at the labelled positions only, and the mask of those positions.
 
-    The vocabulary projection runs only at labelled positions: in chat SFT most tokens are
-    prompt, and the 49k-wide logits of every prompt token would cost time and the largest
-    activation in memory for nothing.
+    The vocabulary projection runs only there: in chat SFT most tokens are prompt, and the 49k-wide logits of
+    every prompt token would cost time and the largest activation in memory for nothing.
     """
     causal_lm = model.get_base_model() if hasattr(model, "get_base_model") else model
     hidden = causal_lm.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                              position_ids=batch["position_ids"]).last_hidden_state[:, :-1, :]
-    targets = batch["labels"][:, 1:]
-    keep = targets != IGNORE
-    logits = causal_lm.lm_head(hidden[keep]).float()
-    loss = F.cross_entropy(logits, targets[keep], reduction="sum")
+    keep = batch["labels"][:, 1:] != IGNORE
+    return causal_lm.lm_head(hidden[keep]).float(), keep
+
+
+def token_loss_sum(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
+    """Summed next-token cross-entropy over labelled tokens (float32), and how many there were."""
+    logits, keep = _labelled_logits(model, batch)
+    loss = F.cross_entropy(logits, batch["labels"][:, 1:][keep], reduction="sum")
     return loss, int(keep.sum())
 
 
@@ -110,18 +113,10 @@ def kl_to_base_sum(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Te
     distribution is the target, so the gradient pulls the tuned model back towards everything the base would
     have said there, not only towards the token it happened to sample.
     """
-    causal_lm = model.get_base_model()
-    keep = batch["labels"][:, 1:] != IGNORE
-
-    def labelled_log_probs() -> torch.Tensor:
-        hidden = causal_lm.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                                 position_ids=batch["position_ids"]).last_hidden_state[:, :-1, :]
-        return F.log_softmax(causal_lm.lm_head(hidden[keep]).float(), dim=-1)
-
     with torch.no_grad(), model.disable_adapter():
-        base = labelled_log_probs()
-    tuned = labelled_log_probs()
-    return F.kl_div(tuned, base, log_target=True, reduction="sum"), int(keep.sum())
+        base = F.log_softmax(_labelled_logits(model, batch)[0], dim=-1)
+    logits, keep = _labelled_logits(model, batch)
+    return F.kl_div(F.log_softmax(logits, dim=-1), base, log_target=True, reduction="sum"), int(keep.sum())
 
 
 def add_lora(model: Any, recipe: Recipe) -> Any:
@@ -241,6 +236,7 @@ class LoraTrainer:
         for stage in range(start_stage, len(recipe.stages)):
             spec = recipe.stages[stage]
             blocks = stage_blocks[stage]
+            stage_anchors = anchors[stage] if anchors else []
             total = steps_in_stage(len(blocks), recipe, stage)
             first = start_step if stage == start_stage else 0
             if first >= total:
@@ -266,7 +262,7 @@ class LoraTrainer:
                         loss_sum, _ = token_loss_sum(self.model, batch)
                     (loss_sum / max(1, n_tokens)).backward()
                     loss_total += float(loss_sum.detach())
-                kl = self._anchor_step(spec.kl_to_base, anchors[stage] if anchors else [], global_step)
+                kl = self._anchor_step(spec.kl_to_base, stage_anchors, global_step)
                 parallel.sum_gradients(trainable)
                 loss_total, kl = parallel.sum([loss_total, kl])
                 torch.nn.utils.clip_grad_norm_(trainable, training.max_grad_norm)
@@ -282,7 +278,7 @@ class LoraTrainer:
                 result.steps += 1
                 point = {"stage": stage, "method": spec.method, "step": step + 1, "global_step": global_step,
                          "loss": loss, "lr": lr}
-                if spec.kl_to_base and anchors and anchors[stage]:
+                if spec.kl_to_base and stage_anchors:
                     point["kl_to_base"] = kl  # per anchor token; the leader's, summed with the followers' zeros
                 result.history.append(point)
                 if self.on_step is not None:
