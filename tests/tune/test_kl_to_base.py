@@ -20,7 +20,7 @@ from ownllm.tune.curve import draw_loss_curve
 from ownllm.tune.data import collate
 from ownllm.tune.recipe import load_recipe
 from ownllm.tune.run import TuneRequest, tune
-from ownllm.tune.stage_blocks import anchor_blocks_for, stage_blocks_for
+from ownllm.tune.stage_blocks import training_blocks_for
 from ownllm.tune.train import LoraTrainer, add_lora, kl_to_base_sum
 
 FAST = {"training.seq_len": 128, "training.batch_size": 4, "training.bf16": False, "lora.dropout": 0.0,
@@ -48,8 +48,9 @@ def _anchor_kl(model, anchors, pad_id: int) -> float:
 def _train(tiny_base: Path, path: Path, tmp_path: Path, weight: float, steps: int) -> tuple[float, list[dict]]:
     recipe = load_recipe("sft-lora", {**FAST, "stages.0.max_steps": steps, "stages.0.kl_to_base": weight})
     base = load_base(str(tiny_base), tmp_path / "cache")
-    blocks = stage_blocks_for(base.tokenizer, [path], recipe)
-    anchors = anchor_blocks_for(base.tokenizer, [path], load_recipe("sft-lora", {**FAST, "stages.0.kl_to_base": 1}))
+    blocks = training_blocks_for(base.tokenizer, [path], recipe).blocks
+    anchored = load_recipe("sft-lora", {**FAST, "stages.0.kl_to_base": 1})
+    anchors = training_blocks_for(base.tokenizer, [path], anchored).anchors
     model = add_lora(base.model, recipe)
     assert _anchor_kl(model, anchors[0], base.pad_id) == pytest.approx(0.0, abs=1e-6)  # LoRA's B starts at 0
     result = LoraTrainer(model, recipe, tmp_path / f"run-{weight}", base.pad_id).train(blocks, anchors if weight
@@ -60,8 +61,11 @@ def _train(tiny_base: Path, path: Path, tmp_path: Path, weight: float, steps: in
 def test_anchor_blocks_are_the_replay_records_and_only_when_asked(tiny_base, tmp_path):
     path = _training_file(tmp_path)
     tokenizer = load_base(str(tiny_base), tmp_path / "cache").tokenizer
-    assert anchor_blocks_for(tokenizer, [path], load_recipe("sft-lora", FAST)) == [[]]  # the default: no anchor
-    anchors = anchor_blocks_for(tokenizer, [path], load_recipe("sft-lora", {**FAST, "stages.0.kl_to_base": 0.5}))
+    def anchors_with(overrides: dict) -> list[list]:
+        return training_blocks_for(tokenizer, [path], load_recipe("sft-lora", {**FAST, **overrides})).anchors
+
+    assert anchors_with({}) == [[]]  # the default: no anchor
+    anchors = anchors_with({"stages.0.kl_to_base": 0.5})
     assert sum(len(block.lengths) for block in anchors[0]) == 4
     assert all("Blue" in tokenizer.decode(block.input_ids) and "VM-" not in tokenizer.decode(block.input_ids)
                for block in anchors[0])

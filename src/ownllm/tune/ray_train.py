@@ -58,7 +58,7 @@ def _worker(config: dict[str, Any]) -> None:
     from ownllm.config import Settings
     from ownllm.store.home import open_home
     from ownllm.tune.base import load_base
-    from ownllm.tune.stage_blocks import anchor_blocks_for, stage_blocks_for
+    from ownllm.tune.stage_blocks import training_blocks_for
     from ownllm.tune.train import LoraTrainer, add_lora, training_dtype
 
     context = ray.train.get_context()
@@ -68,8 +68,7 @@ def _worker(config: dict[str, Any]) -> None:
     recipe = plan.recipe
     settings = Settings.model_validate_json(config["settings"])
     base = load_base(plan.request.base_model, settings.model_cache, training_dtype(recipe))
-    stage_blocks = stage_blocks_for(base.tokenizer, plan.files, recipe)
-    anchors = anchor_blocks_for(base.tokenizer, plan.files, recipe)
+    stage_blocks, anchors = training_blocks_for(base.tokenizer, plan.files, recipe)
     model = add_lora(base.model, recipe)
     _restore_from_ray(run_dir, parallel.rank)
     tracker = None

@@ -26,7 +26,7 @@ from ownllm.tune.checkpoints import list_checkpoints, load_checkpoint
 from ownllm.tune.job_progress import checkpoint_recorder, step_reporter
 from ownllm.tune.plan import TunePlan, TuneRequest, plan_tune, run_root
 from ownllm.tune.register import model_name, register_tuned_model
-from ownllm.tune.stage_blocks import anchor_blocks_for, stage_blocks_for
+from ownllm.tune.stage_blocks import training_blocks_for
 from ownllm.tune.train import LoraTrainer, StepInfo, TrainResult, add_lora, steps_in_stage, training_dtype
 
 JOB_KIND = JobKind.FINE_TUNE
@@ -83,8 +83,7 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     run_dir.mkdir(parents=True, exist_ok=True)
     tracker.set_status(JobStatus.VALIDATING_FILES)
     base = load_base(request.base_model, home.settings.model_cache, training_dtype(recipe))
-    stage_blocks = stage_blocks_for(base.tokenizer, plan.files, recipe)
-    anchors = anchor_blocks_for(base.tokenizer, plan.files, recipe)
+    stage_blocks, anchors = training_blocks_for(base.tokenizer, plan.files, recipe)
     tracker.event("files validated", blocks=[len(b) for b in stage_blocks],
                   tokens=[sum(len(x.input_ids) for x in b) for b in stage_blocks],
                   anchor_blocks=[len(b) for b in anchors])
