@@ -70,9 +70,9 @@ def main() -> None:
     trained_ids = set(json.loads((Path(dataset.path) / "manifest.json").read_text())["split"]["train_document_ids"])
     questions = [q for q in read_jsonl(args.questions) if q.get("source") and q.get("answer")]
     asked = {q["source"] for q in questions}
-    documents = set(filter(None, args.documents.split(","))) or \
-        {names[i] for i in trained_ids if names.get(i) in asked}
-    unknown = documents - {names[i] for i in trained_ids}
+    trained_names = {names[i] for i in trained_ids if i in names}  # a document deleted since synth has no name
+    documents = set(filter(None, args.documents.split(","))) or trained_names & asked
+    unknown = documents - trained_names
     if unknown:
         raise SystemExit(f"not training documents of dataset {dataset.id}: {', '.join(sorted(unknown))}")
     generators = set(args.generators.split(","))
