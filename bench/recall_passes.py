@@ -39,6 +39,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--tenant", default="acme")
     parser.add_argument("--questions", type=Path, required=True,
                         help="JSONL of question, answer, source (a document name), lang")
+    parser.add_argument("--dataset", default="latest", help="the synth dataset whose records to train on")
     parser.add_argument("--documents", default="", help="comma-separated document names (default: see above)")
     parser.add_argument("--passes", default="1,2,4,8,16")
     parser.add_argument("--generators", default="facts,continuation")
@@ -65,7 +66,7 @@ def main() -> None:
 
     home = open_home(Settings(home=args.home))
     tenant = get_tenant(home, args.tenant).id
-    dataset = get_dataset(home, tenant)
+    dataset = get_dataset(home, tenant, args.dataset)
     names = {d.id: d.name for d in load_corpus(home, tenant).documents}
     trained_ids = set(json.loads((Path(dataset.path) / "manifest.json").read_text())["split"]["train_document_ids"])
     questions = [q for q in read_jsonl(args.questions) if q.get("source") and q.get("answer")]
