@@ -60,15 +60,15 @@ def main() -> None:
     from ownllm.synth.dataset import dataset_records, get_dataset, read_jsonl, record_generator
     from ownllm.synth.source import load_corpus
     from ownllm.tune.base import load_base
-    from ownllm.tune.data import IGNORE, collate, pack, record_example
+    from ownllm.tune.data import collate, pack, record_example
     from ownllm.tune.recipe import load_recipe
-    from ownllm.tune.train import add_lora, token_loss_sum
+    from ownllm.tune.train import add_lora, lr_factor, token_loss_sum
 
     home = open_home(Settings(home=args.home))
     tenant = get_tenant(home, args.tenant).id
     dataset = get_dataset(home, tenant, args.dataset)
     names = {d.id: d.name for d in load_corpus(home, tenant).documents}
-    trained_ids = set(json.loads((Path(dataset.path) / "manifest.json").read_text())["split"]["train_document_ids"])
+    trained_ids = set(dataset.split["train_document_ids"])
     questions = [q for q in read_jsonl(args.questions) if q.get("source") and q.get("answer")]
     asked = {q["source"] for q in questions}
     trained_names = {names[i] for i in trained_ids if i in names}  # a document deleted since synth has no name
@@ -97,6 +97,7 @@ def main() -> None:
     trainable = [p for p in model.parameters() if p.requires_grad]
     lr = recipe.stages[0].learning_rate
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=recipe.training.weight_decay)
+    warmup = lr_factor("constant", 0, WARMUP_STEPS)  # a ramp, then the recipe's rate for every pass alike
     print(f"{len(documents)} documents, {len(chosen)} records ({len(facts)} facts), {len(blocks)} blocks "
           f"({math.ceil(len(blocks) / size)} steps a pass); {len(company)} company questions; "
           f"general: {len(replay)} replay replies")
@@ -150,10 +151,10 @@ def main() -> None:
             for group in _groups([blocks[i] for i in order], size):
                 batch = collate(group, pad)
                 for param_group in optimizer.param_groups:
-                    param_group["lr"] = lr * min(1.0, (step + 1) / WARMUP_STEPS)
+                    param_group["lr"] = lr * warmup(step)
                 with torch.autocast("cpu", dtype=torch.bfloat16):
-                    loss, _ = token_loss_sum(model, batch)
-                (loss / max(1, int((batch["labels"][:, 1:] != IGNORE).sum()))).backward()
+                    loss, n_labelled = token_loss_sum(model, batch)
+                (loss / max(1, n_labelled)).backward()
                 torch.nn.utils.clip_grad_norm_(trainable, recipe.training.max_grad_norm)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
