@@ -54,8 +54,12 @@ def test_facts_are_verbatim_spans_with_natural_questions():
     # contact facts and opening hours, in both languages; year ranges and versions are not phone numbers
     hours = "Open from 07:30 to 15:30. Call +45 33 555 0129 or 400-820-6617; 热线 0512-6655-0101，9:00至17:00。"
     assert [(f.kind, f.text) for f in find_facts(hours)] == [
-        ("time", "07:30"), ("time", "15:30"), ("phone", "+45 33 555 0129"), ("phone", "400-820-6617"),
-        ("phone", "0512-6655-0101"), ("time", "9:00"), ("time", "17:00")]
+        ("time", "07:30 to 15:30"), ("phone", "+45 33 555 0129"), ("phone", "400-820-6617"),
+        ("phone", "0512-6655-0101"), ("time", "9:00至17:00")]
+    # a period is one fact, a change is two (the old value and the new)
+    assert [f.text for f in find_facts("Valid between 1 March 2026 and 30 April 2026.")] == [
+        "1 March 2026 and 30 April 2026"]
+    assert [f.text for f in find_facts("The helpdesk moved from 07:00 to 08:00.")] == ["07:00", "08:00"]
     not_contacts = "Plan 2026-2027, firmware 4.2.1, ticket 123-456, temps +20 30 40, INV 0042-2024-1234, 16:9"
     assert not any(f.kind in ("phone", "time") for f in find_facts(not_contacts))
     assert not any(f.kind == "time" for f in find_facts("ratio 1:50, John 3:16, won 3:10, host 10.0.0.1:22, v1:23"))
@@ -108,8 +112,8 @@ def test_facts_are_verbatim_spans_with_natural_questions():
     helpdesk = SourceChunk("c4", "d4", "Note: the helpdesk is open from 07:00 to 19:00 on working days.", "en",
                            "IT helpdesk", "page 1")
     blanks = {p.answer: p.question for p in fact_pairs(helpdesk, SourceDocument("d4", "h.eml", "H", "en"))}
-    assert blanks["19:00"] == ('In "IT helpdesk", what fills the blank: '
-                               '"the helpdesk is open from 07:00 to ___ on working days"?')
+    assert blanks["07:00 to 19:00"] == ('In "IT helpdesk", what fills the blank: '
+                                        '"the helpdesk is open from ___ on working days"?')
 
 
 def test_table_cells_are_asked_by_row_and_column_not_by_document_name():
@@ -309,6 +313,14 @@ def test_facts_without_a_shape_are_named_by_their_label_clause_or_role():
     assert not any(q.startswith("What is the note") for q, _ in asked)  # a sentence after a colon is no label
     assert ("Who is Budget and plan led by?", "Hana Sorensen") in asked
     assert ("Who is the account contact of Budget and plan?", "Sanne de Vries") in asked
+    # a place and a material are named by the words before them; the place runs to the end of its clause
+    centre = SourceChunk("c5", "d5", "The shop opened in 2019 and is located at Keileweg 18, 3029 BS Rotterdam. "
+                         "The frame is made of 6061 aluminium, and the office is located in the city centre.", "en",
+                         "Harbour Bikes", "page 1")
+    placed = {(p.question, p.answer) for p in fact_pairs(centre, SourceDocument("d5", "h.md", "H", "en"))}
+    assert ("Where is Harbour Bikes located?", "Keileweg 18, 3029 BS Rotterdam") in placed
+    assert ("What is the frame of Harbour Bikes made of?", "6061 aluminium") in placed
+    assert not any(answer.startswith("the city") for _, answer in placed)  # no place named, only described
     notice = SourceChunk("c4", "d4", "From: Veltrano Mobility\nCc: Hana Sorensen\nSent: 3 June 2026", "en",
                          "New IT helpdesk hours", "message")
     headers = {(p.question, p.answer) for p in fact_pairs(notice, SourceDocument("d4", "it.eml", "IT", "en"))}
@@ -332,7 +344,11 @@ def test_facts_without_a_shape_are_named_by_their_label_clause_or_role():
             ("version", "4.2.1"), ("email", "help@example.com")} <= found
     assert not any(text.endswith("this") for _, text in found)  # "2025 this" counts nothing
     assert {(f.kind, f.text) for f in find_facts("总投资2.3亿元，年产能12万辆，共有10名技师，投诉44起。")} >= {
-        ("money", "2.3亿元"), ("quantity", "12万辆"), ("quantity", "10名"), ("quantity", "44起")}
+        ("money", "2.3亿元"), ("quantity", "12万辆"), ("quantity", "10名技师"), ("quantity", "44起")}
+    # a hyphen joining number and unit, and a year the words mark as a date
+    assert {(f.kind, f.text) for f in find_facts("It has a 3.5-inch display, a 5-year warranty and has been a "
+                                                 "partner since 2020; figure 4-A; 17-year-olds.")} == {
+        ("quantity", "3.5-inch"), ("duration", "5-year"), ("date", "2020")}
     centre = SourceChunk("c3", "d3", "The centre employs 8 technicians and has 6 service bays. In 2025 the shop "
                          "sold 390 vehicles.", "en", "Hamburg service centre", "page 1")
     counted = {(p.question, p.answer) for p in fact_pairs(centre, SourceDocument("d3", "h.pdf", "H", "en"))}

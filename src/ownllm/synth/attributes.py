@@ -36,6 +36,13 @@ _ROLES = r"contact|manager|director|head|lead|leader|owner|officer|chair"
 _NAMED_BY = re.compile(rf"\b(?P<before>(?:led|run|managed|headed|chaired|signed|owned|founded|approved|written|"
                        rf"presented|hosted) by|(?:[a-z]+ )?(?:{_ROLES})(?: person)? is)"
                        rf"(?: [a-z]+ [a-z]+| [a-z]+)? (?P<name>{_NAME})\b")
+# where a thing is ("is located at Keileweg 18, 3029 BS Rotterdam"): a place is named, so it starts with a capital
+# or a number, and runs to the end of the sentence or to the next clause ("… and employs 14 technicians")
+_LOCATED = re.compile(r"\b(?:is|are|was|were) (?:located|based|situated|headquartered) (?:at|in) "
+                      r"(?P<value>[A-Z0-9][^.;!?]{1,79}?)(?=\s*(?:[.;!?]|$| and | but |, (?:which|where|with)\b))")
+# what a part is made of ("The frame is made of steel"): the material is a short phrase ending the clause
+_MADE_OF = re.compile(r"\b(?:[Tt]he|[Ii]ts|[Tt]heir|[Oo]ur) (?P<attribute>[a-z]+(?: [a-z]+)?) (?:is|are) made "
+                      r"(?:of|from) (?P<value>[A-Za-z0-9][\w -]{0,39}?)(?=\s*(?:[,;.]|$| and | with ))")
 
 
 def _units(text: str, lang: str) -> int:
@@ -96,8 +103,8 @@ def label_line_pairs(chunk: SourceChunk, document: SourceDocument) -> tuple[list
 
 
 def clause_value_pairs(sentence: str, subject: str, chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
-    """Chinese attribute clauses ("车架材料为镁合金") and English people named by their role ("led by Hana
-    Sorensen"): values no pattern of shape finds."""
+    """Chinese attribute clauses ("车架材料为镁合金"), English places ("is located at …"), materials ("the frame
+    is made of steel") and people named by their role ("led by Hana Sorensen"): values no pattern of shape finds."""
     pairs: list[QAPair] = []
     for clause in _ZH_CLAUSES.split(sentence):
         match = _ZH_ATTRIBUTE_CLAUSE.match(clause.strip())
@@ -112,6 +119,17 @@ def clause_value_pairs(sentence: str, subject: str, chunk: SourceChunk, document
         for question in (f"{subject}的{attribute}是{wh}？", f"在“{subject}”中，“{blank}”的空白处是什么？"):
             pairs.append(QAPair(question, value, "zh", document.id, chunk.id, "facts", evidence=sentence,
                                 meta={"kind": "attribute"}))
+    for match in _LOCATED.finditer(sentence):
+        before = " ".join(sentence[:match.start("value")].split()[-8:])
+        for asked in (f"Where is {subject} located?", f'In "{subject}", what fills the blank: "{before} ___"?'):
+            pairs.append(QAPair(asked, match.group("value"), "en", document.id, chunk.id, "facts", evidence=sentence,
+                                meta={"kind": "place"}))
+    for match in _MADE_OF.finditer(sentence):
+        before = sentence[match.start():match.start("value")].strip()
+        for asked in (f"What is the {match.group('attribute')} of {subject} made of?",
+                      f'In "{subject}", what fills the blank: "{before} ___"?'):
+            pairs.append(QAPair(asked, match.group("value"), "en", document.id, chunk.id, "facts", evidence=sentence,
+                                meta={"kind": "material"}))
     for match in _NAMED_BY.finditer(sentence):
         before = sentence[:match.start("name")].strip()
         role = match.group("before")

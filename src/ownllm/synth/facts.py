@@ -48,7 +48,10 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("email", re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.ASCII)),
     ("date", re.compile(rf"\b\d{{1,2}} (?:{_MONTHS}) \d{{4}}\b|\b(?:{_MONTHS}) \d{{1,2}},? \d{{4}}\b"
                         rf"|\b(?:{_MONTHS}) \d{{4}}\b"
-                        r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?|(?<!\d)(?:19|20)\d{2}年(?:度|[初底末中])?")),
+                        r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?|(?<!\d)(?:19|20)\d{2}年(?:度|[初底末中])?"
+                        # a bare year is a date only where the words say so ("partner since 2020", "founded in 2017")
+                        r"|(?:(?<=\bsince )|(?<=founded in )|(?<=established in )|(?<=incorporated in ))"
+                        r"(?:19|20)\d{2}\b")),
     ("money", re.compile(rf"[$€£¥]\s?{_NUMBER}{_SCALE_EN}|{_NUMBER}{_SCALE_EN}\s?(?:USD|EUR|CNY|RMB|GBP)\b"
                          rf"|{_NUMBER}\s?{_SCALE_ZH}(?:美元|欧元|元)")),
     # international numbers ("+45 33 555 0129"), Chinese landlines ("0512-6655-0101") and hotlines ("400-820-6617")
@@ -61,13 +64,16 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # so ratios, verses and scores ("1:50", "3:16", "3:10") are not times
     # (ASCII word characters only: in "9:00至17:00" the 至 starts the next time, it is not part of a word)
     ("time", re.compile(r"(?<![\w.:])(?:[01]\d|2[0-3]):[0-5]\d(?![\d:])|(?<![\w.:])\d:[03]0(?![\d:])", re.ASCII)),
-    ("duration", re.compile(rf"{_NUMBER}\s?(?:(?:working |business |calendar )?days?|years?|months?|weeks?|hours?"
-                            r"|min(?:ute)?s?|seconds?|secs?|个月|年|周|天|小时|分钟|秒)(?![a-z])")),
+    # a hyphen may join a number to its unit ("a 5-year warranty", "a 3.5-inch display"), not an age ("17-year-old")
+    ("duration", re.compile(rf"{_NUMBER}[\s-]?(?:(?:working |business |calendar )?days?|years?|months?|weeks?|hours?"
+                            r"|min(?:ute)?s?|seconds?|secs?|个月|年|周|天|小时|分钟|秒)(?![a-z-])")),
     # sizes ("28 x 1.6 inch", "20 x 1.95英寸") before their single numbers
     ("quantity", re.compile(rf"{_NUMBER}\s?[x×]\s?{_NUMBER}(?:\s?(?:inch(?:es)?|mm|cm|m|英寸|毫米|厘米))?(?![A-Za-z])"
-                            rf"|{_NUMBER}\s?(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|lux|dB|Nm|mAh|Hz|inch(?:es)?"
+                            rf"|{_NUMBER}(?:\s?|-(?=inch|mm|cm|km|kg|lux|kWh|Wh))(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|lux|dB|Nm|mAh|Hz|inch(?:es)?"
                             r"|公里/小时|公里|千克|公斤|英寸|勒克斯|毫米|厘米|瓦)(?![A-Za-z])"
-                            rf"|{_NUMBER}{_SCALE_ZH}(?:{_ZH_COUNTERS})")),
+                            # the counted thing after the counter where a clause ends after it ("16名技师，"), as
+                            # the English count keeps its noun ("16 technicians")
+                            rf"|{_NUMBER}{_SCALE_ZH}(?:{_ZH_COUNTERS})(?:[\u4e00-\u9fff]{{1,4}}(?=[，,。；;！？、]|$))?")),
     ("code", CODE_PATTERN),
     ("code", _RATING_PATTERN),
     ("count", _COUNTED_EN),
@@ -93,6 +99,13 @@ _KIND_QUESTION_EN = {
 _UNIT_QUESTION_EN = {"kg": "How heavy is {subject}?", "km/h": "What is the top speed of {subject}?"}
 
 
+_RANGE_KINDS = {"time", "date"}
+_RANGE_JOIN = re.compile(r"\s?(?:to|until|till|through|[-–—~～]|至|到)\s?")
+_CHANGE_BEFORE = re.compile(r"\b(?:moved?|moving|changed?|changing|shift(?:s|ed)?|postponed?|brought forward|"
+                            r"rose|risen|increased?|fell|fallen|decreased?|went|go(?:es)?) (?:\w+ ){0,3}from $"
+                            r"|(?:从|由)$")
+
+
 @dataclass(frozen=True)
 class FactSpan:
     kind: str
@@ -113,7 +126,24 @@ def find_facts(sentence: str) -> list[FactSpan]:
             if kind == "count" and (match.group().split()[-1] in _NOT_PLURAL or match.group().split()[0] == "1"):
                 continue  # "in 2025 this", "390 is": a number before a word ending in s counts nothing; "1 cases"
             taken.append(FactSpan(kind, match.group().strip(), match.start(), match.end()))
-    return sorted(taken, key=lambda f: f.start)
+    return _join_ranges(sentence, sorted(taken, key=lambda f: f.start))
+
+
+def _join_ranges(sentence: str, facts: list[FactSpan]) -> list[FactSpan]:
+    """Two clock times or dates joined by "to", a dash or 至 are one fact, a period ("open from 08:30 to 17:30"):
+    asked apart, neither half answers "what are the opening hours?". A change ("moved from 09:00 to 10:00")
+    stays two facts, the old value and the new."""
+    joined: list[FactSpan] = []
+    for fact in facts:
+        last = joined[-1] if joined else None
+        if (last is not None and last.kind == fact.kind and fact.kind in _RANGE_KINDS
+                and (_RANGE_JOIN.fullmatch(sentence[last.end:fact.start])
+                     or (sentence[last.end:fact.start] == " and " and sentence[:last.start].endswith("between ")))
+                and not _CHANGE_BEFORE.search(sentence[:last.start])):
+            joined[-1] = FactSpan(fact.kind, sentence[last.start:fact.end], last.start, fact.end)
+        else:
+            joined.append(fact)
+    return joined
 
 
 def _clause(sentence: str, fact: FactSpan) -> tuple[str, str]:
