@@ -60,6 +60,7 @@ def test_facts_are_verbatim_spans_with_natural_questions():
     assert [f.text for f in find_facts("Valid between 1 March 2026 and 30 April 2026.")] == [
         "1 March 2026 and 30 April 2026"]
     assert [f.text for f in find_facts("The helpdesk moved from 07:00 to 08:00.")] == ["07:00", "08:00"]
+    assert [f.text for f in find_facts("营业时间从9:00到18:00。")] == ["9:00到18:00"]
     not_contacts = "Plan 2026-2027, firmware 4.2.1, ticket 123-456, temps +20 30 40, INV 0042-2024-1234, 16:9"
     assert not any(f.kind in ("phone", "time") for f in find_facts(not_contacts))
     assert not any(f.kind == "time" for f in find_facts("ratio 1:50, John 3:16, won 3:10, host 10.0.0.1:22, v1:23"))

@@ -102,8 +102,7 @@ _UNIT_QUESTION_EN = {"kg": "How heavy is {subject}?", "km/h": "What is the top s
 _RANGE_KINDS = {"time", "date"}
 _RANGE_JOIN = re.compile(r"\s?(?:to|until|till|through|[-–—~～]|至|到)\s?")
 _CHANGE_BEFORE = re.compile(r"\b(?:moved?|moving|changed?|changing|shift(?:s|ed)?|postponed?|brought forward|"
-                            r"rose|risen|increased?|fell|fallen|decreased?|went|go(?:es)?) (?:\w+ ){0,3}from $"
-                            r"|(?:从|由)$")
+                            r"rose|risen|increased?|fell|fallen|decreased?|went|go(?:es)?) (?:\w+ ){0,3}from $")
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ def find_facts(sentence: str) -> list[FactSpan]:
 def _join_ranges(sentence: str, facts: list[FactSpan]) -> list[FactSpan]:
     """Two clock times or dates joined by "to", a dash or 至 are one fact, a period ("open from 08:30 to 17:30"):
     asked apart, neither half answers "what are the opening hours?". A change ("moved from 09:00 to 10:00")
-    stays two facts, the old value and the new."""
+    stays two facts, the old value and the new; a Chinese change says 改为, so "从9:00到18:00" is a period."""
     joined: list[FactSpan] = []
     for fact in facts:
         last = joined[-1] if joined else None
