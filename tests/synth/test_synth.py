@@ -61,6 +61,9 @@ def test_facts_are_verbatim_spans_with_natural_questions():
         "1 March 2026 and 30 April 2026"]
     assert [f.text for f in find_facts("The helpdesk moved from 07:00 to 08:00.")] == ["07:00", "08:00"]
     assert [f.text for f in find_facts("营业时间从9:00到18:00。")] == ["9:00到18:00"]
+    assert [f.text for f in find_facts("The deadline was extended from 30 June 2026 to 31 July 2026.")] == [
+        "30 June 2026", "31 July 2026"]
+    assert [f.text for f in find_facts("Buses leave at 08:00 - 09:00 - 10:00.")] == ["08:00", "09:00", "10:00"]
     not_contacts = "Plan 2026-2027, firmware 4.2.1, ticket 123-456, temps +20 30 40, INV 0042-2024-1234, 16:9"
     assert not any(f.kind in ("phone", "time") for f in find_facts(not_contacts))
     assert not any(f.kind == "time" for f in find_facts("ratio 1:50, John 3:16, won 3:10, host 10.0.0.1:22, v1:23"))
@@ -322,6 +325,12 @@ def test_facts_without_a_shape_are_named_by_their_label_clause_or_role():
     assert ("Where is Harbour Bikes located?", "Keileweg 18, 3029 BS Rotterdam") in placed
     assert ("What is the frame of Harbour Bikes made of?", "6061 aluminium") in placed
     assert not any(answer.startswith("the city") for _, answer in placed)  # no place named, only described
+    odd = SourceChunk("c6", "d6", "The firm is based in Bosnia and Herzegovina. The payment is made from the company "
+                      "account. The company was founded in 2017.", "en", "Harbour Bikes", "page 1")
+    odd_asked = {(p.question, p.answer) for p in fact_pairs(odd, SourceDocument("d6", "h.md", "H", "en"))}
+    assert ("Where is Harbour Bikes located?", "Bosnia and Herzegovina") in odd_asked  # "and" inside a name
+    assert ("When was Harbour Bikes founded?", "2017") in odd_asked
+    assert not any("made" in q for q, _ in odd_asked)  # "made from" an account is no material
     notice = SourceChunk("c4", "d4", "From: Veltrano Mobility\nCc: Hana Sorensen\nSent: 3 June 2026", "en",
                          "New IT helpdesk hours", "message")
     headers = {(p.question, p.answer) for p in fact_pairs(notice, SourceDocument("d4", "it.eml", "IT", "en"))}
@@ -348,7 +357,7 @@ def test_facts_without_a_shape_are_named_by_their_label_clause_or_role():
         ("money", "2.3亿元"), ("quantity", "12万辆"), ("quantity", "10名技师"), ("quantity", "44起")}
     # a hyphen joining number and unit, and a year the words mark as a date
     assert {(f.kind, f.text) for f in find_facts("It has a 3.5-inch display, a 5-year warranty and has been a "
-                                                 "partner since 2020; figure 4-A; 17-year-olds.")} == {
+                                                 "partner since 2020; figure 4-A; 17-year-olds, 9-year olds.")} == {
         ("quantity", "3.5-inch"), ("duration", "5-year"), ("date", "2020")}
     centre = SourceChunk("c3", "d3", "The centre employs 8 technicians and has 6 service bays. In 2025 the shop "
                          "sold 390 vehicles.", "en", "Hamburg service centre", "page 1")

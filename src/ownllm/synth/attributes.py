@@ -37,12 +37,15 @@ _NAMED_BY = re.compile(rf"\b(?P<before>(?:led|run|managed|headed|chaired|signed|
                        rf"presented|hosted) by|(?:[a-z]+ )?(?:{_ROLES})(?: person)? is)"
                        rf"(?: [a-z]+ [a-z]+| [a-z]+)? (?P<name>{_NAME})\b")
 # where a thing is ("is located at Keileweg 18, 3029 BS Rotterdam"): a place is named, so it starts with a capital
-# or a number, and runs to the end of the sentence or to the next clause ("… and employs 14 technicians")
+# or a number, and runs to the end of the sentence ("St. Louis" and "4.2" do not end it) or to the next clause
+# ("… and employs 14 technicians"; "Bosnia and Herzegovina" is one place)
 _LOCATED = re.compile(r"\b(?:is|are|was|were) (?:located|based|situated|headquartered) (?:at|in) "
-                      r"(?P<value>[A-Z0-9][^.;!?]{1,79}?)(?=\s*(?:[.;!?]|$| and | but |, (?:which|where|with)\b))")
+                      r"(?P<value>[A-Z0-9][^;!?]{1,79}?)(?=,?\s*(?:[;!?]|(?<!\b[A-Z])(?<!\bSt)\.(?:\s|$)|$"
+                      r"| and (?=[a-z])| but |, (?:which|where|with)\b))")
 # what a part is made of ("The frame is made of steel"): the material is a short phrase ending the clause
-_MADE_OF = re.compile(r"\b(?:[Tt]he|[Ii]ts|[Tt]heir|[Oo]ur) (?P<attribute>[a-z]+(?: [a-z]+)?) (?:is|are) made "
-                      r"(?:of|from) (?P<value>[A-Za-z0-9][\w -]{0,39}?)(?=\s*(?:[,;.]|$| and | with ))")
+# ("made from" is left out: "the payment is made from the company account" names no material)
+_MADE_OF = re.compile(r"\b(?:[Tt]he|[Ii]ts|[Tt]heir|[Oo]ur) (?P<attribute>[a-z]+(?: [a-z]+)?) (?P<verb>is|are) made "
+                      r"of (?P<value>[A-Za-z0-9][\w -]{0,39}?)(?=\s*(?:[,;.]|$| and | with ))")
 
 
 def _units(text: str, lang: str) -> int:
@@ -120,13 +123,15 @@ def clause_value_pairs(sentence: str, subject: str, chunk: SourceChunk, document
             pairs.append(QAPair(question, value, "zh", document.id, chunk.id, "facts", evidence=sentence,
                                 meta={"kind": "attribute"}))
     for match in _LOCATED.finditer(sentence):
+        if match.group("value").endswith("."):
+            continue  # the sentence was cut after an abbreviation ("located in St.")
         before = " ".join(sentence[:match.start("value")].split()[-8:])
         for asked in (f"Where is {subject} located?", f'In "{subject}", what fills the blank: "{before} ___"?'):
             pairs.append(QAPair(asked, match.group("value"), "en", document.id, chunk.id, "facts", evidence=sentence,
                                 meta={"kind": "place"}))
     for match in _MADE_OF.finditer(sentence):
         before = sentence[match.start():match.start("value")].strip()
-        for asked in (f"What is the {match.group('attribute')} of {subject} made of?",
+        for asked in (f"What {match.group('verb')} the {match.group('attribute')} of {subject} made of?",
                       f'In "{subject}", what fills the blank: "{before} ___"?'):
             pairs.append(QAPair(asked, match.group("value"), "en", document.id, chunk.id, "facts", evidence=sentence,
                                 meta={"kind": "material"}))

@@ -50,7 +50,7 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                         rf"|\b(?:{_MONTHS}) \d{{4}}\b"
                         r"|\b\d{4}-\d{2}-\d{2}\b|\d{4}年\d{1,2}月(?:\d{1,2}日)?|(?<!\d)(?:19|20)\d{2}年(?:度|[初底末中])?"
                         # a bare year is a date only where the words say so ("partner since 2020", "founded in 2017")
-                        r"|(?:(?<=\bsince )|(?<=founded in )|(?<=established in )|(?<=incorporated in ))"
+                        r"|(?:(?<=\b[Ss]ince )|(?<=[Ff]ounded in )|(?<=[Ee]stablished in )|(?<=[Ii]ncorporated in ))"
                         r"(?:19|20)\d{2}\b")),
     ("money", re.compile(rf"[$€£¥]\s?{_NUMBER}{_SCALE_EN}|{_NUMBER}{_SCALE_EN}\s?(?:USD|EUR|CNY|RMB|GBP)\b"
                          rf"|{_NUMBER}\s?{_SCALE_ZH}(?:美元|欧元|元)")),
@@ -64,9 +64,10 @@ FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # so ratios, verses and scores ("1:50", "3:16", "3:10") are not times
     # (ASCII word characters only: in "9:00至17:00" the 至 starts the next time, it is not part of a word)
     ("time", re.compile(r"(?<![\w.:])(?:[01]\d|2[0-3]):[0-5]\d(?![\d:])|(?<![\w.:])\d:[03]0(?![\d:])", re.ASCII)),
-    # a hyphen may join a number to its unit ("a 5-year warranty", "a 3.5-inch display"), not an age ("17-year-old")
+    # a hyphen may join a number to its unit ("a 5-year warranty", "a 3.5-inch display"); an age is no duration
+    # ("17-year-old", "9-year olds")
     ("duration", re.compile(rf"{_NUMBER}[\s-]?(?:(?:working |business |calendar )?days?|years?|months?|weeks?|hours?"
-                            r"|min(?:ute)?s?|seconds?|secs?|个月|年|周|天|小时|分钟|秒)(?![a-z-])")),
+                            r"|min(?:ute)?s?|seconds?|secs?|个月|年|周|天|小时|分钟|秒)(?![a-z-])(?! olds?\b)")),
     # sizes ("28 x 1.6 inch", "20 x 1.95英寸") before their single numbers
     ("quantity", re.compile(rf"{_NUMBER}\s?[x×]\s?{_NUMBER}(?:\s?(?:inch(?:es)?|mm|cm|m|英寸|毫米|厘米))?(?![A-Za-z])"
                             rf"|{_NUMBER}(?:\s?|-(?=inch|mm|cm|km|kg|lux|kWh|Wh))(?:%|km/h|kWh|Wh|km|kg|mm|cm|W|V|A|GB|TB|lux|dB|Nm|mAh|Hz|inch(?:es)?"
@@ -101,8 +102,9 @@ _UNIT_QUESTION_EN = {"kg": "How heavy is {subject}?", "km/h": "What is the top s
 
 _RANGE_KINDS = {"time", "date"}
 _RANGE_JOIN = re.compile(r"\s?(?:to|until|till|through|[-–—~～]|至|到)\s?")
-_CHANGE_BEFORE = re.compile(r"\b(?:moved?|moving|changed?|changing|shift(?:s|ed)?|postponed?|brought forward|"
-                            r"rose|risen|increased?|fell|fallen|decreased?|went|go(?:es)?) (?:\w+ ){0,3}from $")
+_CHANGE_BEFORE = re.compile(r"\b(?:moved?|moving|changed?|changing|shift(?:s|ed)?|postponed?|brought|extended|"
+                            r"rescheduled|delayed|updated|adjusted|reduced|raised|lowered|cut|rose|risen|increased?|"
+                            r"fell|fallen|decreased?|went|go(?:es)?) (?:(?!(?:and|but|or|is|are)\b)\w+ ){0,3}from $")
 
 
 @dataclass(frozen=True)
@@ -131,17 +133,29 @@ def find_facts(sentence: str) -> list[FactSpan]:
 def _join_ranges(sentence: str, facts: list[FactSpan]) -> list[FactSpan]:
     """Two clock times or dates joined by "to", a dash or 至 are one fact, a period ("open from 08:30 to 17:30"):
     asked apart, neither half answers "what are the opening hours?". A change ("moved from 09:00 to 10:00")
-    stays two facts, the old value and the new; a Chinese change says 改为, so "从9:00到18:00" is a period."""
+    stays two facts, the old value and the new; a Chinese change says 改为, so "从9:00到18:00" is a period. Three or
+    more joined alike are a list ("08:00 - 09:00 - 10:00"), each its own fact."""
+
+    def joins(first: FactSpan, second: FactSpan) -> bool:
+        between = sentence[first.end:second.start]
+        return (first.kind == second.kind and first.kind in _RANGE_KINDS
+                and bool(_RANGE_JOIN.fullmatch(between)
+                         or (between == " and " and sentence[:first.start].endswith("between "))))
+
     joined: list[FactSpan] = []
-    for fact in facts:
-        last = joined[-1] if joined else None
-        if (last is not None and last.kind == fact.kind and fact.kind in _RANGE_KINDS
-                and (_RANGE_JOIN.fullmatch(sentence[last.end:fact.start])
-                     or (sentence[last.end:fact.start] == " and " and sentence[:last.start].endswith("between ")))
-                and not _CHANGE_BEFORE.search(sentence[:last.start])):
-            joined[-1] = FactSpan(fact.kind, sentence[last.start:fact.end], last.start, fact.end)
+    index = 0
+    while index < len(facts):
+        fact = facts[index]
+        pair = index + 1 < len(facts) and joins(fact, facts[index + 1])
+        listed = (index + 2 < len(facts) and pair and joins(facts[index + 1], facts[index + 2])) or (
+            index > 0 and joins(facts[index - 1], fact))
+        if pair and not listed and not _CHANGE_BEFORE.search(sentence[:fact.start]):
+            following = facts[index + 1]
+            joined.append(FactSpan(fact.kind, sentence[fact.start:following.end], fact.start, following.end))
+            index += 2
         else:
             joined.append(fact)
+            index += 1
     return joined
 
 
@@ -208,7 +222,8 @@ def _questions_en(subject: str, fact: FactSpan, before: str, after: str) -> list
         # "How heavy is X?" only where the text names no other attribute ("maximum load ... 130 kg")
         questions.append(_UNIT_QUESTION_EN[unit].format(subject=subject))
     elif fact.kind == "date" and attribute.endswith("ed"):
-        questions.append(f"When was {subject} {attribute}?")
+        # the participle alone: "The company was founded in 2017" asks "When was X founded?"
+        questions.append(f"When was {subject} {attribute.split()[-1]}?")
     elif fact.kind == "duration" and _noun_like(attribute):
         questions.append(f"How long is the {attribute} of {subject}?")
     elif fact.kind in ("quantity", "code") and _noun_like(attribute):
@@ -242,6 +257,8 @@ def _questions_zh(subject: str, fact: FactSpan, before: str, after: str) -> list
     if fact.kind == "email":
         return [*questions, f"{subject}的邮箱是什么？"]
     wh = _wh_zh(fact)
+    if fact.kind in _RANGE_KINDS and _RANGE_JOIN.search(fact.text):
+        before = before.removesuffix("从")  # "营业时间从9:00到18:00" asks "营业时间是几点", not "从几点"
     lead = before[:-1] + "是" if before.endswith("为") and wh.startswith("什么") else before  # not 为什么, "why"
     clause = f"{lead}{wh}{after}".strip(" ，,。")
     named = False
