@@ -113,6 +113,7 @@ class FactSpan:
     text: str
     start: int
     end: int
+    period: bool = False  # two times or dates joined into one ("08:30 to 17:30"), see _join_ranges
 
 
 def find_facts(sentence: str) -> list[FactSpan]:
@@ -142,20 +143,18 @@ def _join_ranges(sentence: str, facts: list[FactSpan]) -> list[FactSpan]:
                 and bool(_RANGE_JOIN.fullmatch(between)
                          or (between == " and " and sentence[:first.start].endswith("between "))))
 
-    joined: list[FactSpan] = []
-    index = 0
-    while index < len(facts):
-        fact = facts[index]
-        pair = index + 1 < len(facts) and joins(fact, facts[index + 1])
-        listed = (index + 2 < len(facts) and pair and joins(facts[index + 1], facts[index + 2])) or (
-            index > 0 and joins(facts[index - 1], fact))
-        if pair and not listed and not _CHANGE_BEFORE.search(sentence[:fact.start]):
-            following = facts[index + 1]
-            joined.append(FactSpan(fact.kind, sentence[fact.start:following.end], fact.start, following.end))
-            index += 2
+    runs: list[list[FactSpan]] = []
+    for fact in facts:
+        if runs and joins(runs[-1][-1], fact):
+            runs[-1].append(fact)
         else:
-            joined.append(fact)
-            index += 1
+            runs.append([fact])
+    joined: list[FactSpan] = []
+    for run in runs:
+        if len(run) == 2 and not _CHANGE_BEFORE.search(sentence[:run[0].start]):
+            joined.append(FactSpan(run[0].kind, sentence[run[0].start:run[1].end], run[0].start, run[1].end, True))
+        else:
+            joined += run
     return joined
 
 
@@ -257,7 +256,7 @@ def _questions_zh(subject: str, fact: FactSpan, before: str, after: str) -> list
     if fact.kind == "email":
         return [*questions, f"{subject}的邮箱是什么？"]
     wh = _wh_zh(fact)
-    if fact.kind in _RANGE_KINDS and _RANGE_JOIN.search(fact.text):
+    if fact.period:
         before = before.removesuffix("从")  # "营业时间从9:00到18:00" asks "营业时间是几点", not "从几点"
     lead = before[:-1] + "是" if before.endswith("为") and wh.startswith("什么") else before  # not 为什么, "why"
     clause = f"{lead}{wh}{after}".strip(" ，,。")
