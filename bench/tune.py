@@ -1,10 +1,12 @@
 """Benchmark: ownllm's LoRA trainer vs a plain Hugging Face Trainer + PEFT script, in one run.
 
-    python bench/tune.py [--steps 10] [--seq-len 256] [--batch 4] [--base qwen2.5-coder-0.5b-instruct]
+    python bench/tune.py [--steps 10] [--seq-len 256] [--batch 4] [--base qwen2.5-coder-0.5b-instruct] \
+        [--precision auto|bf16|float32]
 
 Same base model (SmolLM2-135M-Instruct unless `--base`, dequantized from the shipped GGUF), same data (the
 sample company's synthesized SFT records), same LoRA (r=16 on all projections, dropout 0),
-same sequence length, batch size and optimizer steps, bf16 autocast in both, each in its own
+same sequence length, batch size and optimizer steps, the same precision in both (by default what the
+recipes' `bf16: auto` picks here: bf16 autocast on a CPU with AMX tiles, float32 elsewhere), each in its own
 process so peak RSS is its own. The plain script tokenizes each record with the chat template,
 pads it to the sequence length (what the usual tutorial does: no packing) and masks the prompt.
 ownllm's run skips its after-training GGUF adapter export so both peaks are training alone.
@@ -52,13 +54,21 @@ def run_ownllm(args: argparse.Namespace) -> dict:
     tenant = get_tenant(home, "bench")
     overrides = {"stages.0.max_steps": args.steps, "training.seq_len": args.seq_len, "training.batch_size":
                  args.batch, "training.grad_accum": 1, "lora.dropout": 0.0, "training.save_every": 10_000,
-                 "training.warmup_ratio": 0.0, "stages.0.learning_rate": 2e-4, "training.scheduler": "constant"}
+                 "training.warmup_ratio": 0.0, "stages.0.learning_rate": 2e-4, "training.scheduler": "constant",
+                 "training.bf16": _bf16(args)}
     started = time.perf_counter()
     outcome = tune(home, tenant.id, TuneRequest(training_file=Path(args.data), dataset=None, overrides=overrides,
                                                 base_model=args.base, export_adapter=False))
     result = outcome.result
     return {"tokens": result.trained_tokens, "train_s": result.seconds, "final_loss": result.final_loss,
             "wall_s": time.perf_counter() - started}
+
+
+def _bf16(args: argparse.Namespace) -> bool:
+    """`--precision` resolved as a recipe's `bf16: auto` is, so both trainers run the same arithmetic."""
+    from ownllm.tune.train import bf16_is_fast
+
+    return bf16_is_fast() if args.precision == "auto" else args.precision == "bf16"
 
 
 def run_plain(args: argparse.Namespace) -> dict:
@@ -96,7 +106,7 @@ def run_plain(args: argparse.Namespace) -> dict:
 
     training = TrainingArguments(output_dir=str(Path(args.home) / "plain"), max_steps=args.steps,
                                  per_device_train_batch_size=args.batch, learning_rate=2e-4, logging_steps=1,
-                                 save_strategy="no", report_to=[], bf16=True, use_cpu=True, seed=0,
+                                 save_strategy="no", report_to=[], bf16=_bf16(args), use_cpu=True, seed=0,
                                  lr_scheduler_type="constant", dataloader_num_workers=0, disable_tqdm=True)
     trainer = Trainer(model=model, args=training, train_dataset=rows, callbacks=[Losses()])
     started = time.perf_counter()
@@ -116,7 +126,8 @@ def child(args: argparse.Namespace) -> None:
 
 def spawn(name: str, data: Path, home: Path, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--child", name, "--data", str(data), "--home", str(home),
-           "--steps", str(args.steps), "--seq-len", str(args.seq_len), "--batch", str(args.batch), "--base", args.base]
+           "--steps", str(args.steps), "--seq-len", str(args.seq_len), "--batch", str(args.batch), "--base", args.base,
+           "--precision", args.precision]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     if not lines:
@@ -130,6 +141,8 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=256)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--base", default="smollm2-135m-instruct", help="a tunable shipped model (`ownllm models`)")
+    parser.add_argument("--precision", choices=["auto", "bf16", "float32"], default="auto",
+                        help="auto: bf16 autocast where the CPU has AMX tiles, float32 elsewhere")
     parser.add_argument("--child")
     parser.add_argument("--data")
     parser.add_argument("--home")
@@ -142,8 +155,9 @@ def main() -> None:
         ours = spawn("ownllm", data, home, args)
         plain = spawn("plain", data, home, args)
         ours_tps, plain_tps = ours["tokens"] / ours["train_s"], plain["tokens"] / plain["train_s"]
+        precision = "bf16 autocast" if _bf16(args) else "float32"
         print(f"\nSame model ({args.base}), data, LoRA r=16, seq_len {args.seq_len}, batch {args.batch}, "
-              f"{args.steps} steps\n")
+              f"{args.steps} steps, {precision}\n")
         print("| metric | ownllm | plain HF Trainer + PEFT | ratio |")
         print("|---|---:|---:|---:|")
         print(f"| trained tokens/s | {ours_tps:.0f} | {plain_tps:.0f} | {ours_tps / plain_tps:.2f}× |")

@@ -72,3 +72,19 @@ def test_a_template_reaching_for_python_internals_is_refused() -> None:
     escape = "{{ cycler.__init__.__globals__.os.popen('id').read() }}"
     with pytest.raises(TemplateRefused):
         ChatTemplate(escape).render([{"role": "user", "content": "hi"}])
+
+
+def test_a_gguf_is_sized_from_its_header_and_a_non_gguf_reserves_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The pool sizes an engine before loading it; the header read is llama.cpp's (what a load would read)."""
+    from ownllm.inference.llamacpp import read_metadata
+    from ownllm.inference.pool import estimate_gguf
+
+    path = SMOLLM2_135M.locate()
+    metadata = read_metadata(path)
+    assert metadata["general.architecture"] == "llama" and metadata["llama.block_count"] == "30"
+    assert metadata["llama.embedding_length"] == "576" and "tokenizer.chat_template" in metadata
+    weights, own = estimate_gguf(EngineSpec(model_path=path, n_ctx=512))
+    assert weights == path.stat().st_size and own > 0
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"not a model")
+    assert estimate_gguf(EngineSpec(model_path=junk, n_ctx=512)) == (0, 0)

@@ -45,3 +45,21 @@ def test_overrides_reach_every_stage():
     recipe = load_recipe("cpt-then-sft", {"stages.*.max_steps": 7, "training.seq_len": 128})
     assert [s.max_steps for s in recipe.stages] == [7, 7]
     assert recipe.training.seq_len == 128
+
+
+def test_precision_auto_follows_the_cpu_and_an_explicit_choice_wins(monkeypatch):
+    """`bf16: auto` trains in bf16 only where the CPU has AMX tiles; true/false are obeyed as written."""
+    import torch
+
+    from ownllm.tune import train
+
+    recipe = load_recipe("sft-lora")
+    assert recipe.training.bf16 == "auto"
+    for has_tiles, dtype in ((True, torch.bfloat16), (False, torch.float32)):
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda has=has_tiles: has)
+        assert train.uses_bf16(recipe) is has_tiles
+        assert train.training_dtype(recipe) == dtype
+        assert train.uses_bf16(load_recipe("sft-lora", {"training.bf16": True})) is True
+        assert train.uses_bf16(load_recipe("sft-lora", {"training.bf16": False})) is False
+    with pytest.raises(InvalidInput, match=r"`training\.bf16.*auto"):
+        load_recipe("sft-lora", {"training.bf16": "sometimes"})

@@ -144,18 +144,20 @@ class LlamaCppEngine:
 
 
 def read_metadata(model_path: Path) -> dict[str, str]:
-    """GGUF key/values without loading the weights (for memory estimates before a load)."""
-    from gguf import GGUFReader
+    """GGUF key/values without loading the weights (for memory estimates before a load).
 
-    reader = GGUFReader(str(model_path))
-    out: dict[str, str] = {}
-    for name, field in reader.fields.items():
-        if field.types and len(field.types) == 1 and field.data:
-            with contextlib.suppress(Exception):
-                value = field.parts[field.data[0]]
-                if value.size == 1:
-                    out[name] = str(value[0])
-    return out
+    llama.cpp reads them with a vocabulary-only load: 0.4 s for Qwen2.5's 151k-token vocabulary, where gguf-py's
+    `GGUFReader` builds a Python object per vocabulary entry and took 12.8 s here, in every process that loads
+    the model. Both give the same values; this one also keeps the string keys, as a loaded engine's do.
+    """
+    from llama_cpp import Llama
+
+    with quiet_native_stderr():  # llama.cpp logs a context warning even for a vocabulary-only load
+        vocab = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+    try:
+        return dict(vocab.metadata)
+    finally:
+        vocab.close()
 
 
 def estimate_memory(spec: EngineSpec, metadata: dict[str, str]) -> tuple[int, int]:

@@ -27,7 +27,15 @@ from ownllm.tune.job_progress import checkpoint_recorder, step_reporter
 from ownllm.tune.plan import TunePlan, TuneRequest, plan_tune, run_root
 from ownllm.tune.register import model_name, register_tuned_model
 from ownllm.tune.stage_blocks import training_blocks_for
-from ownllm.tune.train import LoraTrainer, StepInfo, TrainResult, add_lora, steps_in_stage, training_dtype
+from ownllm.tune.train import (
+    LoraTrainer,
+    StepInfo,
+    TrainResult,
+    add_lora,
+    steps_in_stage,
+    training_dtype,
+    uses_bf16,
+)
 
 JOB_KIND = JobKind.FINE_TUNE
 __all__ = ["JOB_KIND", "TuneOutcome", "TuneRequest", "plan_tune", "run_root", "tune", "tune_into"]
@@ -83,6 +91,8 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     run_dir.mkdir(parents=True, exist_ok=True)
     tracker.set_status(JobStatus.VALIDATING_FILES)
     base = load_base(request.base_model, home.settings.model_cache, training_dtype(recipe))
+    precision = "bf16" if uses_bf16(recipe) else "float32"  # what "auto" chose on this machine
+    tracker.update_params(precision=precision)
     stage_blocks, anchors = training_blocks_for(base.tokenizer, plan.files, recipe)
     tracker.event("files validated", blocks=[len(b) for b in stage_blocks],
                   tokens=[sum(len(x.input_ids) for x in b) for b in stage_blocks],
@@ -95,7 +105,7 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     totals = [steps_in_stage(len(b), recipe, i) for i, b in enumerate(stage_blocks)]
     tracker.start(total=sum(totals))
     model = add_lora(base.model, recipe)
-    params = dict(plan.params)
+    params = dict(plan.params, precision=precision)
     if on_ray(home.settings):  # the same trainer on Ray Train's workers; the adapter is their last checkpoint
         from peft import set_peft_model_state_dict
 
