@@ -143,6 +143,14 @@ class LlamaCppEngine:
         self.weights.release()
 
 
+def _vocab_only(model_path: Path) -> Any:
+    """llama.cpp's load of the header and vocabulary alone: no weights, well under a second."""
+    from llama_cpp import Llama
+
+    with quiet_native_stderr():  # llama.cpp logs a context warning even for a vocabulary-only load
+        return Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+
+
 def read_metadata(model_path: Path) -> dict[str, str]:
     """GGUF key/values without loading the weights (for memory estimates before a load).
 
@@ -150,10 +158,7 @@ def read_metadata(model_path: Path) -> dict[str, str]:
     `GGUFReader` builds a Python object per vocabulary entry and took 12.8 s here, in every process that loads
     the model. Both give the same values; this one also keeps the string keys, as a loaded engine's do.
     """
-    from llama_cpp import Llama
-
-    with quiet_native_stderr():  # llama.cpp logs a context warning even for a vocabulary-only load
-        vocab = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+    vocab = _vocab_only(model_path)
     try:
         return dict(vocab.metadata)
     finally:
@@ -178,10 +183,7 @@ def estimate_memory(spec: EngineSpec, metadata: dict[str, str]) -> tuple[int, in
 
 def vocab_token_counter(model_path: Path) -> Callable[[str], int]:
     """Count tokens with a model's own tokenizer; only the vocabulary is loaded (well under a second)."""
-    from llama_cpp import Llama
-
-    with quiet_native_stderr():  # llama.cpp logs a context warning even for a vocabulary-only load
-        vocab = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+    vocab = _vocab_only(model_path)
 
     def count(text: str) -> int:
         return len(vocab.tokenize(text.encode("utf-8"), add_bos=False, special=False))

@@ -222,6 +222,7 @@ class LoraTrainer:
         self.should_stop = should_stop
         self.on_checkpoint = on_checkpoint  # (path, step); on data-parallel followers the path is None
         self.parallel = parallel or DataParallel()
+        self.bf16 = uses_bf16(recipe)  # resolved once: "auto" asks the CPU
 
     def _optimizer(self, lr: float) -> torch.optim.Optimizer:
         params = [p for p in self.model.parameters() if p.requires_grad]
@@ -233,7 +234,6 @@ class LoraTrainer:
         from peft import set_peft_model_state_dict
 
         recipe, training = self.recipe, self.recipe.training
-        bf16 = uses_bf16(recipe)
         if training.threads:
             torch.set_num_threads(training.threads)
         result = TrainResult()
@@ -276,7 +276,7 @@ class LoraTrainer:
                 batches = all_batches if share is micro else [collate(group, self.pad_id) for group in share]
                 loss_total = 0.0
                 for batch in batches:
-                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
                         loss_sum, _ = token_loss_sum(self.model, batch)
                     (loss_sum / max(1, n_tokens)).backward()
                     loss_total += float(loss_sum.detach())
@@ -325,7 +325,7 @@ class LoraTrainer:
         if not weight or not anchors or not self.parallel.leader:
             return 0.0
         block = anchors[global_step % len(anchors)]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=uses_bf16(self.recipe)):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             kl_sum, n_tokens = kl_to_base_sum(self.model, collate([block], self.pad_id))
         kl = kl_sum / max(1, n_tokens)
         (weight * kl).backward()
