@@ -88,3 +88,27 @@ def test_a_gguf_is_sized_from_its_header_and_a_non_gguf_reserves_nothing(tmp_pat
     junk = tmp_path / "junk.gguf"
     junk.write_bytes(b"not a model")
     assert estimate_gguf(EngineSpec(model_path=junk, n_ctx=512)) == (0, 0)
+
+
+def test_a_model_without_a_vocab_size_key_is_sized_as_the_loaded_engine_sizes_itself() -> None:
+    """Qwen2.5's header has no `<arch>.vocab_size`: the estimate before a load must still count its
+    151,936-token vocabulary, or a logits_all engine reserves a third of its logits buffer."""
+    from dataclasses import replace
+
+    from ownllm.inference.llamacpp import LlamaCppEngine, read_metadata
+    from ownllm.inference.pool import estimate_gguf
+    from ownllm.models.hub import QWEN25_CODER_05B
+
+    path = QWEN25_CODER_05B.locate()
+    assert not any(key.endswith(".vocab_size") for key in read_metadata(path))
+    spec = EngineSpec(model_path=path, n_ctx=512, n_threads=2, logits_all=True)
+    before = estimate_gguf(spec)
+    engine = LlamaCppEngine(spec)
+    try:
+        assert engine.memory_bytes() == before
+        n_vocab = engine.weights.n_vocab
+    finally:
+        engine.close()
+    assert n_vocab > 150_000
+    plain = estimate_gguf(replace(spec, logits_all=False))
+    assert before[1] - plain[1] == (512 - 1) * n_vocab * 4

@@ -135,7 +135,7 @@ class LlamaCppEngine:
 
     # ------------------------------------------------------------------ memory
     def memory_bytes(self) -> tuple[int, int]:
-        return estimate_memory(self.spec, self.weights.metadata)
+        return estimate_memory(self.spec, self.weights.metadata, self.weights.n_vocab)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -165,7 +165,20 @@ def read_metadata(model_path: Path) -> dict[str, str]:
         vocab.close()
 
 
-def estimate_memory(spec: EngineSpec, metadata: dict[str, str]) -> tuple[int, int]:
+def estimate_gguf_memory(spec: EngineSpec) -> tuple[int, int]:
+    """`estimate_memory` before a load, from the header and the vocabulary's real size.
+
+    Many GGUFs carry no `<arch>.vocab_size` key (Qwen2.5's has none), so the count comes from the loaded
+    vocabulary: 151,936 tokens for Qwen, three times the fallback, which sized its logits buffer too small.
+    """
+    vocab = _vocab_only(spec.model_path)
+    try:
+        return estimate_memory(spec, dict(vocab.metadata), vocab.n_vocab())
+    finally:
+        vocab.close()
+
+
+def estimate_memory(spec: EngineSpec, metadata: dict[str, str], n_vocab: int | None = None) -> tuple[int, int]:
     """(weights, own): weights are memory-mapped and shared by every engine on the same file; own is
     the KV cache (f16 keys and values), the logits buffer and the adapter, plus compute scratch."""
     weights = spec.model_path.stat().st_size
@@ -173,7 +186,7 @@ def estimate_memory(spec: EngineSpec, metadata: dict[str, str]) -> tuple[int, in
     width = _metadata_int(metadata, ".embedding_length", 2048)
     heads = max(1, _metadata_int(metadata, ".attention.head_count", 16))
     kv_heads = _metadata_int(metadata, ".attention.head_count_kv", heads)
-    vocab = _metadata_int(metadata, ".vocab_size", 50_000)
+    vocab = n_vocab or _metadata_int(metadata, ".vocab_size", 50_000)
     kv = 2 * layers * spec.n_ctx * max(1, spec.slots) * (width * kv_heads // heads) * 2
     logits = spec.n_ctx * vocab * 4 if spec.logits_all else vocab * 4
     adapter = spec.lora_path.stat().st_size if spec.lora_path and spec.lora_path.exists() else 0
