@@ -261,6 +261,24 @@ def test_grounded_records_take_the_prompt_form_of_the_base_they_will_tune():
     check_grounded_form("ds_1", {"grounded": True, "grounded_passages": False}, "smollm2-135m-instruct")
 
 
+def test_the_chunks_a_question_is_hidden_among_do_not_depend_on_the_ids_a_home_drew():
+    """The same files ingested into two homes get other chunk ids; ties in shared terms must fall the same way
+    in both, or the two homes build different grounded and RAFT records from the same company."""
+    texts = ["Opening hours are 09:00 to 17:30.", "The workshop is open on Saturdays.", "Opening on Sundays: no.",
+             "Our hours change in August.", "Returns are accepted within 45 days."]
+    oracle_text = "The service centre in Utrecht has opening hours for walk-ins."
+
+    def hidden_among(ids: list[str]) -> list[str]:
+        chunks = [SourceChunk(chunk_id, f"d{n}", text, "en", None, "page 1")
+                  for n, (chunk_id, text) in enumerate(zip(ids, texts, strict=True))]
+        oracle = SourceChunk("oracle", "d9", oracle_text, "en", None, "page 1")
+        return [c.text for c in TrainingChunks([*chunks, oracle]).nearest("What are the opening hours?", oracle, 3,
+                                                                           other_documents=False)]
+
+    first, second = hidden_among(["a1", "b2", "c3", "d4", "e5"]), hidden_among(["z9", "y8", "x7", "w6", "v5"])
+    assert first == second and first[0] == texts[0]  # the most shared terms first, then ties in corpus order
+
+
 class _Teacher(BaseHTTPRequestHandler):
     """A stand-in OpenAI-compatible teacher (a peer's server, not ours): one grounded pair, one invented."""
 
