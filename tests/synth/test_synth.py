@@ -279,6 +279,34 @@ def test_the_chunks_a_question_is_hidden_among_do_not_depend_on_the_ids_a_home_d
     assert first == second and first[0] == texts[0]  # the most shared terms first, then ties in corpus order
 
 
+def test_documents_sharing_a_file_name_are_ordered_and_split_the_same_in_every_home(tmp_path):  # type: ignore[no-untyped-def]
+    """Two folders' README.md are two documents of one name; which comes first, and which is held out, must not
+    follow the ids (or the ingest order) of the home they landed in."""
+    from ownllm.ingest.pipeline import ingest_paths
+    from ownllm.store.tenants import create_tenant
+    from tests.conftest import make_home
+
+    folders = []
+    for name, text in (("sales", "Sales handles quotes within 2 working days."),
+                       ("support", "Support answers tickets within 4 hours.")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "README.md").write_text(f"# {name}\n\n{text}\n", encoding="utf-8")
+        folders.append(folder)
+    seen = []
+    for label, order in (("first", folders), ("second", folders[::-1])):
+        home = make_home(tmp_path / f"{label}-home")
+        tenant = create_tenant(home, "acme")
+        for folder in order:
+            ingest_paths(home, tenant.id, [folder])
+        documents = load_corpus(home, tenant.id).documents
+        heldout = set(split_documents(documents, 0.5).heldout)
+        seen.append([(d.name, d.chunks[0].text, d.id in heldout) for d in documents])
+        home.close()
+    assert [name for name, _, _ in seen[0]] == ["README.md", "README.md"]
+    assert seen[0] == seen[1] and sum(held for _, _, held in seen[0]) == 1
+
+
 class _Teacher(BaseHTTPRequestHandler):
     """A stand-in OpenAI-compatible teacher (a peer's server, not ours): one grounded pair, one invented."""
 

@@ -28,6 +28,7 @@ class SourceDocument:
     title: str
     lang: str
     chunks: list[SourceChunk] = field(default_factory=list)
+    text_sha256: str = ""  # orders documents that share a file name (two folders' README.md) the same in every home
 
 
 @dataclass
@@ -49,7 +50,8 @@ def _location(chunk: Chunk) -> str:
 
 
 def load_corpus(home: Home, tenant_id: str, ref: str | int = "latest") -> SourceCorpus:
-    """All documents of the version, ordered by file name so every generator sees the same order."""
+    """All documents of the version, ordered by file name, then text, so every generator sees the same order
+    in every home: the ids are drawn afresh at each ingest and only break a tie between identical texts."""
     with home.catalog.session() as session:
         version = resolve_version(session, tenant_id, ref)
         ids = version_document_ids(session, version.id)
@@ -58,7 +60,8 @@ def load_corpus(home: Home, tenant_id: str, ref: str | int = "latest") -> Source
         ).all()
         documents = {}
         for document, name in rows:
-            documents[document.id] = SourceDocument(document.id, name, document.title, document.lang)
+            documents[document.id] = SourceDocument(document.id, name, document.title, document.lang,
+                                                    text_sha256=document.text_sha256 or "")
         chunks = session.scalars(
             select(Chunk).where(Chunk.document_id.in_(ids)).order_by(Chunk.document_id, Chunk.ordinal)
         )
@@ -66,5 +69,5 @@ def load_corpus(home: Home, tenant_id: str, ref: str | int = "latest") -> Source
             owner = documents[chunk.document_id]
             owner.chunks.append(SourceChunk(chunk.id, chunk.document_id, chunk.text, owner.lang, chunk.heading,
                                             _location(chunk)))
-        ordered = sorted(documents.values(), key=lambda d: (d.name, d.id))
+        ordered = sorted(documents.values(), key=lambda d: (d.name, d.text_sha256, d.id))
         return SourceCorpus(version.id, version.number, ordered)

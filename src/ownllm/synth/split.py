@@ -44,7 +44,7 @@ def split_documents(documents: list[SourceDocument], fraction: float = 0.2, seed
     for document in documents:
         by_lang.setdefault(document.lang, []).append(document)
     for group in by_lang.values():
-        ranked = sorted(group, key=lambda d: _rank(d.name, seed))
+        ranked = sorted(group, key=lambda d: _rank(d.name, seed))  # stable: same-named documents keep corpus order
         count = round(len(group) * fraction)
         if fraction > 0 and count == 0 and len(group) >= 2:
             count = 1
