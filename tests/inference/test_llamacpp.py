@@ -76,13 +76,14 @@ def test_a_template_reaching_for_python_internals_is_refused() -> None:
 
 def test_a_gguf_is_sized_from_its_header_and_a_non_gguf_reserves_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The pool sizes an engine before loading it; the header read is llama.cpp's (what a load would read)."""
-    from ownllm.inference.llamacpp import read_metadata
+    from ownllm.inference.llamacpp import read_header
     from ownllm.inference.pool import estimate_gguf
 
     path = SMOLLM2_135M.locate()
-    metadata = read_metadata(path)
+    metadata, n_vocab = read_header(path)
     assert metadata["general.architecture"] == "llama" and metadata["llama.block_count"] == "30"
     assert metadata["llama.embedding_length"] == "576" and "tokenizer.chat_template" in metadata
+    assert n_vocab == int(metadata["llama.vocab_size"])  # the vocabulary's own count agrees with the header's
     weights, own = estimate_gguf(EngineSpec(model_path=path, n_ctx=512))
     assert weights == path.stat().st_size and own > 0
     junk = tmp_path / "junk.gguf"
@@ -95,12 +96,12 @@ def test_a_model_without_a_vocab_size_key_is_sized_as_the_loaded_engine_sizes_it
     151,936-token vocabulary, or a logits_all engine reserves a third of its logits buffer."""
     from dataclasses import replace
 
-    from ownllm.inference.llamacpp import LlamaCppEngine, read_metadata
+    from ownllm.inference.llamacpp import LlamaCppEngine, read_header
     from ownllm.inference.pool import estimate_gguf
     from ownllm.models.hub import QWEN25_CODER_05B
 
     path = QWEN25_CODER_05B.locate()
-    assert not any(key.endswith(".vocab_size") for key in read_metadata(path))
+    assert not any(key.endswith(".vocab_size") for key in read_header(path)[0])
     spec = EngineSpec(model_path=path, n_ctx=512, n_threads=2, logits_all=True)
     before = estimate_gguf(spec)
     engine = LlamaCppEngine(spec)

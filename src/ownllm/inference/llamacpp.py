@@ -151,34 +151,23 @@ def _vocab_only(model_path: Path) -> Any:
         return Llama(model_path=str(model_path), vocab_only=True, verbose=False)
 
 
-def read_metadata(model_path: Path) -> dict[str, str]:
-    """GGUF key/values without loading the weights (for memory estimates before a load).
+def read_header(model_path: Path) -> tuple[dict[str, str], int]:
+    """GGUF key/values and the vocabulary's size, without loading the weights (for memory estimates before a load).
 
     llama.cpp reads them with a vocabulary-only load: 0.4 s for Qwen2.5's 151k-token vocabulary, where gguf-py's
     `GGUFReader` builds a Python object per vocabulary entry and took 12.8 s here, in every process that loads
-    the model. Both give the same values; this one also keeps the string keys, as a loaded engine's do.
+    the model. Both give the same values; this one also keeps the string keys, as a loaded engine's do. The size
+    comes from the vocabulary itself: many headers have no `<arch>.vocab_size` (Qwen2.5's has none), and the
+    fallback sized Qwen's logits buffer for a third of its 151,936 tokens.
     """
     vocab = _vocab_only(model_path)
     try:
-        return dict(vocab.metadata)
+        return dict(vocab.metadata), vocab.n_vocab()
     finally:
         vocab.close()
 
 
-def estimate_gguf_memory(spec: EngineSpec) -> tuple[int, int]:
-    """`estimate_memory` before a load, from the header and the vocabulary's real size.
-
-    Many GGUFs carry no `<arch>.vocab_size` key (Qwen2.5's has none), so the count comes from the loaded
-    vocabulary: 151,936 tokens for Qwen, three times the fallback, which sized its logits buffer too small.
-    """
-    vocab = _vocab_only(spec.model_path)
-    try:
-        return estimate_memory(spec, dict(vocab.metadata), vocab.n_vocab())
-    finally:
-        vocab.close()
-
-
-def estimate_memory(spec: EngineSpec, metadata: dict[str, str], n_vocab: int | None = None) -> tuple[int, int]:
+def estimate_memory(spec: EngineSpec, metadata: dict[str, str], n_vocab: int) -> tuple[int, int]:
     """(weights, own): weights are memory-mapped and shared by every engine on the same file; own is
     the KV cache (f16 keys and values), the logits buffer and the adapter, plus compute scratch."""
     weights = spec.model_path.stat().st_size
@@ -186,9 +175,8 @@ def estimate_memory(spec: EngineSpec, metadata: dict[str, str], n_vocab: int | N
     width = _metadata_int(metadata, ".embedding_length", 2048)
     heads = max(1, _metadata_int(metadata, ".attention.head_count", 16))
     kv_heads = _metadata_int(metadata, ".attention.head_count_kv", heads)
-    vocab = n_vocab or _metadata_int(metadata, ".vocab_size", 50_000)
     kv = 2 * layers * spec.n_ctx * max(1, spec.slots) * (width * kv_heads // heads) * 2
-    logits = spec.n_ctx * vocab * 4 if spec.logits_all else vocab * 4
+    logits = spec.n_ctx * n_vocab * 4 if spec.logits_all else n_vocab * 4
     adapter = spec.lora_path.stat().st_size if spec.lora_path and spec.lora_path.exists() else 0
     scratch = 32 * (1 << 20) + width * spec.n_ctx * 16
     return weights, kv + logits + adapter + scratch

@@ -476,9 +476,9 @@ def estimate_gguf(spec: EngineSpec) -> tuple[int, int]:
     """(weights, own bytes) of a GGUF engine before loading it, from the file's metadata."""
     if spec not in _estimates:
         try:
-            from ownllm.inference.llamacpp import estimate_gguf_memory
+            from ownllm.inference.llamacpp import estimate_memory, read_header
 
-            _estimates[spec] = estimate_gguf_memory(spec)
+            _estimates[spec] = estimate_memory(spec, *read_header(spec.model_path))
         except Exception:  # not a GGUF (a test's fake model): nothing to reserve up front
             _estimates[spec] = (0, 0)
     return _estimates[spec]
