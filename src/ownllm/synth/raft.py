@@ -37,7 +37,7 @@ class TrainingChunks:
     def nearest(self, question: str, oracle: SourceChunk, count: int, *, other_documents: bool) -> list[SourceChunk]:
         """The `count` chunks sharing most of the question's terms, except the oracle (and its document's).
 
-        Ties keep the corpus order (file name, then position; the sort is stable), never the chunk's id: ids are
+        Ties keep the corpus order (`load_corpus`: file name, text, position; the sort is stable), never the id: ids are
         drawn afresh by each ingest, and breaking ties by them gave the same files a different dataset in
         every new home (1,884 to 1,891 SFT records from the sample company).
         """
