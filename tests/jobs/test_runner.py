@@ -80,13 +80,17 @@ def test_each_tenant_has_a_job_cap(tmp_path) -> None:
     busy, other = create_tenant(home, "busy").id, create_tenant(home, "other").id
     runner = JobRunner(home, "thread")
     try:
-        first = runner.submit("eval", busy, f"{W}:sleepy", {"items": ["a"]})
-        runner.submit("eval", busy, f"{W}:sleepy", {"items": ["b"]})
+        # both of busy's jobs hold until cancelled: the cap is checked while they are certainly queued or running
+        first = runner.submit("eval", busy, f"{W}:until_cancelled", {})
+        second = runner.submit("eval", busy, f"{W}:until_cancelled", {})
         with pytest.raises(RateLimited, match="2 queued or running jobs"):
             runner.submit("eval", busy, f"{W}:sleepy", {"items": ["c"]})
         runner.submit("eval", other, f"{W}:sleepy", {"items": ["d"]})  # another tenant is not affected
         cancel_job(home, first, busy)
         assert _wait(home, first) == "cancelled"
+        runner.submit("eval", busy, f"{W}:sleepy", {"items": ["e"]})  # a cancelled job frees its place
+        cancel_job(home, second, busy)
+        assert _wait(home, second) == "cancelled"
     finally:
         runner.close()
         home.close()
@@ -97,12 +101,14 @@ def test_work_submitted_while_a_job_waits_joins_it(tmp_path) -> None:
     tenant = create_tenant(home, "bursty").id
     runner = JobRunner(home, "thread")
     try:
-        blocker = runner.submit("eval", tenant, f"{W}:sleepy", {"items": ["first"]})
+        # the blocker holds the only worker until cancelled, so the uploads certainly find a waiting job to join
+        blocker = runner.submit("eval", tenant, f"{W}:until_cancelled", {})
         ids = {runner.submit("ingest", tenant, f"{W}:sleepy", {"items": [name]}, coalesce="uploads")
                for name in ("a", "b", "c")}
         assert len(ids) == 1  # three submissions, one waiting job
         [joined] = ids
-        assert _wait(home, blocker) == "succeeded" and _wait(home, joined) == "succeeded"
+        cancel_job(home, blocker, tenant)
+        assert _wait(home, blocker) == "cancelled" and _wait(home, joined) == "succeeded"
         assert get_job(home, joined).result["items"] == ["a", "b", "c"]
     finally:
         runner.close()

@@ -37,3 +37,13 @@ def sleepy(home: Home, tenant_id: str, tracker: JobTracker, *, items: list[str])
         time.sleep(0.05)
         tracker.check_cancelled()
     tracker.succeed({"items": items})
+
+
+def until_cancelled(home: Home, tenant_id: str, tracker: JobTracker, *, limit_s: float = 120) -> None:
+    """Hold a worker until the job is cancelled, so a test about caps and cancelling does not race a timer."""
+    tracker.start()
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        tracker.check_cancelled()
+    raise TimeoutError(f"job {tracker.job_id} was not cancelled within {limit_s} s")
