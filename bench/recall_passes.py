@@ -1,7 +1,8 @@
 """Benchmark: how many passes over a document's fact records a base needs to answer closed-book.
 
     python bench/recall_passes.py --home HOME --tenant acme --questions questions.jsonl \
-        [--documents a.pdf,b.docx] [--passes 1,2,4,8,16] [--model smollm2-135m-instruct]
+        [--documents a.pdf,b.docx] [--passes 1,2,4,8,16] [--model smollm2-135m-instruct] \
+        [--set lora.r=64 --set lora.alpha=128]
 
 Closed-book recall of a company fact is the one score the recipe's two extra passes over the fact records do
 not lift far (bench/RESULTS.md, "Repeating the fact records"). This asks the question the recipe cannot answer
@@ -44,6 +45,8 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--passes", default="1,2,4,8,16")
     parser.add_argument("--generators", default="facts,continuation")
     parser.add_argument("--model", default="smollm2-135m-instruct")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a key of sft-lora that this loop uses (lora.r=64), as `ownllm tune --set` does")
     parser.add_argument("--out", type=Path, default=None, help="also append each result as a JSON line here")
     return parser.parse_args()
 
@@ -85,7 +88,7 @@ def main() -> None:
     company = [q for q in questions if q["source"] in documents]
     probe = random.Random(0).sample(facts, min(PROBE, len(facts)))
 
-    recipe = load_recipe("sft-lora")
+    recipe = load_recipe("sft-lora", _overrides(args.sets))
     torch.manual_seed(recipe.training.seed)
     base = load_base(args.model, home.settings.model_cache, torch.bfloat16)
     tokenizer, pad = base.tokenizer, base.pad_id
@@ -98,6 +101,9 @@ def main() -> None:
     lr = recipe.stages[0].learning_rate
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=recipe.training.weight_decay)
     warmup = lr_factor("constant", 0, WARMUP_STEPS)  # a ramp, then the recipe's rate for every pass alike
+    print(f"recipe sft-lora {dict(_overrides(args.sets))}: r {recipe.lora.r}, alpha {recipe.lora.alpha}, "
+          f"modules {','.join(recipe.lora.target_modules)}; "
+          f"{sum(p.numel() for p in trainable):,} adapted parameters")
     print(f"{len(documents)} documents, {len(chosen)} records ({len(facts)} facts), {len(blocks)} blocks "
           f"({math.ceil(len(blocks) / size)} steps a pass); {len(company)} company questions; "
           f"general: {len(replay)} replay replies")
@@ -133,7 +139,7 @@ def main() -> None:
             "trained_phrasing_f1": round(sum(trained) / max(1, len(trained)), 3),
             "general_loss": round(loss, 4),
             "general_ratio": round(math.exp(loss - base_loss), 2) if base_loss is not None else 1.0,
-            "train_seconds": round(seconds)}
+            "train_seconds": round(seconds), "sets": args.sets}
         print(f"passes {passes:>3}: company F1 {row['company_f1']:.3f} (exact {row['company_exact']:.2f}), "
               f"trained-phrasing F1 {row['trained_phrasing_f1']:.3f}, general exp(Δloss) {row['general_ratio']}×, "
               f"{row['train_seconds']} s trained", flush=True)
@@ -162,6 +168,24 @@ def main() -> None:
             done += 1
         trained_seconds += time.perf_counter() - started
         measure(done, trained_seconds, base_loss)
+
+
+# the recipe keys this loop reads; any other (a KL anchor, repeats, a schedule) it would silently ignore
+HONOURED_KEYS = ("lora.", "stages.0.learning_rate", "training.seq_len", "training.batch_size", "training.seed",
+                 "training.weight_decay", "training.max_grad_norm")
+
+
+def _overrides(sets: list[str]) -> dict[str, Any]:
+    import yaml
+
+    pairs = [(key.strip(), sign, value) for key, sign, value in (item.partition("=") for item in sets)]
+    for key, sign, _ in pairs:
+        if not sign:
+            raise SystemExit(f"--set needs KEY=VALUE, not {key!r}")
+        if not key.startswith(HONOURED_KEYS):
+            raise SystemExit(f"--set {key}: this benchmark does not use that key; it honours "
+                             f"{', '.join(k + '*' if k.endswith('.') else k for k in HONOURED_KEYS)}")
+    return {key: yaml.safe_load(value) for key, _, value in pairs}
 
 
 def _groups(items: list[Any], size: int) -> list[list[Any]]:
