@@ -53,6 +53,7 @@ def _args() -> argparse.Namespace:
 
 def main() -> None:
     args = _args()
+    overrides = _overrides(args.sets)  # refuse a key this loop would ignore before any model loads
     import torch
 
     from ownllm.chat.policy import CLOSED_BOOK_SYSTEM
@@ -88,7 +89,7 @@ def main() -> None:
     company = [q for q in questions if q["source"] in documents]
     probe = random.Random(0).sample(facts, min(PROBE, len(facts)))
 
-    recipe = load_recipe("sft-lora", _overrides(args.sets))
+    recipe = load_recipe("sft-lora", overrides)
     torch.manual_seed(recipe.training.seed)
     base = load_base(args.model, home.settings.model_cache, torch.bfloat16)
     tokenizer, pad = base.tokenizer, base.pad_id
@@ -101,7 +102,7 @@ def main() -> None:
     lr = recipe.stages[0].learning_rate
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=recipe.training.weight_decay)
     warmup = lr_factor("constant", 0, WARMUP_STEPS)  # a ramp, then the recipe's rate for every pass alike
-    print(f"recipe sft-lora {dict(_overrides(args.sets))}: r {recipe.lora.r}, alpha {recipe.lora.alpha}, "
+    print(f"recipe sft-lora {overrides}: r {recipe.lora.r}, alpha {recipe.lora.alpha}, "
           f"modules {','.join(recipe.lora.target_modules)}; "
           f"{sum(p.numel() for p in trainable):,} adapted parameters")
     print(f"{len(documents)} documents, {len(chosen)} records ({len(facts)} facts), {len(blocks)} blocks "
