@@ -177,16 +177,20 @@ HONOURED_KEYS = ("lora.", "stages.0.learning_rate", "training.seq_len", "trainin
 
 
 def _overrides(sets: list[str]) -> dict[str, Any]:
-    import yaml
+    """`ownllm tune --set`'s parsing, then a refusal of any key this loop would ignore."""
+    import typer
 
-    pairs = [(key.strip(), sign, value) for key, sign, value in (item.partition("=") for item in sets)]
-    for key, sign, _ in pairs:
-        if not sign:
-            raise SystemExit(f"--set needs KEY=VALUE, not {key!r}")
+    from ownllm.cli.teach import parse_sets
+
+    try:
+        overrides = parse_sets(sets)
+    except typer.BadParameter as exc:
+        raise SystemExit(str(exc)) from exc
+    for key in overrides:
         if not key.startswith(HONOURED_KEYS):
             raise SystemExit(f"--set {key}: this benchmark does not use that key; it honours "
                              f"{', '.join(k + '*' if k.endswith('.') else k for k in HONOURED_KEYS)}")
-    return {key: yaml.safe_load(value) for key, _, value in pairs}
+    return overrides
 
 
 def _groups(items: list[Any], size: int) -> list[list[Any]]:

@@ -17,7 +17,7 @@ from ownllm.cli.app import app, console, err, home, progress_bar, tenant_id
 from ownllm.store.statuses import EventType, JobStatus
 
 
-def _parse_sets(values: list[str] | None) -> dict[str, Any]:
+def parse_sets(values: list[str] | None) -> dict[str, Any]:
     """`--set training.seq_len=256` → {"training.seq_len": 256} (values parsed as YAML scalars)."""
     overrides = {}
     for item in values or []:
@@ -74,7 +74,7 @@ def synth(
     try:
         config = SynthConfig(teacher=teacher or bool(teacher_url), teacher_url=teacher_url,
                              teacher_model=teacher_model, heldout_fraction=heldout, seed=seed, max_chunks=max_chunks,
-                             **_parse_sets(sets))
+                             **parse_sets(sets))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise typer.BadParameter(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", param_hint="--set") from exc
@@ -150,7 +150,7 @@ def tune(
         return
     if action != "run":
         raise typer.BadParameter(f"unknown action {action!r}: use run, list, status or cancel")
-    overrides = _parse_sets(set_)
+    overrides = parse_sets(set_)
     if max_steps:
         overrides["stages.*.max_steps"] = max_steps
     request = TuneRequest(recipe=recipe, recipe_file=recipe_file, base_model=model or role_models(opened, owner).base,
