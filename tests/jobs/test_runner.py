@@ -11,7 +11,7 @@ import pytest
 
 from ownllm.errors import InvalidInput, RateLimited
 from ownllm.jobs.runner import JobRunner, fail_stale_queued, run_inline
-from ownllm.jobs.tracker import JobTracker, cancel_job, get_job
+from ownllm.jobs.tracker import INTERRUPTED, JobTracker, cancel_job, get_job, job_events
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobStatus
 from ownllm.store.tenants import create_tenant
@@ -246,3 +246,16 @@ def test_concurrent_submissions_coalesce_instead_of_racing_past_the_cap(tmp_path
     finally:
         runner.close()
         home.close()
+
+
+def test_a_resumed_job_reads_as_running_not_as_its_old_failure(home: Home, tenant: str) -> None:
+    tracker = JobTracker.create(home, "fine_tune", tenant)
+    tracker.start(10)
+    tracker.fail(f"{INTERRUPTED}: its process ended before it finished; the next run resumes")
+    assert get_job(home, tracker.job_id).error.startswith(INTERRUPTED)
+    tracker.reopen("resuming an interrupted run from its last checkpoint")
+    tracker.start(10)
+    job = get_job(home, tracker.job_id)
+    assert (job.status, job.error, job.finished_at) == ("running", None, None)
+    messages = [event.message for event in job_events(home, tracker.job_id)]
+    assert messages.index("job failed") < messages.index("resuming an interrupted run from its last checkpoint")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ownllm.errors import InvalidInput
+from ownllm.tune.plan import resume_key
 from ownllm.tune.recipe import available_recipes, load_recipe, read_recipe_file
 
 
@@ -72,3 +73,13 @@ def test_precision_auto_follows_the_cpu_and_an_explicit_choice_wins(monkeypatch)
         assert train.uses_bf16(load_recipe("sft-lora", {"training.bf16": False})) is False
     with pytest.raises(InvalidInput, match=r"`training\.bf16.*auto"):
         load_recipe("sft-lora", {"training.bf16": "sometimes"})
+
+
+def test_rewording_a_recipe_keeps_its_interrupted_runs_resumable():
+    """The resume key covers what decides the weights; a recipe's description is prose and does not."""
+    recipe = load_recipe("sft-lora-recall")
+    params = {"recipe": recipe.model_dump(), "base_model": "smollm2-135m-instruct", "seed": 0}
+    reworded = {**params, "recipe": {**params["recipe"], "description": "the same recipe, described anew"}}
+    assert resume_key(reworded) == resume_key(params)
+    other_rank = load_recipe("sft-lora-recall", {"lora.r": 16})
+    assert resume_key({**params, "recipe": other_rank.model_dump()}) != resume_key(params)

@@ -106,6 +106,15 @@ class JobTracker:
         if self._update(running):
             self.event("job started", type=EventType.STATUS)
 
+    def reopen(self, why: str) -> None:
+        """Take an interrupted job up again (a re-run that resumes it): its old error and end time are cleared,
+        so while it runs it reads as running, not as failed; the interruption stays in its events."""
+        def resumed(job: Job) -> None:
+            job.error, job.finished_at = None, None
+
+        if self._update(resumed):
+            self.event(why, type=EventType.STATUS)
+
     def set_status(self, status: JobStatus) -> None:
         """Intermediate states some job kinds report (a tuning run: validating_files, queued)."""
         def apply(job: Job) -> None:

@@ -94,4 +94,11 @@ def plan_tune(home: Home, tenant_id: str, request: TuneRequest) -> TunePlan:
         "training_files": {home.relative(p): file_sha256(p) for p in files}, "suffix": request.suffix,
         "merge": request.merge, "seed": recipe.training.seed,
     }
-    return TunePlan(request, recipe, files, params, run_key(params))
+    return TunePlan(request, recipe, files, params, resume_key(params))
+
+
+def resume_key(params: dict[str, Any]) -> str:
+    """The key a re-run finds its interrupted job by: every input that decides the weights, but not the recipe's
+    description, which is prose; rewording it (an edited recipe, a new release) must not strand a half-done run."""
+    recipe = {name: value for name, value in params["recipe"].items() if name != "description"}
+    return run_key({**params, "recipe": recipe})

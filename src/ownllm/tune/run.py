@@ -69,7 +69,7 @@ def tune(home: Home, tenant_id: str, request: TuneRequest, on_step: Callable[[St
         resumable = _find_resumable(home, tenant_id, plan.key)
         if resumable:
             tracker = JobTracker(home, resumable)
-            tracker.event("resuming an interrupted run from its last checkpoint")
+            tracker.reopen("resuming an interrupted run from its last checkpoint")
         else:
             tracker = JobTracker.create(home, JOB_KIND, tenant_id, params={**plan.params, "run_key": plan.key})
     try:
