@@ -1,12 +1,16 @@
-"""Recipes: every shipped one validates; a typo or a bad value is an error naming the key."""
+"""Recipes: every shipped one validates; a typo or a bad value is an error naming the key; rewording one keeps its
+interrupted runs resumable."""
 
 from __future__ import annotations
 
 import pytest
 
 from ownllm.errors import InvalidInput
-from ownllm.tune.plan import resume_key
-from ownllm.tune.recipe import available_recipes, load_recipe, read_recipe_file
+from ownllm.jobs.tracker import INTERRUPTED, JobTracker
+from ownllm.store.tenants import create_tenant
+from ownllm.tune.plan import TunePlan, TuneRequest, resume_key
+from ownllm.tune.recipe import Recipe, available_recipes, load_recipe, read_recipe_file
+from ownllm.tune.run import JOB_KIND, find_resumable
 
 
 def test_shipped_recipes_validate():
@@ -75,11 +79,20 @@ def test_precision_auto_follows_the_cpu_and_an_explicit_choice_wins(monkeypatch)
         load_recipe("sft-lora", {"training.bf16": "sometimes"})
 
 
-def test_rewording_a_recipe_keeps_its_interrupted_runs_resumable():
-    """The resume key covers what decides the weights; a recipe's description is prose and does not."""
-    recipe = load_recipe("sft-lora-recall")
-    params = {"recipe": recipe.model_dump(), "base_model": "smollm2-135m-instruct", "seed": 0}
-    reworded = {**params, "recipe": {**params["recipe"], "description": "the same recipe, described anew"}}
-    assert resume_key(reworded) == resume_key(params)
-    other_rank = load_recipe("sft-lora-recall", {"lora.r": 16})
-    assert resume_key({**params, "recipe": other_rank.model_dump()}) != resume_key(params)
+
+def test_rewording_a_recipe_keeps_its_interrupted_runs_resumable(home):
+    """The resume key covers what decides the weights, not a recipe's description (prose); and an interrupted job
+    is found by recomputing the key from the inputs it recorded, so one keyed under an older rule is found too."""
+    tenant = create_tenant(home, "resume").id
+
+    def plan(recipe: Recipe) -> TunePlan:
+        params = {"recipe": recipe.model_dump(), "base_model": "smollm2-135m-instruct", "seed": 0}
+        return TunePlan(TuneRequest(), recipe, [], params, resume_key(params))
+
+    recall = load_recipe("sft-lora-recall")
+    before = plan(recall.model_copy(update={"description": "the words the recipe had when the run began"}))
+    tracker = JobTracker.create(home, JOB_KIND, tenant, {**before.params, "run_key": "keyed-under-an-older-rule"})
+    tracker.fail(f"{INTERRUPTED}: its process ended before it finished; the next run resumes")
+    assert plan(recall).key == before.key
+    assert find_resumable(home, tenant, plan(recall)) == tracker.job_id
+    assert find_resumable(home, tenant, plan(load_recipe("sft-lora-recall", {"lora.r": 16}))) is None

@@ -24,7 +24,7 @@ from ownllm.store.statuses import JobKind, JobStatus
 from ownllm.store.tenants import get_tenant
 from ownllm.tune.checkpoints import list_checkpoints, load_checkpoint
 from ownllm.tune.job_progress import checkpoint_recorder, step_reporter
-from ownllm.tune.plan import TunePlan, TuneRequest, plan_tune, run_root
+from ownllm.tune.plan import TunePlan, TuneRequest, plan_tune, resume_key, run_root
 from ownllm.tune.register import model_name, register_tuned_model
 from ownllm.tune.stage_blocks import training_blocks_for
 from ownllm.tune.train import (
@@ -50,13 +50,17 @@ class TuneOutcome:
     result: TrainResult | None
 
 
-def _find_resumable(home: Home, tenant_id: str, key: str) -> str | None:
+def find_resumable(home: Home, tenant_id: str, plan: TunePlan) -> str | None:
+    """The tenant's newest interrupted run of this plan. Its key is recomputed from the inputs the job recorded,
+    not read from the key it stored, so a run keyed before the key changed (say, before it stopped covering the
+    recipe's description) is still found."""
     mark_interrupted(home, tenant_id, JOB_KIND)
     with home.catalog.session() as session:
         jobs = session.scalars(select(Job).where(Job.tenant_id == tenant_id, Job.kind == JOB_KIND,
                                                  Job.status == JobStatus.FAILED).order_by(Job.created_at.desc()))
         for job in jobs:
-            if job.params.get("run_key") == key and (job.error or "").startswith(INTERRUPTED):
+            recorded = {name: (job.params or {}).get(name) for name in plan.params}
+            if (job.error or "").startswith(INTERRUPTED) and resume_key(recorded) == plan.key:
                 return job.id
     return None
 
@@ -66,7 +70,7 @@ def tune(home: Home, tenant_id: str, request: TuneRequest, on_step: Callable[[St
     """Tune in this process as one job; re-running after a kill resumes the interrupted run."""
     plan = plan_tune(home, tenant_id, request)
     if tracker is None:
-        resumable = _find_resumable(home, tenant_id, plan.key)
+        resumable = find_resumable(home, tenant_id, plan)
         if resumable:
             tracker = JobTracker(home, resumable)
             tracker.reopen("resuming an interrupted run from its last checkpoint")
