@@ -51,8 +51,8 @@ class TuneOutcome:
 
 
 def find_resumable(home: Home, tenant_id: str, plan: TunePlan) -> str | None:
-    """The tenant's newest interrupted run of this plan. Its key is recomputed from the inputs the job recorded,
-    not read from the key it stored, so a run keyed before the key changed (say, before it stopped covering the
+    """The tenant's newest interrupted run of this plan: its stored key matches, or the key recomputed from the
+    inputs the job recorded does, so a run keyed before the key changed (say, before it stopped covering the
     recipe's description) is still found."""
     mark_interrupted(home, tenant_id, JOB_KIND)
     with home.catalog.session() as session:
@@ -60,7 +60,8 @@ def find_resumable(home: Home, tenant_id: str, plan: TunePlan) -> str | None:
                                                  Job.status == JobStatus.FAILED).order_by(Job.created_at.desc()))
         for job in jobs:
             recorded = {name: (job.params or {}).get(name) for name in plan.params}
-            if (job.error or "").startswith(INTERRUPTED) and resume_key(recorded) == plan.key:
+            same = (job.params or {}).get("run_key") == plan.key or resume_key(recorded) == plan.key
+            if same and (job.error or "").startswith(INTERRUPTED):
                 return job.id
     return None
 
