@@ -79,7 +79,6 @@ def test_precision_auto_follows_the_cpu_and_an_explicit_choice_wins(monkeypatch)
         load_recipe("sft-lora", {"training.bf16": "sometimes"})
 
 
-
 def test_rewording_a_recipe_keeps_its_interrupted_runs_resumable(home):
     """The resume key covers what decides the weights, not a recipe's description (prose); and an interrupted job
     is found by recomputing the key from the inputs it recorded, so one keyed under an older rule is found too."""

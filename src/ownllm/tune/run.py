@@ -59,9 +59,9 @@ def find_resumable(home: Home, tenant_id: str, plan: TunePlan) -> str | None:
         jobs = session.scalars(select(Job).where(Job.tenant_id == tenant_id, Job.kind == JOB_KIND,
                                                  Job.status == JobStatus.FAILED).order_by(Job.created_at.desc()))
         for job in jobs:
-            recorded = {name: (job.params or {}).get(name) for name in plan.params}
-            same = (job.params or {}).get("run_key") == plan.key or resume_key(recorded) == plan.key
-            if same and (job.error or "").startswith(INTERRUPTED):
+            params = job.params or {}
+            recorded = {name: params.get(name) for name in plan.params}
+            if (job.error or "").startswith(INTERRUPTED) and plan.key in (params.get("run_key"), resume_key(recorded)):
                 return job.id
     return None
 
