@@ -1,6 +1,6 @@
 """Benchmark: how many of a company's facts the model-free fact generator asks about.
 
-    python bench/fact_coverage.py [--home .demo/home --tenant acme] [--sample 20] [--seed 0]
+    python bench/fact_coverage.py [--home .demo/home --tenant acme] [--sample 20] [--seed 0] [--misses 100]
 
 Closed-book recall can only come from facts the training data states as question and answer. On the sample
 company (every fact known, with its natural question), this prints the share of facts whose exact answer some
@@ -27,7 +27,7 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s,]", "", text.casefold())
 
 
-def sample_company_coverage(home_path: Path | None, tenant_name: str) -> None:
+def sample_company_coverage(home_path: Path | None, tenant_name: str, misses: int = 0) -> None:
     from ownllm.config import Settings
     from ownllm.ingest.pipeline import ingest_paths
     from ownllm.samples.generate import generate
@@ -64,6 +64,9 @@ def sample_company_coverage(home_path: Path | None, tenant_name: str) -> None:
             a and (a in _norm(f["answer"]) or _norm(f["answer"]) in a) for a in answers[f["source"]]) for f in facts)
         print(f"  {lang or 'all':3s} facts {len(facts):3d}: exact answer asked {exact / len(facts):.3f}, "
               f"partly {partial / len(facts):.3f}")
+    missed = [f for f in company.facts() if _norm(f["answer"]) not in answers[f["source"]]]
+    for fact in missed[:misses]:
+        print(f"  missed [{fact['source']}] {fact['question']!r} -> {fact['answer']!r}")
 
 
 def real_documents(sample: int, seed: int) -> None:
@@ -112,8 +115,9 @@ def main() -> int:
     parser.add_argument("--tenant", default="acme")
     parser.add_argument("--sample", type=int, default=20, help="real-document records printed to read")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--misses", type=int, default=0, help="sample-company facts no record asks, printed to read")
     args = parser.parse_args()
-    sample_company_coverage(args.home, args.tenant)
+    sample_company_coverage(args.home, args.tenant, args.misses)
     real_documents(args.sample, args.seed)
     return 0
 

@@ -435,3 +435,30 @@ def test_a_heading_many_documents_share_is_not_the_subject_and_split_tables_keep
     alone = SourceDocument("q", "rows.xlsx", "Rows", "en")
     alone.chunks.append(SourceChunk("q1", "q", "| VP-2 | rear rack | 64.00 EUR |", "en", None, "sheet 1"))
     assert not any(p.meta["kind"] == "table" for p in fact_pairs(alone.chunks[0], alone))  # no header to carry
+
+
+def test_a_thing_described_by_the_words_before_its_noun_is_asked_what_kind():
+    """"It has hydraulic disc brakes" names no value by shape, label or copula: the noun names the attribute and
+    its modifiers are the value. Lists are read item by item; counts, participles, praise and other owners are not
+    descriptions of the subject."""
+    sheet = SourceDocument("d7", "sheet.docx", "Aurel 300 (VM-A300) technical datasheet", "en")
+    chunk = SourceChunk("c7", "d7", "It has hydraulic disc brakes, a front light of 70 lux, and the electronics are "
+                        "rated IPX4. The drivetrain has single speed gearing. The VM-A300 comes in grey, with a "
+                        "2.2-inch colour display and a ring lock.", "en", "Aurel 300 (VM-A300) technical datasheet",
+                        "page 1")
+    asked = {(p.question, p.answer) for p in fact_pairs(chunk, sheet) if p.meta["kind"] == "description"}
+    assert ("What kind of brakes does Aurel 300 (VM-A300) have?", "hydraulic disc") in asked
+    assert ("What brakes does Aurel 300 (VM-A300) have?", "hydraulic disc brakes") in asked
+    assert ('In "Aurel 300 (VM-A300)", what fills the blank: "It has ___ brakes"?', "hydraulic disc") in asked
+    assert ("What gearing does the drivetrain of Aurel 300 (VM-A300) have?", "single speed gearing") in asked
+    assert ("What display does Aurel 300 (VM-A300) have?", "2.2-inch colour display") in asked  # a size describes
+    assert ("What lock does Aurel 300 (VM-A300) have?", "ring lock") in asked  # the list's second item
+    assert not any("light" in q for q, _ in asked)  # "a front light of 70 lux" is a quantity's, not a kind
+    prose = SourceChunk("c8", "d8", "It has increased sales and great products. Customers have limited access. "
+                        "The centre has 14 technicians. The shop has been a partner since 2020. The report has an "
+                        "executive summary.", "en", "Harbour Bikes", "page 1")
+    described = [p for p in fact_pairs(prose, SourceDocument("d8", "h.md", "H", "en"))
+                 if p.meta["kind"] == "description"]
+    assert {(p.question, p.answer) for p in described} >= {("What summary does the report of Harbour Bikes have?",
+                                                            "executive summary")}
+    assert not any(word in p.answer for p in described for word in ("increased", "great", "limited", "14", "been"))

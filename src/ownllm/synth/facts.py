@@ -8,7 +8,8 @@ Several phrasings per fact: a natural question where the attribute can be named 
 clause itself asked in place), and a fill-in-the-blank form that always works; all teach the same association. Markdown
 tables (spreadsheets, slides, and scans whose tables OCR rebuilt) are read by cell:
 the row's first cell is the subject and the column header the attribute, which a
-sentence reader would get wrong ("How much does price_list cost?").
+sentence reader would get wrong ("How much does price_list cost?"). Values with no shape come from
+`attributes.py` (a label, a copula, a role) and `kinds.py` (the words before a noun: "hydraulic disc brakes").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, replace
 from ownllm.ingest.parsed import is_separator_row, markdown_row_cells
 from ownllm.retrieval.rag import sentences
 from ownllm.synth.attributes import carried_table_header, clause_value_pairs, label_line_pairs
+from ownllm.synth.kinds import kind_pairs
 from ownllm.synth.records import QAPair
 from ownllm.synth.source import SourceChunk, SourceDocument
 from ownllm.synth.subjects import readable_title, without_document_type
@@ -346,6 +348,8 @@ def fact_pairs(chunk: SourceChunk, document: SourceDocument,
     for sentence in sentences(prose):
         subject = _subject(chunk, document, sentence)
         pairs += clause_value_pairs(sentence, subject, chunk, document)
+        if not (chunk.lang == "zh" and _CJK.search(sentence)):
+            pairs += kind_pairs(sentence, subject, chunk, document)
         for fact in find_facts(sentence):
             before, after = _clause(sentence, fact)
             if fact.kind == "code" and not before:
