@@ -47,7 +47,10 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--model", default="smollm2-135m-instruct")
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                         help="override a key of sft-lora that this loop uses (lora.r=64), as `ownllm tune --set` does")
-    parser.add_argument("--out", type=Path, default=None, help="also append each result as a JSON line here")
+    parser.add_argument("--skip-base-answers", action="store_true",
+                        help="do not answer the questions before training (a second run on the same questions)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="also append each result as a JSON line here, with every company question's reply")
     return parser.parse_args()
 
 
@@ -129,7 +132,8 @@ def main() -> None:
 
     def measure(passes: int, seconds: float, base_loss: float | None) -> float:
         model.eval()
-        scores = [f1_score(closed_book(q["question"]), q["answer"], q.get("lang", "en")) for q in company]
+        replies = [closed_book(q["question"]) for q in company]
+        scores = [f1_score(reply, q["answer"], q.get("lang", "en")) for reply, q in zip(replies, company, strict=True)]
         trained = [f1_score(closed_book(r["messages"][-2]["content"]), r["messages"][-1]["content"])
                    for r in probe]
         loss = general_loss()
@@ -140,7 +144,10 @@ def main() -> None:
             "trained_phrasing_f1": round(sum(trained) / max(1, len(trained)), 3),
             "general_loss": round(loss, 4),
             "general_ratio": round(math.exp(loss - base_loss), 2) if base_loss is not None else 1.0,
-            "train_seconds": round(seconds), "sets": args.sets}
+            "train_seconds": round(seconds), "sets": args.sets,
+            # each company question's reply, so a change can be read question by question (`--out` only)
+            "answers": [{"question": q["question"], "gold": q["answer"], "reply": reply, "f1": round(score, 3)}
+                        for q, reply, score in zip(company, replies, scores, strict=True)]}
         print(f"passes {passes:>3}: company F1 {row['company_f1']:.3f} (exact {row['company_exact']:.2f}), "
               f"trained-phrasing F1 {row['trained_phrasing_f1']:.3f}, general exp(Δloss) {row['general_ratio']}×, "
               f"{row['train_seconds']} s trained", flush=True)
@@ -149,7 +156,12 @@ def main() -> None:
                 out.write(json.dumps(row) + "\n")
         return loss
 
-    base_loss = measure(0, 0.0, None)
+    if args.skip_base_answers:  # the base's answers are the same for every dataset; its general loss is needed
+        model.eval()
+        base_loss = general_loss()
+        model.train()
+    else:
+        base_loss = measure(0, 0.0, None)
     trained_seconds, done, step = 0.0, 0, 0
     for target in sorted(int(p) for p in args.passes.split(",")):
         started = time.perf_counter()

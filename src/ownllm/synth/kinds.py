@@ -50,8 +50,9 @@ _NOT_DESCRIPTIVE = {
     "become", "done", "made", "taken", "given", "seen", "grown", "shown", "known", "won", "begun", "run", "set", "put",
     "led", "held", "built", "sent", "spent", "kept", "brought", "bought", "thought", "found", "told", "sold", "paid",
     "left", "lost", "met", "read", "written", "chosen", "driven", "fallen", "risen", "gone", "got", "gotten"}
-# adverbs by their usual endings ("has recently opened", "has significantly more"); "weekly", "family" stay
-_ADVERB = re.compile(r"\w+(?:ally|ously|ively|ently|antly|arly|ily)$")
+# adverbs by their usual endings ("has recently opened", "has significantly more"); "weekly", "daily" and "family"
+# end otherwise and stay
+_ADVERB = re.compile(r"\w+(?:ally|ously|ively|ently|antly|ularly|ibly|ably)$")
 # an owner that is the sentence's subject word ("It has"): the question names the document's subject instead
 _PRONOUNS = {"it", "they", "he", "she", "we", "you", "i", "which", "that", "who", "each", "both", "all"}
 _PLURAL_VERBS = {"have", "come with", "are equipped with", "are fitted with", "are supplied with", "are shipped with"}
