@@ -465,3 +465,34 @@ def test_a_thing_described_by_the_words_before_its_noun_is_asked_what_kind():
         ("What kind of meetings does the team of Harbour Bikes have?", "daily stand-up")}  # "daily" is no adverb
     assert not any(word in p.answer for p in described
                    for word in ("increased", "great", "limited", "14", "been", "recently"))
+
+
+def test_the_colours_or_counted_options_a_thing_comes_in_are_asked_only_where_the_list_is_sure():
+    """English lists name no noun, so only colours are asked (a closed vocabulary); a Chinese list names its noun
+    and its count, and the count must match the items."""
+    sheet = SourceDocument("d9", "sheet.md", "Sprig 80 datasheet", "en")
+    chunk = SourceChunk("c9", "d9", "The VM-S80 comes in white and graphite, with a LED dot display. The saddle comes "
+                        "in three sizes. The manual is available in English and French. The frames are available in "
+                        "matte black, slate grey or moss green.", "en", None, "page 1")
+    asked = {(p.question, p.answer) for p in fact_pairs(chunk, sheet) if p.meta["kind"] == "colour"}
+    assert asked == {
+        ("Which colours does VM-S80 come in?", "white and graphite"),  # the list ends where its items stop naming one
+        ("What colours is VM-S80 available in?", "white and graphite"),
+        ('In "VM-S80", what fills the blank: "The VM-S80 comes in ___"?', "white and graphite"),
+        ("Which colours do the frames of Sprig 80 come in?", "matte black, slate grey or moss green"),
+        ("What colours are the frames of Sprig 80 available in?", "matte black, slate grey or moss green"),
+        ('In "Sprig 80", what fills the blank: "The frames are available in ___"?',
+         "matte black, slate grey or moss green")}
+    american = SourceChunk("c10", "d9", "It comes in red, blue and black. Two colors cost extra.", "en", None, "p")
+    assert ("Which colors does Sprig 80 come in?", "red, blue and black") in {
+        (p.question, p.answer) for p in fact_pairs(american, sheet)}  # spelled as the document spells it
+    zh = SourceDocument("d11", "参数.md", "辛德载货车", "zh")
+    listed = SourceChunk("c11", "d11", "VM-C120提供信号橙和黑色两种颜色。本店有红色、蓝色和白色两种颜色。"
+                         "公司有三种产品。该车分为标准版、长续航版两种型号，售价不同。电池分为标准及长续航两种。"
+                         "车架分为三种：钢、铝与碳纤维。", "zh", None, "第1页")
+    options = {(p.question, p.answer) for p in fact_pairs(listed, zh) if p.meta["kind"] == "options"}
+    assert options == {("VM-C120提供哪两种颜色？", "信号橙和黑色"), ("VM-C120有哪些颜色？", "信号橙和黑色"),
+                       ("关于辛德载货车，该车分为哪两种型号？", "标准版、长续航版"),
+                       ("辛德载货车有哪些型号？", "标准版、长续航版"),
+                       ("关于辛德载货车，电池分为哪两种？", "标准及长续航"),  # no noun: asked in its clause only
+                       ("关于辛德载货车，车架分为哪三种？", "钢、铝与碳纤维")}  # the items after their count

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from ownllm.ingest.parsed import is_separator_row, markdown_row_cells
 from ownllm.retrieval.rag import sentences
 from ownllm.synth.attributes import carried_table_header, clause_value_pairs, label_line_pairs
+from ownllm.synth.choices import colour_pairs, counted_list_pairs
 from ownllm.synth.kinds import kind_pairs
 from ownllm.synth.records import QAPair
 from ownllm.synth.source import SourceChunk, SourceDocument
@@ -348,8 +349,10 @@ def fact_pairs(chunk: SourceChunk, document: SourceDocument,
     for sentence in sentences(prose):
         subject = _subject(chunk, document, sentence)
         pairs += clause_value_pairs(sentence, subject, chunk, document)
-        if not (chunk.lang == "zh" and _CJK.search(sentence)):
-            pairs += kind_pairs(sentence, subject, chunk, document)
+        if chunk.lang == "zh" and _CJK.search(sentence):
+            pairs += counted_list_pairs(sentence, subject, chunk, document)
+        else:
+            pairs += kind_pairs(sentence, subject, chunk, document) + colour_pairs(sentence, subject, chunk, document)
         for fact in find_facts(sentence):
             before, after = _clause(sentence, fact)
             if fact.kind == "code" and not before:

@@ -73,7 +73,7 @@ def _descriptive(words: list[str]) -> bool:
     return True
 
 
-def _owner(owner: str | None, subject: str) -> tuple[str, bool] | None:
+def named_owner(owner: str | None, subject: str) -> tuple[str, bool] | None:
     """Who has the thing, as the question names it, and whether that is one of the subject's parts: the subject
     for "It has", "the drivetrain of X" for "the drivetrain has"; None where the sentence names another owner the
     question could not name ("Customers have")."""
@@ -97,7 +97,7 @@ def kind_pairs(sentence: str, subject: str, chunk: SourceChunk, document: Source
     does X have?" ("hydraulic disc brakes"), with a fill-in-the-blank twin; one set per item of a list."""
     pairs: list[QAPair] = []
     for having in _HAVING.finditer(sentence):
-        found = (subject, False) if having.group("with") else _owner(having.group("owner"), subject)
+        found = (subject, False) if having.group("with") else named_owner(having.group("owner"), subject)
         if found is None:
             continue
         owner, part = found
