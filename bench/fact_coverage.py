@@ -1,13 +1,15 @@
 """Benchmark: how many of a company's facts the model-free fact generator asks about.
 
     python bench/fact_coverage.py [--home .demo/home --tenant acme] [--sample 20] [--seed 0] [--misses 100]
+        [--show-kinds description,colour,options]
 
 Closed-book recall can only come from facts the training data states as question and answer. On the sample
 company (every fact known, with its natural question), this prints the share of facts whose exact answer some
 fact record of the same document gives ("exact"), or overlaps ("partial"), per language, and the records by
 kind. Without `--home` it generates and ingests the sample company first (a few minutes). On the real
 documents of ../shared/testdata (no answers known) it prints how many records each kind makes and a random
-sample of them to read, since a pattern that is general must also stay sensible on documents nobody wrote for it.
+sample of them to read, since a pattern that is general must also stay sensible on documents nobody wrote for it;
+the same for the paragraphs of the public QA sets (SQuAD, DRCD).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DOCS = [ROOT.parent / "shared" / "testdata" / "real-docs", ROOT.parent / "shared" / "testdata" / "real-docs-2"]
+# public reading-comprehension sets: encyclopedic prose in English and traditional Chinese, nobody's datasheets
+QA_SETS = [(ROOT.parent / "shared" / "testdata" / "qa" / "squad-dev-subset.json", "en"),
+           (ROOT.parent / "shared" / "testdata" / "qa" / "drcd-dev-subset.json", "zh")]
 
 
 def _norm(text: str) -> str:
@@ -69,7 +74,13 @@ def sample_company_coverage(home_path: Path | None, tenant_name: str, misses: in
         print(f"  missed [{fact['source']}] {fact['question']!r} -> {fact['answer']!r}")
 
 
-def real_documents(sample: int, seed: int) -> None:
+def _show(pairs: list, kinds: set[str]) -> None:
+    for pair in pairs:
+        if pair.meta.get("kind") in kinds:
+            print(f"    {pair.meta.get('kind')}: {pair.question[:110]!r} -> {pair.answer[:60]!r}")
+
+
+def real_documents(sample: int, seed: int, show_kinds: set[str]) -> None:
     from ownllm.ingest.chunk import layout
     from ownllm.ingest.cleaning.run import clean_document
     from ownllm.ingest.detect import detect_type
@@ -107,6 +118,31 @@ def real_documents(sample: int, seed: int) -> None:
     chosen = random.Random(seed).sample(pairs, min(sample, len(pairs)))
     for pair in chosen:
         print(f"  [{pair.meta.get('kind')}] {pair.question[:110]!r} -> {pair.answer[:50]!r}")
+    _show(pairs, show_kinds)
+
+
+def qa_contexts(show_kinds: set[str]) -> None:
+    """Each paragraph of the QA sets as one chunk under its article's title: how many records of each kind a
+    generator makes on prose it was not written for, and (`--show-kinds`) every one of the kinds named, to read."""
+    import json
+
+    from ownllm.synth.facts import fact_pairs
+    from ownllm.synth.source import SourceChunk, SourceDocument
+
+    for path, lang in QA_SETS:
+        if not path.exists():
+            continue
+        pairs = []
+        for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+            title = article["title"].replace("_", " ")
+            source = SourceDocument(title, title, title, lang)
+            for index, paragraph in enumerate(article["paragraphs"]):
+                chunk = SourceChunk(f"{title}#{index}", title, paragraph["context"], lang, title, f"paragraph {index}")
+                pairs += fact_pairs(chunk, source)
+        kinds = Counter(pair.meta.get("kind", "?") for pair in pairs)
+        print(f"\n{path.name}: {len(pairs)} records")
+        print("  by kind: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()))
+        _show(pairs, show_kinds)
 
 
 def main() -> int:
@@ -116,9 +152,14 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=20, help="real-document records printed to read")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--misses", type=int, default=0, help="sample-company facts no record asks, printed to read")
+    parser.add_argument("--show-kinds", default="",
+                        help="comma-separated record kinds (description,colour,options) whose every record on the "
+                             "real documents and QA sets is printed to read")
     args = parser.parse_args()
+    show_kinds = {kind for kind in args.show_kinds.split(",") if kind}
     sample_company_coverage(args.home, args.tenant, args.misses)
-    real_documents(args.sample, args.seed)
+    real_documents(args.sample, args.seed, show_kinds)
+    qa_contexts(show_kinds)
     return 0
 
 

@@ -456,7 +456,8 @@ def test_a_thing_described_by_the_words_before_its_noun_is_asked_what_kind():
     assert not any("light" in q for q, _ in asked)  # "a front light of 70 lux" is a quantity's, not a kind
     prose = SourceChunk("c8", "d8", "It has increased sales and great products. Customers have limited access. "
                         "The centre has 14 technicians. The shop has been a partner since 2020. The report has an "
-                        "executive summary. It has recently opened stores. The team has daily stand-up meetings.",
+                        "executive summary. It has recently opened stores. The team has daily stand-up meetings. "
+                        "It doesn't have hydraulic brakes. It causes severe damage.",
                         "en", "Harbour Bikes", "page 1")
     described = [p for p in fact_pairs(prose, SourceDocument("d8", "h.md", "H", "en"))
                  if p.meta["kind"] == "description"]
@@ -464,16 +465,18 @@ def test_a_thing_described_by_the_words_before_its_noun_is_asked_what_kind():
         ("What summary does the report of Harbour Bikes have?", "executive summary"),
         ("What kind of meetings does the team of Harbour Bikes have?", "daily stand-up")}  # "daily" is no adverb
     assert not any(word in p.answer for p in described
-                   for word in ("increased", "great", "limited", "14", "been", "recently"))
+                   for word in ("increased", "great", "limited", "14", "been", "recently", "hydraulic", "severe"))
 
 
 def test_the_colours_or_counted_options_a_thing_comes_in_are_asked_only_where_the_list_is_sure():
-    """English lists name no noun, so only colours are asked (a closed vocabulary); a Chinese list names its noun
-    and its count, and the count must match the items."""
+    """English lists name no noun, so only lists of nothing but colours are asked (a closed vocabulary); a Chinese
+    list names its noun and its count, and the count must match the items. A negated offer is no option."""
     sheet = SourceDocument("d9", "sheet.md", "Sprig 80 datasheet", "en")
     chunk = SourceChunk("c9", "d9", "The VM-S80 comes in white and graphite, with a LED dot display. The saddle comes "
                         "in three sizes. The manual is available in English and French. The frames are available in "
-                        "matte black, slate grey or moss green.", "en", None, "page 1")
+                        "matte black, slate grey or moss green. It doesn't come in red and blue. The tea comes in "
+                        "mint, lemon and peach flavours. The solution is available in amber glass vials.", "en", None,
+                        "page 1")
     asked = {(p.question, p.answer) for p in fact_pairs(chunk, sheet) if p.meta["kind"] == "colour"}
     assert asked == {
         ("Which colours does VM-S80 come in?", "white and graphite"),  # the list ends where its items stop naming one
@@ -489,10 +492,13 @@ def test_the_colours_or_counted_options_a_thing_comes_in_are_asked_only_where_th
     zh = SourceDocument("d11", "参数.md", "辛德载货车", "zh")
     listed = SourceChunk("c11", "d11", "VM-C120提供信号橙和黑色两种颜色。本店有红色、蓝色和白色两种颜色。"
                          "公司有三种产品。该车分为标准版、长续航版两种型号，售价不同。电池分为标准及长续航两种。"
-                         "车架分为三种：钢、铝与碳纤维。", "zh", None, "第1页")
+                         "车架分为三种：钢、铝与碳纤维。座椅分为真皮、织物两种材质。该车型没有红色和蓝色两种颜色。"
+                         "提供红色和蓝色十二种颜色。", "zh", None, "第1页")
     options = {(p.question, p.answer) for p in fact_pairs(listed, zh) if p.meta["kind"] == "options"}
     assert options == {("VM-C120提供哪两种颜色？", "信号橙和黑色"), ("VM-C120有哪些颜色？", "信号橙和黑色"),
                        ("关于辛德载货车，该车分为哪两种型号？", "标准版、长续航版"),
                        ("辛德载货车有哪些型号？", "标准版、长续航版"),
                        ("关于辛德载货车，电池分为哪两种？", "标准及长续航"),  # no noun: asked in its clause only
-                       ("关于辛德载货车，车架分为哪三种？", "钢、铝与碳纤维")}  # the items after their count
+                       ("关于辛德载货车，车架分为哪三种？", "钢、铝与碳纤维"),  # the items after their count
+                       ("关于辛德载货车，座椅分为哪两种材质？", "真皮、织物"),
+                       ("辛德载货车的座椅有哪些材质？", "真皮、织物")}  # a part's; no negation, no "十二" read as "二"

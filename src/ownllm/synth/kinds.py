@@ -20,8 +20,8 @@ from ownllm.synth.source import SourceChunk, SourceDocument
 
 # a verb of having, with who has it before it ("It has", "the drivetrain has", "The VM-A300 comes with"); "with"
 # alone only after a comma ("…, with a colour display"), where it adds to what the clause's owner has
-_HAVING = re.compile(r"(?:(?P<owner>(?<![\w'’])[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?) )?"
-                     r"(?P<verb>has|have|comes with|come with|"
+_HAVING = re.compile(r"(?:(?P<owner>(?<![\w'’-])[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?) )?"
+                     r"(?<![\w'’-])(?P<verb>has|have|comes with|come with|"
                      r"(?:is|are) (?:equipped|fitted|supplied|shipped) with|features|uses)\s+"
                      r"|(?<=[,;] )(?P<with>with)\s+")
 # a noun phrase: an optional article, one to four modifiers, the head noun; it must end its clause or join the
@@ -97,6 +97,8 @@ def kind_pairs(sentence: str, subject: str, chunk: SourceChunk, document: Source
     does X have?" ("hydraulic disc brakes"), with a fill-in-the-blank twin; one set per item of a list."""
     pairs: list[QAPair] = []
     for having in _HAVING.finditer(sentence):
+        if not having.group("with") and having.group("owner") is None and sentence[:having.start()].strip():
+            continue  # with no owner, only a sentence that starts with its verb: another word may be "doesn't"
         found = (subject, False) if having.group("with") else named_owner(having.group("owner"), subject)
         if found is None:
             continue
