@@ -26,7 +26,7 @@ def main() -> int:
 
     from ownllm.config import Settings
     from ownllm.evaluate.run import EvalRequest, eval_models, eval_questions
-    from ownllm.evaluate.systems import READER_SYSTEM, ask_system, systems_for
+    from ownllm.evaluate.systems import READER_SYSTEM, ask_system, questions_for, systems_for
     from ownllm.inference.pool import shared_pool
     from ownllm.store.home import open_home
     from ownllm.store.tenants import get_tenant
@@ -42,8 +42,7 @@ def main() -> int:
         for system in systems_for(models, reader):
             if not check and system.name != READER_SYSTEM:
                 continue  # the check only changes the reader's answers
-            # as the eval does: the reader is not asked the training-document questions
-            asked = [q for q in questions if system.name != READER_SYSTEM or q.set != "train"]
+            asked = questions_for(system, questions)
             started = time.perf_counter()
             ask_system(home, pool, tenant, system, asked[0].question)
             first = time.perf_counter() - started

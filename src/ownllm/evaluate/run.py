@@ -13,7 +13,7 @@ from ownllm.evaluate.general import generic_answers, perplexity
 from ownllm.evaluate.metrics import best_over_golds, bootstrap_ci, exact_match, f1_score
 from ownllm.evaluate.questions import Question, from_dataset, from_jsonl, sample_questions, split_by_documents
 from ownllm.evaluate.report import write_report
-from ownllm.evaluate.systems import READER_SYSTEM, System, ask_system, in_language, systems_for
+from ownllm.evaluate.systems import READER_SYSTEM, System, ask_system, in_language, questions_for, systems_for
 from ownllm.inference.pool import EnginePool, shared_pool
 from ownllm.jobs.runner import run_inline
 from ownllm.jobs.tracker import JobTracker, ProgressCallback
@@ -116,16 +116,13 @@ def evaluate_into(home: Home, pool: EnginePool, tenant_id: str, request: EvalReq
     models, reader = eval_models(home, tenant_id, request.models)
     questions, dataset = eval_questions(home, tenant_id, request)
     systems = systems_for(models, reader)
-    asked = {system.name: [q for q in questions if system.name != READER_SYSTEM or q.set != "train"]
-             for system in systems}
+    asked = {system.name: questions_for(system, questions) for system in systems}
     total = sum(len(items) for items in asked.values())
     tracker.start(total=total)
     rows: list[dict[str, Any]] = []
     done = 0
     for system in systems:
         tracker.check_cancelled()
-        # the reader is not tuned: training-document questions are unseen for it too, so they would only
-        # repeat the held-out measurement at the reader's (higher) cost
         for question in asked[system.name]:
             tracker.progress(done, total, system.name, question.question[:80])
             reply = ask_system(home, pool, tenant_id, system, question.question)

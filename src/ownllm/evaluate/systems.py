@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ownllm.chat.answer import AnswerRequest, Knowledge, answer
 from ownllm.chat.policy import CLOSED_BOOK_SYSTEM
+from ownllm.evaluate.questions import Question
 from ownllm.inference.pool import EnginePool
 from ownllm.models.registry import ModelEntry
 from ownllm.store.home import Home
@@ -57,6 +58,12 @@ def ask_system(home: Home, pool: EnginePool, tenant_id: str, system: System, que
     reply = answer(home, pool, tenant_id, system_request(system, question))
     sources = [c.get("document") or "" for c in reply.citations or []]
     return SystemAnswer(reply.text.strip(), sources, reply.not_found)
+
+
+def questions_for(system: System, questions: list[Question]) -> list[Question]:
+    """The questions a system is asked: the reader is not tuned, so training-document questions are unseen for
+    it too and would only repeat the held-out measurement at the reader's (higher) cost."""
+    return [q for q in questions if system.name != READER_SYSTEM or q.set != "train"]
 
 
 def systems_for(models: list[ModelEntry], reader: ModelEntry | None = None) -> list[System]:

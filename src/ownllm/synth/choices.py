@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import re
 
-from ownllm.synth.kinds import named_owner
+from ownllm.synth.kinds import OWNER_BEFORE_VERB, match_owner
 from ownllm.synth.records import QAPair
 from ownllm.synth.source import SourceChunk, SourceDocument
 
 # a verb that offers options, with who offers them before it ("The VM-S80 comes in", "It is available in"); "sold
 # in" and "supplied in" are left out: what follows them is mostly packaging ("supplied in white HDPE bottles")
-_OFFERED_IN = re.compile(r"(?:(?P<owner>(?<![\w'’-])[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?) )?"
-                         r"(?<![\w'’-])(?P<verb>comes|come|(?:is|are) (?:available|offered))\s+in\s+")
+_OFFERED_IN = re.compile(OWNER_BEFORE_VERB + r"(?P<verb>comes|come|(?:is|are) (?:available|offered))\s+in\s+")
 _PLURAL_VERBS = {"come", "are available", "are offered"}
 _CLAUSE_END = re.compile(r"[.;!?]|$")
 _LIST_SEPARATOR = re.compile(r",\s*(?:and|or)\s+|,\s*|\s+(?:and|or)\s+", re.IGNORECASE)
@@ -100,13 +99,10 @@ def _joins(separator: re.Match[str]) -> bool:
 def colour_pairs(sentence: str, subject: str, chunk: SourceChunk, document: SourceDocument) -> list[QAPair]:
     """"The VM-S80 comes in white and graphite" → "Which colours does VM-S80 come in?" ("white and graphite"),
     "What colours is VM-S80 available in?" and a fill-in-the-blank twin; spelled as the document spells colour.
-    Without a named owner only a sentence that starts with its verb is read ("Comes in red and blue."): another
-    word before the verb may be a negation ("doesn't come in")."""
+    The owner is read as `kinds.match_owner` reads it, so "It doesn't come in red" is no offer."""
     pairs: list[QAPair] = []
     for offered in _OFFERED_IN.finditer(sentence):
-        if offered.group("owner") is None and sentence[:offered.start()].strip():
-            continue
-        found = named_owner(offered.group("owner"), subject)
+        found = match_owner(offered, sentence, subject)
         clause = sentence[offered.end():offered.end() + _CLAUSE_END.search(sentence[offered.end():]).start()]
         listed = _colour_list(clause)
         if found is None or listed is None:

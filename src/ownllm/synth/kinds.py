@@ -20,8 +20,9 @@ from ownllm.synth.source import SourceChunk, SourceDocument
 
 # a verb of having, with who has it before it ("It has", "the drivetrain has", "The VM-A300 comes with"); "with"
 # alone only after a comma ("…, with a colour display"), where it adds to what the clause's owner has
-_HAVING = re.compile(r"(?:(?P<owner>(?<![\w'’-])[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?) )?"
-                     r"(?<![\w'’-])(?P<verb>has|have|comes with|come with|"
+# who does what a verb says: up to two words right before it ("It", "The VM-A300"); read by `match_owner`
+OWNER_BEFORE_VERB = r"(?:(?P<owner>(?<![\w'’-])[A-Za-z][\w-]*(?: [A-Za-z][\w-]*)?) )?(?<![\w'’-])"
+_HAVING = re.compile(OWNER_BEFORE_VERB + r"(?P<verb>has|have|comes with|come with|"
                      r"(?:is|are) (?:equipped|fitted|supplied|shipped) with|features|uses)\s+"
                      r"|(?<=[,;] )(?P<with>with)\s+")
 # a noun phrase: an optional article, one to four modifiers, the head noun; it must end its clause or join the
@@ -73,10 +74,15 @@ def _descriptive(words: list[str]) -> bool:
     return True
 
 
-def named_owner(owner: str | None, subject: str) -> tuple[str, bool] | None:
+def match_owner(match: re.Match[str], sentence: str, subject: str) -> tuple[str, bool] | None:
     """Who has the thing, as the question names it, and whether that is one of the subject's parts: the subject
     for "It has", "the drivetrain of X" for "the drivetrain has"; None where the sentence names another owner the
-    question could not name ("Customers have")."""
+    question could not name ("Customers have"). A verb with no owner before it (`OWNER_BEFORE_VERB`) counts only
+    where it starts the sentence ("Has hydraulic brakes."): any other word before it may be a negation
+    ("doesn't have")."""
+    owner = match.group("owner")
+    if owner is None and sentence[:match.start()].strip():
+        return None
     if owner is None or owner.lower() in _PRONOUNS:
         return subject, False
     words = owner.split()
@@ -97,9 +103,7 @@ def kind_pairs(sentence: str, subject: str, chunk: SourceChunk, document: Source
     does X have?" ("hydraulic disc brakes"), with a fill-in-the-blank twin; one set per item of a list."""
     pairs: list[QAPair] = []
     for having in _HAVING.finditer(sentence):
-        if not having.group("with") and having.group("owner") is None and sentence[:having.start()].strip():
-            continue  # with no owner, only a sentence that starts with its verb: another word may be "doesn't"
-        found = (subject, False) if having.group("with") else named_owner(having.group("owner"), subject)
+        found = (subject, False) if having.group("with") else match_owner(having, sentence, subject)
         if found is None:
             continue
         owner, part = found
