@@ -11,7 +11,7 @@ import pytest
 
 from ownllm.errors import InvalidInput, RateLimited
 from ownllm.jobs.runner import JobRunner, fail_stale_queued, run_inline
-from ownllm.jobs.tracker import INTERRUPTED, JobTracker, cancel_job, get_job, job_events
+from ownllm.jobs.tracker import INTERRUPTED, JobTracker, active_jobs, cancel_job, get_job, job_events
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobStatus
 from ownllm.store.tenants import create_tenant
@@ -135,6 +135,30 @@ def test_a_cancelled_job_is_never_set_running_and_stale_queued_jobs_are_closed(h
     assert get_job(home, dead.job_id).status == "failed"
     for kept in (cli_job, replica, elsewhere):
         assert get_job(home, kept.job_id).status == "queued"
+
+
+def test_a_cancel_landing_while_the_job_is_marked_running_wins(home: Home, tenant: str, monkeypatch) -> None:
+    """The worker reads 'queued', the user cancels, the worker writes: the cancel must survive (a job set
+    running after its cancel would run on and hold its tenant's place in the job cap)."""
+    from ownllm.jobs import tracker as tracker_module
+
+    tracker = JobTracker.create(home, "eval", tenant)
+    real_now = tracker_module.utcnow
+    cancelled_midway: list[str] = []
+
+    def now_with_a_cancel_between_read_and_write():
+        if not cancelled_midway:  # the first call is inside start()'s update, after it read the row
+            cancelled_midway.append("cancelling")  # cancel_job asks the time too: cancel once
+            cancelled_midway[0] = cancel_job(home, tracker.job_id, tenant).status
+        return real_now()
+
+    monkeypatch.setattr(tracker_module, "utcnow", now_with_a_cancel_between_read_and_write)
+    tracker.start()
+    assert cancelled_midway == ["cancelled"]
+    assert get_job(home, tracker.job_id).status == JobStatus.CANCELLED
+    assert tracker.cancelled() and active_jobs(home, tenant) == 0
+    tracker.fail("too late")  # nor does a later failure or result overwrite the cancel
+    assert get_job(home, tracker.job_id).status == JobStatus.CANCELLED and get_job(home, tracker.job_id).error is None
 
 
 def _dead_pid() -> int:

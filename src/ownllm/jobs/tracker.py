@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 
 from ownllm.errors import Cancelled, NotFound
 from ownllm.store.catalog import Job, JobEvent, utcnow
@@ -85,7 +85,11 @@ class JobTracker:
         return cls(home, job_id, on_progress)
 
     def _update(self, change: Callable[[Job], bool | None]) -> bool:
-        """Apply `change` to the job row unless it was cancelled; returns whether it applied."""
+        """Apply `change` to the job row unless it was cancelled; returns whether it applied.
+
+        The write is one conditional UPDATE (`status != cancelled`), not read-then-write: a cancel that
+        lands between the read and the write must win, or a job marked running after its cancel runs on
+        and keeps its tenant's place in the job cap."""
         with self.home.catalog.session() as session:
             job = session.get(Job, self.job_id)
             if job is None:
@@ -94,7 +98,13 @@ class JobTracker:
                 return False
             change(job)
             job.heartbeat_at = utcnow()
-            return True
+            state = inspect(job)
+            values = {attr.key: attr.value for attr in state.attrs if attr.history.has_changes()}
+            session.expunge(job)  # the ORM must not write it unconditionally on commit
+            written = session.execute(
+                update(Job).where(Job.id == self.job_id, Job.status != JobStatus.CANCELLED).values(**values),
+                execution_options={"synchronize_session": False})
+            return written.rowcount == 1  # type: ignore[attr-defined]
 
     def start(self, total: int = 0) -> None:
         def running(job: Job) -> None:
