@@ -8,7 +8,15 @@ import copy
 import pytest
 
 from ownllm.apps.checks import run_checks, values_at
-from ownllm.apps.derive import attribute_claims, budget_amounts, offer_prices, segment_times, split_exactly
+from ownllm.apps.deadlines import deadline_in, said_as
+from ownllm.apps.derive import (
+    attribute_claims,
+    budget_amounts,
+    dues_as_said,
+    offer_prices,
+    segment_times,
+    split_exactly,
+)
 from ownllm.apps.grounding import supported
 from ownllm.apps.inputs import Prepared, _offer_lines, _segments_from_text, parse_price, request_kind
 from ownllm.apps.spec import CheckSpec
@@ -85,6 +93,41 @@ def test_transcripts_become_segments_with_times_speakers_and_repointed_items() -
     output["action_items"][0]["due"] = "2023-10-20"
     due = run_checks(output, [CheckSpec(check="stated", path="action_items[].due")], prepared, {})[0]
     assert not due.passed and due.rate == 0.0  # a date nobody said; the empty one is not counted
+
+
+def test_a_due_date_is_the_deadline_said_where_the_task_was_said() -> None:
+    lines = ["第一，苏州仓库的备用电池库存已经不足", "维修团队要在本月底前给出解决方案",
+             "Eva, please send the newsletter by the end of the month.", "Hugo will call the dealer",
+             "I will book the venue by 5 p.m. on Friday", "prices go up by 5 percent, said Ben",
+             "Anna sends the invoice by Monday and Bob updates the site by Friday.", "这周五下班前把合同签了"]
+    prepared = Prepared(segments={f"T{i}": {"text": text, "time": f"00:00:0{i}"} for i, text in enumerate(lines, 1)},
+                        input_text="\n".join(lines))
+    output = {"action_items": [
+        {"task": "给出解决方案", "owner": "维修团队", "due": "2023-08-10", "segment": "T2"},  # invented date
+        {"task": "send the newsletter", "owner": "Eva", "due": "", "segment": "T3"},  # said but left out
+        {"task": "call the dealer", "owner": "Hugo", "due": "2024-01-05", "segment": "T4"},  # nothing was said
+        {"task": "book the venue", "owner": "Ben", "due": "Friday 5 p.m.", "segment": "T5"},  # reworded: kept
+        {"task": "raise prices", "owner": "Ben", "due": "", "segment": "T6"},  # "by 5 percent" is no date
+        {"task": "update the site", "owner": "Bob", "due": "", "segment": "T7"},  # Bob's, not Anna's, deadline
+        {"task": "签合同", "owner": "未指定", "due": "本周五", "segment": "T8"}]}  # 这周五 in other words: kept
+    dues_as_said(output, prepared, {})
+    assert [item["due"] for item in output["action_items"]] == [
+        "本月底前", "the end of the month", "", "Friday 5 p.m.", "", "Friday", "本周五"]
+    due = run_checks(output, [CheckSpec(check="stated", path="action_items[].due")], prepared, {})[0]
+    assert due.passed and due.rate == 1.0
+    output["action_items"][0]["due"] = "3月31日"  # a date computed from 本月底 was not said
+    assert not run_checks(output, [CheckSpec(check="stated", path="action_items[].due")], prepared, {})[0].passed
+    for not_a_deadline in ("三天前我们收到投诉", "在产品上市前完成", "在年会之前准备好节目", "在三天前的会上批准了预算",
+                           "finish before the meeting", "sales grew by 2000 units", "paid by the month",
+                           "by May we had lost three clients", "the job ran until 3am last night"):
+        assert deadline_in(not_a_deadline) is None, not_a_deadline
+    assert deadline_in("我负责在下周一之前准备") == "下周一之前" and deadline_in("两周之内给我") == "两周之内"
+    assert deadline_in("deliver by 3pm tomorrow") == "3pm tomorrow" and deadline_in("截止日期是下周一") == "下周一"
+    assert deadline_in("signed by the fifteenth") == "the fifteenth" and deadline_in("by like Thursday") == "Thursday"
+    assert deadline_in("截止时间是下周三下午五点") == "下周三下午五点" and deadline_in("一周之内出了三次故障") is None
+    assert said_as("Friday 5pm", "by five pm on Friday") and said_as("3月底", "三月底前")
+    assert said_as("EOD", "by end of day")
+    assert not said_as("Mar 5", "market share is up 5 percent") and not said_as("三天内", "三天前客户投诉了")
 
 
 def test_language_child_safety_and_sketch_label_checks() -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ownllm.apps.deadlines import said_as
 from ownllm.apps.derive import UNASSIGNED
 from ownllm.apps.grounding import content_words, supported
 from ownllm.apps.inputs import Prepared
@@ -147,10 +148,11 @@ def owners_known(output: dict, spec: CheckSpec, prepared: Prepared, inputs: dict
 
 
 def stated(output: dict, spec: CheckSpec, prepared: Prepared, inputs: dict) -> CheckResult:
-    """Every non-empty value at the path was said in the input (a due date nobody gave is invented)."""
-    heard = prepared.input_text.lower()
+    """Every non-empty value at the path was said in the input, in any spacing or marker ("Friday 5 p.m." for
+    "by 5 p.m. on Friday"); a due date nobody gave is invented."""
     values = [str(v).strip() for v in values_at(output, spec.path) if str(v).strip()]
-    return _rate(spec.check, [v.lower() in heard for v in values], f"values of {spec.path} found in the input")
+    return _rate(spec.check, [said_as(v, prepared.input_text) for v in values],
+                 f"values of {spec.path} found in the input")
 
 
 def citations_grounded(output: dict, spec: CheckSpec, prepared: Prepared, inputs: dict) -> CheckResult:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ownllm.apps.deadlines import Deadline, find_deadlines, said_as
 from ownllm.apps.grounding import content_words, supported
 from ownllm.apps.inputs import Prepared
 from ownllm.errors import InvalidInput
@@ -47,6 +48,36 @@ def segment_times(output: dict[str, Any], prepared: Prepared, inputs: dict[str, 
         if segment is not None:
             item["time"] = segment["time"]
             item["said"] = segment["text"]
+
+
+def dues_as_said(output: dict[str, Any], prepared: Prepared, inputs: dict[str, Any]) -> None:
+    """An item's due date is the deadline said with it: a due its segment says (in any wording) is kept; one
+    nobody said is replaced by the segment's deadline, or emptied if it gives none; an empty one is filled.
+    A line giving two people two deadlines gives each the first one said after their name."""
+    for item in _objects(output):
+        if "due" not in item:
+            continue
+        due = str(item.get("due") or "").strip()
+        segment = prepared.segments.get(str(item.get("segment", "")))
+        said_there = str(segment["text"]) if segment is not None else ""
+        deadlines = find_deadlines(said_there)
+        if due and (any(said_as(due, d.phrase) for d in deadlines) or (not deadlines and said_as(due, said_there))):
+            continue  # the deadline said there, in the model's wording
+        deadline = _deadline_for(deadlines, said_there, str(item.get("owner") or ""))
+        if deadline is not None:
+            item["due"] = deadline
+        elif due and not said_as(due, prepared.input_text):
+            item["due"] = ""
+
+
+def _deadline_for(deadlines: list[Deadline], line: str, owner: str) -> str | None:
+    if len(deadlines) == 1:
+        return deadlines[0].phrase
+    named_at = line.find(owner) if owner else -1
+    if deadlines and named_at >= 0:
+        after_name = [d for d in deadlines if d.start > named_at]
+        return after_name[0].phrase if after_name else None
+    return None
 
 
 def owners(output: dict[str, Any], prepared: Prepared, inputs: dict[str, Any]) -> None:
@@ -151,6 +182,6 @@ def sketch_app(output: dict[str, Any], prepared: Prepared, inputs: dict[str, Any
         output["html"], output["html_error"] = "", str(exc)
 
 
-DERIVE = {"segment_times": segment_times, "owners": owners, "message_ids": message_ids,
-          "budget_amounts": budget_amounts, "offer_prices": offer_prices,
+DERIVE = {"segment_times": segment_times, "dues_as_said": dues_as_said, "owners": owners,
+          "message_ids": message_ids, "budget_amounts": budget_amounts, "offer_prices": offer_prices,
           "attribute_claims": attribute_claims, "sketch_app": sketch_app}

@@ -32,7 +32,7 @@ MAX_SPEC_BYTES = 64_000
 DEFAULT_MAX_STRING = 300  # characters, for output strings a spec leaves unbounded
 ID_LISTS = ("segments", "messages", "conversations", "sources", "offers")
 PREPARATIONS = ("transcript", "chat_digest", "sketch", "speech_request")
-DERIVATIONS = ("segment_times", "message_ids", "budget_amounts", "offer_prices", "sketch_app", "owners",
+DERIVATIONS = ("segment_times", "dues_as_said", "message_ids", "budget_amounts", "offer_prices", "sketch_app", "owners",
                "attribute_claims")
 CHECKS = ("max_length", "language", "sums_to_budget", "totals_add_up", "owners_known", "citations_grounded",
           "labels_covered", "child_safe", "items_grounded", "not_empty", "stated")
