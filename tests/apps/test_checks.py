@@ -4,6 +4,8 @@ passes on a right output and fails on a tampered one."""
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 
@@ -165,3 +167,16 @@ def test_an_output_derive_cannot_handle_is_a_failed_check_not_a_lost_run() -> No
     prepared = Prepared(offers={"O1": {"label": "x", "price": 1.0, "currency": "EUR", "source": "S1"}})
     results = _derive_and_check(spec, output, prepared, {"need": "x"})
     assert len(results) == 1 and not results[0].passed and "offer_prices" in results[0].check
+
+
+def test_deadlines_are_found_in_meeting_lines_written_for_the_review() -> None:
+    """144 meeting lines two reviewers wrote and labelled (half English, half Chinese, half with a deadline, the
+    rest with tempting words: "by 12 percent", 三天前, 一周之内出了故障). The second reviewer's 80 were held out
+    from the first round of rules (precision 0.84, recall 0.76 there, RESULTS); this guards what was reached."""
+    rows = [json.loads(line) for line in (Path(__file__).parent / "deadline_lines.jsonl").read_text().splitlines()]
+    found = [(row, deadline_in(row["text"])) for row in rows]
+    hits = [(row, got) for row, got in found if got is not None and row["deadline"] is not None]
+    precision = len(hits) / sum(got is not None for _, got in found)
+    recall = len(hits) / sum(row["deadline"] is not None for row in rows)
+    spans = sum(got.lower() in {row["deadline"].lower(), *(a.lower() for a in row["also"])} for row, got in hits)
+    assert precision >= 0.95 and recall >= 0.9 and spans / len(hits) >= 0.95, (precision, recall, spans / len(hits))
