@@ -58,12 +58,23 @@ _ZH_DESCRIBED = re.compile(r"^(?:的|[^，。；！？,;!?]{0,4}了)")  # 三个
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun"
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
            "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_UNITS = "one|two|three|four|five|six|seven|eight|nine"
-_NUMBER_WORDS = (rf"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:{_UNITS}))?|{_UNITS}|ten|"
-                 r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|a|an|few|couple)")
-_ORDINAL_WORDS = ("(?:(?:twenty|thirty)-?)?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|tenth|"
-                  "eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|"
+_EN_NUMBERS = {word: n for n, word in enumerate((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"))}
+_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+            "ninety": 90}
+_EN_ORDINALS = {word: n for n, word in enumerate((
+    "zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+    "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
+    "nineteenth", "twentieth"))} | {"thirtieth": 30}
+_UNITS = "|".join(list(_EN_NUMBERS)[1:10])  # one … nine
+_TENS = "|".join(_EN_TENS)
+_NUMBER_WORDS = rf"(?:(?:{_TENS})(?:[- ](?:{_UNITS}))?|{_UNITS}|{'|'.join(list(_EN_NUMBERS)[10:])}|a|an|few|couple)"
+_ORDINAL_UNITS = "|".join(list(_EN_ORDINALS)[1:10])  # first … ninth
+_ORDINAL_WORDS = (rf"(?:(?:twenty|thirty)-?)?(?:{_ORDINAL_UNITS})|{'|'.join(list(_EN_ORDINALS)[10:20])}|"
                   "twentieth|thirtieth")
+_TENS_AND_UNIT = re.compile(rf"\b({_TENS})[- ]({_UNITS})\b")  # forty-eight, as said_as reads it
+_TENS_AND_ORDINAL = re.compile(rf"\b({_TENS})[- ]({_ORDINAL_UNITS})\b")  # twenty-first
 _SPOKEN_FILLERS = {"like", "uh", "um", "er", "erm", "say", "maybe", "probably", "roughly", "around", "about"}
 _HEAD = re.compile(rf"^(?:{_WEEKDAYS}|{_MONTHS}|mid-(?:{_MONTHS})|tomorrow|tonight|today|noon|midnight|"
                    r"eod|eow|eom|cob|eob|weekend|morning|afternoon|evening|lunchtime|lunch|"
@@ -72,7 +83,6 @@ _HEAD = re.compile(rf"^(?:{_WEEKDAYS}|{_MONTHS}|mid-(?:{_MONTHS})|tomorrow|tonig
                    rf"(?:{_NUMBER_WORDS}) (?:o'clock|am|pm)|{_ORDINAL_WORDS})$")
 _UNIT = re.compile(r"^(?:day|week|month|quarter|year|hour|business day|working day)s?$")
 _NUMBER = re.compile(rf"^(?:\d{{1,3}}|{_NUMBER_WORDS})$")
-_NUMBER_WORD = re.compile(rf"^(?:{_NUMBER_WORDS})$")
 _YEAR_EN = re.compile(r"^(?:19|20)\d{2}$")
 _FILLERS = {"the", "this", "next", "coming", "end", "of", "close", "start", "beginning", "middle", "at", "on",
             "latest", "very", "business", "same", "following", "first", "after", "in", "day", "days", "week",
@@ -127,15 +137,6 @@ _ABBREVIATIONS = {"mon": "monday", "tue": "tuesday", "tues": "tuesday", "wed": "
                   "jul": "july", "aug": "august", "sep": "september", "sept": "september", "oct": "october",
                   "nov": "november", "dec": "december", "eod": "end day", "cob": "close business",
                   "eob": "end business", "eow": "end week", "eom": "end month"}
-_EN_NUMBERS = {word: n for n, word in enumerate((
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"))}
-_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-            "ninety": 90}
-_EN_ORDINALS = {word: n for n, word in enumerate((
-    "zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-    "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth",
-    "nineteenth", "twentieth"))} | {"thirtieth": 30}
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9}
 
@@ -146,10 +147,8 @@ def _said_form(text: str) -> str:
     text = re.sub(r"\b([ap])\.m\.?", r"\1m", text.lower())
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"\1", text)
     text = re.sub(r"(\d)(am|pm)\b", r"\1 \2", text)
-    text = re.sub(rf"\b({'|'.join(_EN_TENS)})[- ]({'|'.join(list(_EN_NUMBERS)[1:10])})\b",
-                  lambda m: str(_EN_TENS[m[1]] + _EN_NUMBERS[m[2]]), text)
-    text = re.sub(rf"\b({'|'.join(_EN_TENS)})[- ]({'|'.join(list(_EN_ORDINALS)[1:10])})\b",
-                  lambda m: str(_EN_TENS[m[1]] + _EN_ORDINALS[m[2]]), text)
+    text = _TENS_AND_UNIT.sub(lambda m: str(_EN_TENS[m[1]] + _EN_NUMBERS[m[2]]), text)
+    text = _TENS_AND_ORDINAL.sub(lambda m: str(_EN_TENS[m[1]] + _EN_ORDINALS[m[2]]), text)
     text = re.sub(r"[a-z]+", lambda m: _ABBREVIATIONS.get(m[0], m[0]), text)
     text = re.sub(r"[a-z]+", lambda m: str(_EN_NUMBERS.get(m[0], _EN_ORDINALS.get(m[0], _EN_TENS.get(m[0], m[0])))),
                   text)
@@ -203,7 +202,7 @@ def _english_deadlines(text: str) -> list[tuple[int, int, str]]:
                 or _next_word_is_past(after)):
             continue
         if len(tokens) == 1 and _YEAR_EN.match(tokens[0]) and re.match(r"^\s*[A-Za-z]", after) \
-                and not _PAST_AFTER.match(after) and not re.match(r"^\s*(?:we|i|they|you)\b", after, re.I):
+                and not re.match(r"^\s*(?:we|i|they|you)\b", after, re.I):
             continue  # "grew by 2000 units" is an amount
         phrase = text[words[0].start():words[-1].end()]
         phrase = re.sub(r"'s$", "", phrase)
