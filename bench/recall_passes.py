@@ -94,7 +94,7 @@ def main() -> None:
 
     recipe = load_recipe("sft-lora", overrides)
     torch.manual_seed(recipe.training.seed)
-    base = load_base(args.model, home.settings.model_cache, torch.bfloat16)
+    base = load_base(args.model, torch.bfloat16)
     tokenizer, pad = base.tokenizer, base.pad_id
     model = add_lora(base.model, recipe)
     blocks = pack([record_example(tokenizer, r, "sft") for r in chosen], recipe.training.seq_len)

@@ -162,7 +162,7 @@ def make_adapters(home_dir: Path, n: int) -> list[str]:
 
     home = open_home(Settings(home=home_dir))
     tenant = get_tenant(home, "bench")
-    folder = float32_weights_folder(home.settings.model_cache, DEFAULT_MODEL_ID)
+    folder = float32_weights_folder(DEFAULT_MODEL_ID)
     config = json.loads((folder / "config.json").read_text())
     ids = []
     for index in range(n):

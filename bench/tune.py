@@ -79,7 +79,7 @@ def run_plain(args: argparse.Namespace) -> dict:
 
     from ownllm.tune.base import ensure_dequantized
 
-    folder = ensure_dequantized(Path(args.home) / "models", args.base)
+    folder = ensure_dequantized(args.base)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
     model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, task_type="CAUSAL_LM",
@@ -169,10 +169,11 @@ def main() -> None:
         from transformers import AutoTokenizer
 
         from ownllm.synth.dataset import record_generator
+        from ownllm.tune.base import dequantized_folder
         from ownllm.tune.data import record_example
         from ownllm.tune.recipe import load_recipe
 
-        tokenizer = AutoTokenizer.from_pretrained(next(Path(home, "models", "hf").iterdir()))
+        tokenizer = AutoTokenizer.from_pretrained(dequantized_folder(args.base))
         records = [json.loads(line) for line in data.read_text().splitlines()]
         repeat = load_recipe("sft-lora").stages[0].repeat  # the epoch's extra passes over some generators' records
         print("\nScaling of one sft-lora epoch (its repeats included) with corpus size (ownllm throughput above):\n")

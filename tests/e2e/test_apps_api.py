@@ -10,6 +10,7 @@ import time
 from importlib import resources
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import Server
 
@@ -145,6 +146,7 @@ def test_hostile_app_specs_are_refused_and_nothing_is_stored(server: Server) -> 
         assert detail["builtin"] and detail["prepare"] == "transcript"
 
 
+@pytest.mark.engine_bound
 def test_a_spoken_request_streamed_as_the_body_is_heard_and_timed(server: Server) -> None:
     from ownllm.apps.evalcases import spoken
 

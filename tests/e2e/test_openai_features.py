@@ -10,6 +10,7 @@ import time
 
 import jsonschema
 import openai
+import pytest
 
 from ownllm.models.hub import DEFAULT_MODEL_ID
 from tests.e2e.conftest import Server
@@ -32,6 +33,7 @@ def _ask(server: Server, content: str, **options: object) -> object:
         model=DEFAULT_MODEL_ID, messages=[{"role": "user", "content": content}], temperature=0, **options)
 
 
+@pytest.mark.engine_bound
 def test_json_schema_output_always_parses_and_validates(server: Server) -> None:
     for question in ("Give the largest city of France and its population as JSON.",
                      "Describe Berlin as JSON.", "Tell me about a river."):
@@ -43,6 +45,7 @@ def test_json_schema_output_always_parses_and_validates(server: Server) -> None:
     assert isinstance(json.loads(anything.choices[0].message.content), dict)
 
 
+@pytest.mark.engine_bound
 def test_tool_calls_come_back_in_openai_shape(server: Server) -> None:
     for choice in ("required", {"type": "function", "function": {"name": "get_weather"}}):
         reply = _ask(server, "What is the weather in Paris?", max_tokens=60, tools=WEATHER, tool_choice=choice)
@@ -66,6 +69,7 @@ def test_tool_calls_come_back_in_openai_shape(server: Server) -> None:
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
 
 
+@pytest.mark.engine_bound
 def test_logprobs_and_seeded_sampling(server: Server) -> None:
     reply = _ask(server, "Say hello.", max_tokens=6, logprobs=True, top_logprobs=3)
     content = reply.choices[0].logprobs.content
@@ -82,6 +86,7 @@ def test_logprobs_and_seeded_sampling(server: Server) -> None:
     assert sample(7) == sample(7)
 
 
+@pytest.mark.engine_bound
 def test_text_completions_through_the_openai_client(server: Server) -> None:
     reply = _client(server).completions.create(model=DEFAULT_MODEL_ID, prompt="The capital of France is",
                                                max_tokens=5, temperature=0, logprobs=2)
@@ -109,6 +114,7 @@ def test_a_batch_on_the_real_model(server: Server) -> None:
     assert answer == direct  # a batched request gets the answer the same request gets over HTTP
 
 
+@pytest.mark.engine_bound
 def test_concurrent_requests_are_decoded_together(server: Server) -> None:
     """Four streams to one model overlap in time: each has produced tokens before the others finish."""
     client = _client(server)

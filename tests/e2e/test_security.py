@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from ownllm.models.hub import DEFAULT_MODEL_ID
 from tests.e2e.conftest import Server
@@ -83,6 +84,7 @@ def test_eight_concurrent_uploads_all_land_in_the_latest_version(server: Server)
     assert set(names) <= found
 
 
+@pytest.mark.engine_bound
 def test_the_context_check_counts_the_templates_own_system_prompt(server: Server) -> None:
     """A message that fits by its own token count but not with the template's default system turn: a clean
     400 before generation, streaming or not (it used to be a 500, or a 200 stream that dropped)."""

@@ -20,8 +20,8 @@ PROMPTS = ["What does a lighthouse do?", "Name three colours.", "保修期是多
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    folder = float32_weights_folder(tmp_path_factory.mktemp("cache"), DEFAULT_MODEL_ID)
+def engines():  # type: ignore[no-untyped-def]
+    folder = float32_weights_folder(DEFAULT_MODEL_ID)
     pool = EnginePool(4 << 30)
     llama = pool.handle(EngineSpec(SMOLLM2_135M.locate(), n_ctx=1024, n_threads=2, logits_all=True))
     reference = pool.handle(EngineSpec(Path(folder), n_ctx=1024, backend="transformers"))
@@ -56,7 +56,7 @@ def test_vllm_runs_only_where_it_can_and_says_why_not(tmp_path: Path) -> None:
     usable, why = vllm_available()
     if usable:  # a GPU machine with vllm installed: serve a short answer through the same interface
         pool = EnginePool(64 << 30)
-        folder = float32_weights_folder(tmp_path / "cache", DEFAULT_MODEL_ID)
+        folder = float32_weights_folder(DEFAULT_MODEL_ID)
         engine = pool.handle(EngineSpec(Path(folder), n_ctx=1024, backend="vllm"))
         assert engine.chat([{"role": "user", "content": "Say hi."}], SamplingParams(max_tokens=8)).text
         pool.close()

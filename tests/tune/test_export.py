@@ -30,7 +30,7 @@ LORA_ON_Q4_BASE_TOP1_FLOOR = 0.7
 @pytest.fixture(scope="module")
 def tuned(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
-    base_dir = ensure_dequantized(root / "cache", SMOLLM2_135M.id)
+    base_dir = ensure_dequantized(SMOLLM2_135M.id)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
     torch.manual_seed(0)

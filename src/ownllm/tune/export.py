@@ -39,7 +39,7 @@ def export_adapter(home: Home, model_id: str) -> Path:
         raise InvalidInput(f"`{model_id}` was tuned from a local model folder; a GGUF LoRA needs the base "
                            "model's GGUF, which only shipped models have", param="model")
     adapter_dir = Path(row.adapter_path)
-    base_folder = float32_weights_folder(home.settings.model_cache, row.base_model)
+    base_folder = float32_weights_folder(row.base_model)
     base_config = json.loads((base_folder / "config.json").read_text())
     out = adapter_dir.parent / "export" / "adapter.gguf"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +68,7 @@ def export_model(home: Home, model_id: str, quant: str = "q8_0") -> Path:
     adapter_dir = Path(row.adapter_path)
     merged = Path(row.merged_path) if row.merged_path else adapter_dir.parent / "merged"
     if not (merged / "config.json").exists():
-        merge_adapter_dir(float32_weights_folder(home.settings.model_cache, row.base_model), adapter_dir, merged)
+        merge_adapter_dir(float32_weights_folder(row.base_model), adapter_dir, merged)
         with home.catalog.session() as session:
             stored = session.get(TunedModel, model_id)
             assert stored is not None

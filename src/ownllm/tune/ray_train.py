@@ -67,7 +67,7 @@ def _worker(config: dict[str, Any]) -> None:
     run_dir = Path(config["run_dir"])
     recipe = plan.recipe
     settings = Settings.model_validate_json(config["settings"])
-    base = load_base(plan.request.base_model, settings.model_cache, training_dtype(recipe))
+    base = load_base(plan.request.base_model, training_dtype(recipe))
     stage_blocks, anchors = training_blocks_for(base.tokenizer, plan.files, recipe)
     model = add_lora(base.model, recipe)
     _restore_from_ray(run_dir, parallel.rank)

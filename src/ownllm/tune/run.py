@@ -95,7 +95,7 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     run_dir = run_root(home, tenant_id) / tracker.job_id
     run_dir.mkdir(parents=True, exist_ok=True)
     tracker.set_status(JobStatus.VALIDATING_FILES)
-    base = load_base(request.base_model, home.settings.model_cache, training_dtype(recipe))
+    base = load_base(request.base_model, training_dtype(recipe))
     precision = "bf16" if uses_bf16(recipe) else "float32"  # what "auto" chose on this machine
     tracker.update_params(precision=precision)
     stage_blocks, anchors = training_blocks_for(base.tokenizer, plan.files, recipe)
@@ -135,7 +135,7 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
         from ownllm.tune.base import float32_weights_folder
         from ownllm.tune.merge import merge_adapter_dir
 
-        merged_dir = merge_adapter_dir(float32_weights_folder(home.settings.model_cache, request.base_model),
+        merged_dir = merge_adapter_dir(float32_weights_folder(request.base_model),
                                        adapter_dir, run_dir / "merged")
     job_result = register_tuned_model(home, tenant_id, model_id, request.base_model, base.source, params, run_dir,
                                       adapter_dir, merged_dir, result, curve, tracker, request.export_adapter)
