@@ -52,7 +52,7 @@ def test_llama_cpp_agrees_with_the_reference_on_the_next_token(engines) -> None:
     assert hits / total >= 0.9, f"top-1 agreement {hits}/{total}"
 
 
-def test_vllm_runs_only_where_it_can_and_says_why_not(tmp_path: Path) -> None:
+def test_vllm_runs_only_where_it_can_and_says_why_not() -> None:
     usable, why = vllm_available()
     if usable:  # a GPU machine with vllm installed: serve a short answer through the same interface
         pool = EnginePool(64 << 30)

@@ -12,10 +12,13 @@ Nothing is fetched from a model hub.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import importlib.metadata
 import os
 import shutil
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,50 +62,68 @@ def _load_hf(folder: Path, dtype: torch.dtype = torch.float32) -> tuple[Any, Any
     return model, tokenizer
 
 
-def _fingerprint(gguf: Path, sha256: str | None) -> str:
-    """The official hash where the model has one (parted models are verified against it), else the
-    installed file's size and time: enough to tell one installed file from the next."""
-    if sha256:
-        return sha256[:12]
-    stat = gguf.stat()
-    return hashlib.sha256(f"{gguf.name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+def _fingerprint(model_id: str) -> str:
+    """What the copy was made from: the official hash where the model has one (parted models are verified
+    against it), else the installed file's size and time and its package's version; and the transformers
+    that dequantized it (the cache outlives a virtualenv). Any change gives a new folder, never a stale copy."""
+    import transformers
+
+    shipped = SHIPPED_MODELS[model_id]
+    if shipped.sha256:
+        source = shipped.sha256
+    else:
+        gguf = shipped.locate()
+        stat = gguf.stat()
+        try:
+            version = importlib.metadata.version(shipped.package)
+        except importlib.metadata.PackageNotFoundError:
+            version = ""
+        source = f"{gguf.name}:{stat.st_size}:{stat.st_mtime_ns}:{version}"
+    return hashlib.sha256(f"{source}:{transformers.__version__}".encode()).hexdigest()[:12]
 
 
 def dequantized_folder(model_id: str, cache_root: Path | None = None) -> Path:
     """Where the float32 HF copy of a shipped model lives (the machine's model cache by default)."""
-    shipped = SHIPPED_MODELS[model_id]
     root = cache_root if cache_root is not None else model_cache()
-    return root / "hf" / f"{model_id}-{_fingerprint(shipped.locate(), shipped.sha256)}"
+    return root / "hf" / f"{model_id}-{_fingerprint(model_id)}"
 
 
 def ensure_dequantized(model_id: str, cache_root: Path | None = None) -> Path:
-    """The shipped GGUF as an HF folder, made on first use (atomically, so a crash leaves no half copy)."""
+    """The shipped GGUF as an HF folder, made on first use: under a file lock, so processes sharing the cache
+    make it once, and renamed into place whole, so a crash leaves no half copy (its scraps are swept by the
+    next maker)."""
+    folder = dequantized_folder(model_id, cache_root)
+    if (folder / "config.json").exists():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _cache_lock, open(folder.parent / f".{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / "config.json").exists():  # another process made it while we waited
+            return folder
+        for scrap in folder.parent.glob(f".{folder.name}.tmp-*"):  # a crashed maker's; nobody else writes now
+            shutil.rmtree(scrap, ignore_errors=True)
+        tmp = folder.with_name(f".{folder.name}.tmp-{uuid.uuid4().hex}")
+        try:
+            _dequantize(SHIPPED_MODELS[model_id].locate(), tmp)
+            tmp.rename(folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return folder
+
+
+def _dequantize(gguf: Path, target: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    folder = dequantized_folder(model_id, cache_root)
-    with _cache_lock:
-        if (folder / "config.json").exists():
-            return folder
-        gguf = SHIPPED_MODELS[model_id].locate()
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):  # a per-tensor progress bar
-            loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-        config = loaded.config
-        if hasattr(config, "quantization_config"):
-            del config.quantization_config  # the weights are plain float32 now; the copy must not claim GGUF
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-        model.load_state_dict(loaded.state_dict())
-        tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            tmp.rename(folder)
-        except OSError:  # another process made it first
-            shutil.rmtree(tmp, ignore_errors=True)
-            if not (folder / "config.json").exists():
-                raise
-        return folder
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):  # a per-tensor progress bar
+        loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # the weights are plain float32 now; the copy must not claim GGUF
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict())
+    model.save_pretrained(target)
+    tokenizer.save_pretrained(target)
 
 
 def float32_weights_folder(model_ref: str) -> Path:
