@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -50,11 +52,13 @@ def test_a_crashed_makers_scraps_are_swept_and_the_copy_is_made_once(monkeypatch
 
     def fake_dequantize(gguf: Path, target: Path) -> None:  # the real one takes 13-50 s; this test is the lock's
         made.append(target)
+        time.sleep(0.3)  # long enough for a second caller to arrive while the copy is being made
         target.mkdir()
         (target / "config.json").write_text("{}")
 
     monkeypatch.setattr(base, "_dequantize", fake_dequantize)
-    assert base.ensure_dequantized(SMOLLM2_135M.id) == folder
+    with ThreadPoolExecutor(2) as threads:  # two callers at once in one process: the file lock orders them too
+        assert list(threads.map(base.ensure_dequantized, [SMOLLM2_135M.id] * 2)) == [folder, folder]
     assert base.ensure_dequantized(SMOLLM2_135M.id) == folder
     assert len(made) == 1 and not scrap.exists() and not made[0].exists()  # made once, in a temp moved into place
     assert sorted(p.name for p in folder.parent.iterdir() if not p.name.endswith(".lock")) == [folder.name]

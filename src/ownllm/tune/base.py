@@ -17,7 +17,6 @@ import hashlib
 import importlib.metadata
 import os
 import shutil
-import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,6 @@ import torch
 
 from ownllm.errors import InvalidInput
 from ownllm.models.hub import SHIPPED_MODELS, model_cache
-
-_cache_lock = threading.Lock()
 
 
 def _quiet_transformers() -> None:
@@ -96,8 +93,8 @@ def ensure_dequantized(model_id: str, cache_root: Path | None = None) -> Path:
     if (folder / "config.json").exists():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with _cache_lock, open(folder.parent / f".{folder.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with open(folder.parent / f".{folder.name}.lock", "w") as lock:  # each open is its own flock holder,
+        fcntl.flock(lock, fcntl.LOCK_EX)  # so this also orders threads of one process
         if (folder / "config.json").exists():  # another process made it while we waited
             return folder
         for scrap in folder.parent.glob(f".{folder.name}.tmp-*"):  # a crashed maker's; nobody else writes now
