@@ -69,7 +69,7 @@ def main() -> None:
     from ownllm.tune.base import load_base
     from ownllm.tune.data import collate, pack, record_example
     from ownllm.tune.recipe import load_recipe
-    from ownllm.tune.train import add_lora, lr_factor, token_loss_sum
+    from ownllm.tune.train import add_lora, lr_factor, mixed_precision, token_loss_sum
 
     home = open_home(Settings(home=args.home))
     tenant = get_tenant(home, args.tenant).id
@@ -114,7 +114,7 @@ def main() -> None:
 
     def general_loss() -> float:
         total, count = 0.0, 0
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.no_grad(), mixed_precision(model, True):
             for batch in general:
                 loss, n = token_loss_sum(model, batch)
                 total, count = total + float(loss), count + n
@@ -171,7 +171,7 @@ def main() -> None:
                 batch = collate(group, pad)
                 for param_group in optimizer.param_groups:
                     param_group["lr"] = lr * warmup(step)
-                with torch.autocast("cpu", dtype=torch.bfloat16):
+                with mixed_precision(model, True):
                     loss, n_labelled = token_loss_sum(model, batch)
                 (loss / max(1, n_labelled)).backward()
                 torch.nn.utils.clip_grad_norm_(trainable, recipe.training.max_grad_norm)
