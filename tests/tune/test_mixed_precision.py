@@ -5,7 +5,6 @@ On a tiny in-process Llama in bf16 with a LoRA whose B is not zero (so every ada
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -17,15 +16,10 @@ from ownllm.tune.stage_blocks import training_blocks_for
 from ownllm.tune.train import add_lora, mixed_precision, token_loss_sum
 
 
-def _adapted(tiny_base: Path, tmp_path: Path) -> tuple[torch.nn.Module, dict[str, torch.Tensor]]:
-    records = [{"messages": [{"role": "user", "content": f"Which bay serves van {i}?"},
-                             {"role": "assistant", "content": f"Van {i} is served in bay {3 * i + 1}."}]}
-               for i in range(8)]
-    path = tmp_path / "sft.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+def _adapted(tiny_base: Path, qa_file: Path) -> tuple[torch.nn.Module, dict[str, torch.Tensor]]:
     recipe = load_recipe("sft-lora", {"training.seq_len": 128, "lora.dropout": 0.0})
     base = load_base(str(tiny_base), torch.bfloat16)
-    blocks = training_blocks_for(base.tokenizer, [path], recipe).blocks[0]
+    blocks = training_blocks_for(base.tokenizer, [qa_file], recipe).blocks[0]
     model = add_lora(base.model, recipe)
     torch.manual_seed(1)
     for name, param in model.named_parameters():
@@ -42,8 +36,8 @@ def _loss_and_grads(model: torch.nn.Module, batch: dict[str, torch.Tensor], cont
     return float(loss.detach()), torch.cat([p.grad.flatten() for p in model.parameters() if p.requires_grad])
 
 
-def test_bf16_steps_without_the_float32_round_trip_are_bit_identical(tiny_base: Path, tmp_path: Path) -> None:
-    model, batch = _adapted(tiny_base, tmp_path)
+def test_bf16_steps_without_the_float32_round_trip_are_bit_identical(tiny_base: Path, qa_file: Path) -> None:
+    model, batch = _adapted(tiny_base, qa_file)
     lora_layers = [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")]
     assert lora_layers and all(m.cast_input_dtype_enabled for m in lora_layers)
     peft_loss, peft_grads = _loss_and_grads(model, batch, torch.autocast("cpu", dtype=torch.bfloat16))
