@@ -95,3 +95,32 @@ def test_rewording_a_recipe_keeps_its_interrupted_runs_resumable(home):
     assert plan(recall).key == before.key
     assert find_resumable(home, tenant, plan(recall)) == tracker.job_id
     assert find_resumable(home, tenant, plan(load_recipe("sft-lora-recall", {"lora.r": 16}))) is None
+
+
+def test_a_stage_trains_each_named_base_at_its_own_rate_and_an_explicit_rate_wins(tmp_path):
+    """A rate that suits one base can make a larger one diverge, so a recipe may name a rate per base: chosen when
+    the recipe is loaded for that base, recorded as the one rate the run trains at, and overridden by `--set`."""
+    path = tmp_path / "rates.yaml"
+    path.write_text("name: rates\nstages: [{method: sft, learning_rate: 1.0e-3,\n"
+                    "  learning_rate_by_base: {qwen2.5-coder-0.5b-instruct: 3.0e-4}}]\n")
+    assert read_recipe_file(path, base_model="qwen2.5-coder-0.5b-instruct").stages[0].learning_rate == 3e-4
+    assert read_recipe_file(path, base_model="smollm2-135m-instruct").stages[0].learning_rate == 1e-3
+    chosen = read_recipe_file(path, base_model="qwen2.5-coder-0.5b-instruct").stages[0]
+    assert chosen.learning_rate_by_base == {}  # spent: the run's record holds the rate it trained at
+    explicit = read_recipe_file(path, {"stages.0.learning_rate": 5e-4}, base_model="qwen2.5-coder-0.5b-instruct")
+    assert explicit.stages[0].learning_rate == 5e-4
+    path.write_text("name: rates\nstages: [{method: sft, learning_rate_by_base: {qwen2.5-0.5b: 3.0e-4}}]\n")
+    with pytest.raises(InvalidInput, match=r"`stages.0.learning_rate_by_base`.*'qwen2.5-0.5b' is not a shipped base"):
+        read_recipe_file(path, base_model="smollm2-135m-instruct")
+    path.write_text("name: rates\nstages: [{method: sft, learning_rate_by_base: {smollm2-135m-instruct: 2}}]\n")
+    with pytest.raises(InvalidInput, match=r"`stages.0.learning_rate_by_base.smollm2-135m-instruct`"):
+        read_recipe_file(path, base_model="qwen2.5-coder-0.5b-instruct")
+
+
+def test_a_spent_rate_table_leaves_the_resume_key_as_it_was():
+    """Runs recorded before stages had a rate table are resumed by the same key."""
+    recall = load_recipe("sft-lora-recall", base_model="smollm2-135m-instruct").model_dump()
+    before = {**recall, "stages": [{k: v for k, v in s.items() if k != "learning_rate_by_base"}
+                                   for s in recall["stages"]]}
+    params = {"base_model": "smollm2-135m-instruct", "seed": 0}
+    assert resume_key({**params, "recipe": recall}) == resume_key({**params, "recipe": before})

@@ -64,9 +64,9 @@ def _overrides(spec: FineTuningSpec, base_lr: list[float]) -> dict[str, Any]:
     return overrides
 
 
-def _bounded(overrides: dict[str, Any], recipe_name: str, cap: int) -> dict[str, Any]:
+def _bounded(overrides: dict[str, Any], recipe_name: str, base_model: str, cap: int) -> dict[str, Any]:
     """Every stage of an API job ends by `cap` steps (OWNLLM_MAX_TUNE_STEPS), whatever else it asks."""
-    recipe = load_recipe(recipe_name, overrides)
+    recipe = load_recipe(recipe_name, overrides, base_model)
     for index, stage in enumerate(recipe.stages):
         if stage.max_steps is not None and stage.max_steps > cap:
             raise InvalidInput(f"max_steps {stage.max_steps} is over this server's limit of {cap} steps per stage",
@@ -95,10 +95,10 @@ def create_fine_tuning_job(runtime: Runtime, tenant_id: str, spec: FineTuningSpe
     recipe_name = spec.recipe or METHOD_RECIPES.get(spec.method)
     if recipe_name is None:
         raise InvalidInput(f"unknown method type {spec.method!r}; use {', '.join(METHOD_RECIPES)}", param="method")
-    base_recipe = load_recipe(recipe_name)
-    overrides = _bounded(_overrides(spec, [s.learning_rate for s in base_recipe.stages]), recipe_name,
+    base_recipe = load_recipe(recipe_name, base_model=spec.model)  # a multiplier scales the rate for this base
+    overrides = _bounded(_overrides(spec, [s.learning_rate for s in base_recipe.stages]), recipe_name, spec.model,
                          home.settings.max_tune_steps)
-    recipe = load_recipe(recipe_name, overrides)  # a bad override is a 400 now, not a failed job later
+    recipe = load_recipe(recipe_name, overrides, spec.model)  # a bad override is a 400 now, not a failed job later
     synth = _synth_config(home, spec.synth)
     if synth.replay_model is None:  # replay the voice of the model being tuned
         synth = synth.model_copy(update={"replay_model": spec.model})

@@ -73,8 +73,8 @@ class TunePlan:
 
 def plan_tune(home: Home, tenant_id: str, request: TuneRequest) -> TunePlan:
     """Validate the inputs; errors here are the caller's (400s), raised before any job exists."""
-    recipe = read_recipe_file(request.recipe_file, request.overrides) if request.recipe_file \
-        else load_recipe(request.recipe, request.overrides)
+    recipe = read_recipe_file(request.recipe_file, request.overrides, request.base_model) if request.recipe_file \
+        else load_recipe(request.recipe, request.overrides, request.base_model)
     shipped = SHIPPED_MODELS.get(request.base_model)
     if shipped is None and not (Path(request.base_model) / "config.json").exists():
         raise InvalidInput(f"unknown base model {request.base_model!r}", param="model")
@@ -99,6 +99,11 @@ def plan_tune(home: Home, tenant_id: str, request: TuneRequest) -> TunePlan:
 
 def resume_key(params: dict[str, Any]) -> str:
     """The key a re-run finds its interrupted job by: every input that decides the weights, but not the recipe's
-    description, which is prose; rewording it (an edited recipe, a new release) must not strand a half-done run."""
+    description, which is prose; rewording it (an edited recipe, a new release) must not strand a half-done run.
+    Nor does a stage's spent rate table (the run trained at the one rate it records), so runs recorded before
+    recipes had one are found too."""
     recipe = {name: value for name, value in params["recipe"].items() if name != "description"}
+    if isinstance(recipe.get("stages"), list):
+        recipe["stages"] = [{k: v for k, v in stage.items() if not (k == "learning_rate_by_base" and not v)}
+                            if isinstance(stage, dict) else stage for stage in recipe["stages"]]
     return run_key({**params, "recipe": recipe})

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 from ownllm.errors import InvalidInput
+from ownllm.models.hub import SHIPPED_MODELS
 from ownllm.synth.records import GENERATORS
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
@@ -37,6 +38,10 @@ class Stage(Strict):
     epochs: float = Field(1.0, gt=0)
     max_steps: int | None = Field(None, ge=1)
     learning_rate: float = Field(2e-4, gt=0, le=1.0)
+    # the rate for a named base where the one above does not carry over (a larger base stores more per step and
+    # diverges sooner): chosen when the recipe is loaded for that base, and an explicit
+    # `--set stages.N.learning_rate=` still wins
+    learning_rate_by_base: dict[str, Annotated[float, Field(gt=0, le=1.0)]] = Field(default_factory=dict)
     # extra passes, per epoch, over the records one synth generator wrote (`{facts: 2}`): a fact seen in one
     # pass is read, not stored, and repeating only those records spends steps on them, not on the rest. A
     # generator that wrote nothing in the stage's file (a company's own JSONL names none) has nothing to repeat;
@@ -56,6 +61,14 @@ class Stage(Strict):
         if unknown:
             raise ValueError(f"{unknown[0]!r} is not a synth generator; one of {', '.join(sorted(GENERATORS))}")
         return repeat
+
+    @field_validator("learning_rate_by_base")
+    @classmethod
+    def _known_bases(cls, rates: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(rates) - set(SHIPPED_MODELS))
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a shipped base model; one of {', '.join(SHIPPED_MODELS)}")
+        return rates
 
 
 class TrainingSpec(Strict):
@@ -119,8 +132,9 @@ def _apply_override(data: dict[str, Any], dotted: str, value: Any) -> None:
         target[parts[-1]] = value
 
 
-def load_recipe(name: str, overrides: dict[str, Any] | None = None) -> Recipe:
-    """A shipped recipe by **name** (`sft-lora`), with dotted-key overrides applied before validation.
+def load_recipe(name: str, overrides: dict[str, Any] | None = None, base_model: str | None = None) -> Recipe:
+    """A shipped recipe by **name** (`sft-lora`), for `base_model`'s learning rates when given, with dotted-key
+    overrides applied before validation.
 
     Never a path: names come from API callers, and a path would let them probe and read the
     server's files. An operator's own YAML goes through `read_recipe_file` (the CLI).
@@ -128,10 +142,26 @@ def load_recipe(name: str, overrides: dict[str, Any] | None = None) -> Recipe:
     if not isinstance(name, str) or not _NAME.fullmatch(name) or name not in available_recipes():
         raise InvalidInput(f"unknown recipe {str(name)[:80]!r}; available: {', '.join(available_recipes())}",
                            param="recipe")
-    return read_recipe_file(RECIPES_DIR / f"{name}.yaml", overrides)
+    return read_recipe_file(RECIPES_DIR / f"{name}.yaml", overrides, base_model)
 
 
-def read_recipe_file(path: Path, overrides: dict[str, Any] | None = None) -> Recipe:
+def _validated(data: dict[str, Any], origin: str) -> Recipe:
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(_describe(exc, origin), param="recipe") from exc
+
+
+def _choose_base_rates(data: dict[str, Any], base_model: str) -> None:
+    """Each stage trains `base_model` at its own rate where the recipe names one; the table is then spent, so the
+    run records (and is resumed by) the one rate it trained at."""
+    for stage in data.get("stages") or []:
+        rates = stage.pop("learning_rate_by_base", None) or {}
+        if base_model in rates:
+            stage["learning_rate"] = rates[base_model]
+
+
+def read_recipe_file(path: Path, overrides: dict[str, Any] | None = None, base_model: str | None = None) -> Recipe:
     """A recipe YAML from the operator's own disk (`ownllm tune --recipe-file`)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -139,12 +169,12 @@ def read_recipe_file(path: Path, overrides: dict[str, Any] | None = None) -> Rec
         raise InvalidInput(f"recipe {path.name}: cannot be read ({exc})", param="recipe") from exc
     if not isinstance(data, dict):
         raise InvalidInput(f"recipe {path.name}: the top level must be a mapping", param="recipe")
+    if base_model is not None:
+        _validated(data, path.name)  # the file as written, so a bad rate table is named before it is spent
+        _choose_base_rates(data, base_model)
     for dotted, value in (overrides or {}).items():
         try:
             _apply_override(data, dotted, value)
         except (IndexError, ValueError, AttributeError, TypeError) as exc:
             raise InvalidInput(f"recipe {path.name}: cannot set `{dotted}` ({exc})", param="recipe") from exc
-    try:
-        return Recipe.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(_describe(exc, path.name), param="recipe") from exc
+    return _validated(data, path.name)
