@@ -92,7 +92,7 @@ def main() -> None:
     company = [q for q in questions if q["source"] in documents]
     probe = random.Random(0).sample(facts, min(PROBE, len(facts)))
 
-    recipe = load_recipe("sft-lora", overrides)
+    recipe = load_recipe("sft-lora", overrides, args.model)  # the base's own rate where the recipe names one
     torch.manual_seed(recipe.training.seed)
     base = load_base(args.model, torch.bfloat16)
     tokenizer, pad = base.tokenizer, base.pad_id

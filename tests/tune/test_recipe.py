@@ -107,8 +107,16 @@ def test_a_stage_trains_each_named_base_at_its_own_rate_and_an_explicit_rate_win
     assert read_recipe_file(path, base_model="smollm2-135m-instruct").stages[0].learning_rate == 1e-3
     chosen = read_recipe_file(path, base_model="qwen2.5-coder-0.5b-instruct").stages[0]
     assert chosen.learning_rate_by_base == {}  # spent: the run's record holds the rate it trained at
-    explicit = read_recipe_file(path, {"stages.0.learning_rate": 5e-4}, base_model="qwen2.5-coder-0.5b-instruct")
-    assert explicit.stages[0].learning_rate == 5e-4
+    for dotted in ("stages.0.learning_rate", "stages.*.learning_rate"):
+        explicit = read_recipe_file(path, {dotted: 5e-4}, base_model="qwen2.5-coder-0.5b-instruct")
+        assert explicit.stages[0].learning_rate == 5e-4
+    # the table itself can be set too, and the rate comes from it
+    retabled = read_recipe_file(path, {"stages.0.learning_rate_by_base": {"qwen2.5-coder-0.5b-instruct": 1e-4}},
+                                base_model="qwen2.5-coder-0.5b-instruct")
+    assert retabled.stages[0].learning_rate == 1e-4
+    # a file made valid by its overrides stays usable (no name in it: `--set name=...`)
+    path.with_name("nameless.yaml").write_text("stages: [{method: sft}]\n")
+    assert read_recipe_file(path.with_name("nameless.yaml"), {"name": "given"}, "smollm2-135m-instruct").name == "given"
     path.write_text("name: rates\nstages: [{method: sft, learning_rate_by_base: {qwen2.5-0.5b: 3.0e-4}}]\n")
     with pytest.raises(InvalidInput, match=r"`stages.0.learning_rate_by_base`.*'qwen2.5-0.5b' is not a shipped base"):
         read_recipe_file(path, base_model="smollm2-135m-instruct")
@@ -117,10 +125,18 @@ def test_a_stage_trains_each_named_base_at_its_own_rate_and_an_explicit_rate_win
         read_recipe_file(path, base_model="qwen2.5-coder-0.5b-instruct")
 
 
-def test_a_spent_rate_table_leaves_the_resume_key_as_it_was():
-    """Runs recorded before stages had a rate table are resumed by the same key."""
-    recall = load_recipe("sft-lora-recall", base_model="smollm2-135m-instruct").model_dump()
-    before = {**recall, "stages": [{k: v for k, v in s.items() if k != "learning_rate_by_base"}
-                                   for s in recall["stages"]]}
-    params = {"base_model": "smollm2-135m-instruct", "seed": 0}
-    assert resume_key({**params, "recipe": recall}) == resume_key({**params, "recipe": before})
+def test_a_run_recorded_before_rate_tables_existed_is_still_resumed(home):
+    """Its recorded recipe has no `learning_rate_by_base`; the plan of the same inputs now holds a spent (empty)
+    one, and must find it by its stored key and by the key recomputed from what it recorded."""
+    tenant = create_tenant(home, "older").id
+    recall = load_recipe("sft-lora-recall", base_model="smollm2-135m-instruct")
+    params = {"recipe": recall.model_dump(), "base_model": "smollm2-135m-instruct", "seed": 0}
+    older = {**params["recipe"], "stages": [{k: v for k, v in stage.items() if k != "learning_rate_by_base"}
+                                            for stage in params["recipe"]["stages"]]}
+    assert older != params["recipe"]
+    recorded = {**params, "recipe": older}
+    for stored_key in (resume_key(recorded), "keyed-under-an-older-rule"):
+        tracker = JobTracker.create(home, JOB_KIND, tenant, {**recorded, "run_key": stored_key})
+        tracker.fail(f"{INTERRUPTED}: its process ended before it finished; the next run resumes")
+        plan = TunePlan(TuneRequest(), recall, [], params, resume_key(params))
+        assert find_resumable(home, tenant, plan) == tracker.job_id

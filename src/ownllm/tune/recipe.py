@@ -152,12 +152,14 @@ def _validated(data: dict[str, Any], origin: str) -> Recipe:
         raise InvalidInput(_describe(exc, origin), param="recipe") from exc
 
 
-def _choose_base_rates(data: dict[str, Any], base_model: str) -> None:
-    """Each stage trains `base_model` at its own rate where the recipe names one; the table is then spent, so the
-    run records (and is resumed by) the one rate it trained at."""
-    for stage in data.get("stages") or []:
+def _choose_base_rates(data: dict[str, Any], base_model: str, overrides: dict[str, Any]) -> None:
+    """Each stage trains `base_model` at its own rate where the recipe names one, unless the caller set the
+    stage's rate; the table is then spent, so the run records (and is resumed by) the one rate it trained at."""
+    explicit = {match.group(1) for dotted in overrides
+                if (match := re.fullmatch(r"stages\.(\d+|\*)\.learning_rate", dotted))}
+    for index, stage in enumerate(data.get("stages") or []):
         rates = stage.pop("learning_rate_by_base", None) or {}
-        if base_model in rates:
+        if base_model in rates and not explicit & {str(index), "*"}:
             stage["learning_rate"] = rates[base_model]
 
 
@@ -169,12 +171,12 @@ def read_recipe_file(path: Path, overrides: dict[str, Any] | None = None, base_m
         raise InvalidInput(f"recipe {path.name}: cannot be read ({exc})", param="recipe") from exc
     if not isinstance(data, dict):
         raise InvalidInput(f"recipe {path.name}: the top level must be a mapping", param="recipe")
-    if base_model is not None:
-        _validated(data, path.name)  # the file as written, so a bad rate table is named before it is spent
-        _choose_base_rates(data, base_model)
     for dotted, value in (overrides or {}).items():
         try:
             _apply_override(data, dotted, value)
         except (IndexError, ValueError, AttributeError, TypeError) as exc:
             raise InvalidInput(f"recipe {path.name}: cannot set `{dotted}` ({exc})", param="recipe") from exc
+    if base_model is not None:
+        _validated(data, path.name)  # with its rate tables, so a bad one is named before it is spent
+        _choose_base_rates(data, base_model, overrides or {})
     return _validated(data, path.name)
