@@ -3,7 +3,10 @@ interrupted runs resumable."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
+import torch
 
 from ownllm.errors import InvalidInput
 from ownllm.jobs.tracker import INTERRUPTED, JobTracker
@@ -64,22 +67,44 @@ def test_overrides_reach_every_stage():
     assert recipe.training.seq_len == 128
 
 
-def test_precision_auto_follows_the_cpu_and_an_explicit_choice_wins(monkeypatch):
-    """`bf16: auto` trains in bf16 only where the CPU has AMX tiles; true/false are obeyed as written."""
-    import torch
-
+def test_precision_auto_follows_this_machines_speed_and_an_explicit_choice_wins(monkeypatch):
+    """`bf16: auto` trains in bf16 where the CPU has AMX tiles or a bf16 matmul is timed clearly faster than a
+    float32 one (an AMD EPYC here: 4.6x), and in float32 where it is slower (an Intel without tiles: 0.56x) or
+    about even; true/false are obeyed as written."""
     from ownllm.tune import train
 
     recipe = load_recipe("sft-lora")
     assert recipe.training.bf16 == "auto"
-    for has_tiles, dtype in ((True, torch.bfloat16), (False, torch.float32)):
+    for has_tiles, speedup, bf16 in ((True, 0.5, True), (False, 4.6, True), (False, 0.56, False),
+                                     (False, 1.1, False)):
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda has=has_tiles: has)
-        assert train.uses_bf16(recipe) is has_tiles
-        assert train.training_dtype(recipe) == dtype
+        monkeypatch.setattr(train, "bf16_speedup", lambda measured=speedup: measured)
+        assert train.uses_bf16(recipe) is bf16
+        assert train.training_dtype(recipe) == (torch.bfloat16 if bf16 else torch.float32)
         assert train.uses_bf16(load_recipe("sft-lora", {"training.bf16": True})) is True
         assert train.uses_bf16(load_recipe("sft-lora", {"training.bf16": False})) is False
     with pytest.raises(InvalidInput, match=r"`training\.bf16.*auto"):
         load_recipe("sft-lora", {"training.bf16": "sometimes"})
+
+
+def test_the_timing_is_real_and_a_resumed_run_keeps_the_precision_it_began_in(monkeypatch):
+    """The speed-up is a measured ratio; a run's precision is settled once, and a resume takes what its job
+    recorded even where this machine's timing now says otherwise."""
+    from ownllm.tune import train
+
+    measured = train.bf16_speedup.__wrapped__()  # uncached: times both matmuls now
+    assert math.isfinite(measured) and measured > 0
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(train, "bf16_speedup", lambda: 3.0)
+    recipe = load_recipe("sft-lora")
+    assert train.with_precision_decided(recipe).training.bf16 is True
+    assert train.with_precision_decided(recipe, "float32").training.bf16 is False
+    monkeypatch.setattr(train, "bf16_speedup", lambda: 0.5)
+    assert train.with_precision_decided(recipe).training.bf16 is False
+    assert train.with_precision_decided(recipe, "bf16").training.bf16 is True
+    assert recipe.training.bf16 == "auto"  # the shipped recipe is not changed in place
+    explicit = load_recipe("sft-lora", {"training.bf16": False})
+    assert train.with_precision_decided(explicit, "bf16").training.bf16 is False  # written choices are obeyed
 
 
 def test_rewording_a_recipe_keeps_its_interrupted_runs_resumable(home):

@@ -48,6 +48,23 @@ def test_loss_falls_on_a_small_chat_set(home, tiny_base, qa_file):
     assert len(steps) == 40 and {"loss", "lr", "tokens_per_s", "step"} <= set(steps[0].data)
 
 
+def test_auto_precision_is_timed_once_recorded_and_trained_in(home, tiny_base, qa_file, monkeypatch):
+    """`bf16: auto` on a CPU without tiles: one timing settles the run's precision, the job records it (a resume
+    reads it back), and the trainer steps in it rather than timing again."""
+    from ownllm.tune import train
+
+    timings = []
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(train, "bf16_speedup", lambda: timings.append(1) or 3.0)
+    request = TuneRequest(base_model=str(tiny_base), training_file=qa_file, dataset=None,
+                          overrides={**FAST, "training.bf16": "auto", "stages.0.max_steps": 2,
+                                     "training.save_every": 100})
+    outcome = tune(home, create_tenant(home, "auto-precision").id, request)
+    assert outcome.status == "succeeded" and len(outcome.result.history) == 2
+    assert get_job(home, outcome.job_id).params["precision"] == "bf16"
+    assert len(timings) == 1
+
+
 def test_run_records_lineage_back_to_the_corpus(acme, tiny_base):
     made = synthesize(acme.home, acme.tenant_id, SynthConfig(seed=3, raft=False, replay=False))
     request = TuneRequest(base_model=str(tiny_base), dataset=made.id, suffix="lineage",

@@ -77,8 +77,9 @@ class TrainingSpec(Strict):
     grad_accum: int = Field(1, ge=1)
     packing: bool = True
     grad_checkpointing: bool = False
-    # "auto": bf16 autocast where the CPU multiplies bf16 fast (AMX tiles), float32 elsewhere; measured on a
-    # 2-core AVX-512 VM without AMX, bf16 matmuls ran at 135 GFLOP/s against float32's 239 (bench/RESULTS.md)
+    # "auto": bf16 autocast where the CPU multiplies bf16 fast (AMX tiles, or a timed matmul), float32 elsewhere:
+    # without tiles bf16 ran at 135 GFLOP/s against float32's 239 on one VM, 687 against 149 on another
+    # (bench/RESULTS.md); settled once per run by tune/train.py `with_precision_decided`
     bf16: bool | Literal["auto"] = "auto"
     seed: int = 0
     save_every: int = Field(20, ge=1)

@@ -9,7 +9,7 @@ checkpoint; the result is the same adapter an uninterrupted run makes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ownllm.errors import Cancelled
 from ownllm.jobs.ray_cluster import on_ray
 from ownllm.jobs.runner import run_inline
-from ownllm.jobs.tracker import INTERRUPTED, JobTracker, mark_interrupted
+from ownllm.jobs.tracker import INTERRUPTED, JobTracker, get_job, mark_interrupted
 from ownllm.store.catalog import Job
 from ownllm.store.home import Home
 from ownllm.store.statuses import JobKind, JobStatus
@@ -35,6 +35,7 @@ from ownllm.tune.train import (
     steps_in_stage,
     training_dtype,
     uses_bf16,
+    with_precision_decided,
 )
 
 JOB_KIND = JobKind.FINE_TUNE
@@ -95,8 +96,11 @@ def tune_into(home: Home, tenant_id: str, plan: TunePlan, tracker: JobTracker,
     run_dir = run_root(home, tenant_id) / tracker.job_id
     run_dir.mkdir(parents=True, exist_ok=True)
     tracker.set_status(JobStatus.VALIDATING_FILES)
+    recorded = get_job(home, tracker.job_id).params.get("precision") if list_checkpoints(run_dir) else None
+    plan = replace(plan, recipe=with_precision_decided(recipe, recorded))  # Ray's workers train as decided here
+    recipe = plan.recipe
     base = load_base(request.base_model, training_dtype(recipe))
-    precision = "bf16" if uses_bf16(recipe) else "float32"  # what "auto" chose on this machine
+    precision = "bf16" if uses_bf16(recipe) else "float32"  # what "auto" settled on, recorded for a resume
     tracker.update_params(precision=precision)
     stage_blocks, anchors = training_blocks_for(base.tokenizer, plan.files, recipe)
     tracker.event("files validated", blocks=[len(b) for b in stage_blocks],

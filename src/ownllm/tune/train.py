@@ -8,6 +8,7 @@ between steps are each a few lines here and awkward to bolt onto Trainer.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -63,21 +64,59 @@ def lr_factor(kind: str, total: int, warmup: int) -> Callable[[int], float]:
     return factor
 
 
-def bf16_is_fast() -> bool:
-    """Whether this CPU has AMX tiles, the units that make a bf16 matmul faster than a float32 one.
+BF16_MARGIN = 1.3  # bf16 must beat float32 by this much: near parity float32 (which rounds less) is kept
 
-    With AVX-512 alone (bf16 dot products, no tiles) PyTorch's bf16 matmul ran at about half float32's speed
-    here, so "auto" trains in float32 there; the test is a CPU feature, not a timing, so a resumed run and a
-    fresh one on the same machine pick the same precision.
+
+def bf16_is_fast() -> bool:
+    """Whether bf16 autocast trains faster than float32 on this CPU.
+
+    No CPU feature says so alone. AMX tiles make bf16 several times faster, so they settle it at once. With
+    AVX-512 bf16 dot products and no tiles, a bf16 matmul ran at half float32's speed on one machine here (Intel,
+    135 against 239 GFLOP/s) and at 4.6 times it on another (AMD EPYC: 687 against 149, float32 going through
+    a slower path there). So without tiles both are timed, once per process (`bf16_speedup`). A run resumed
+    from a checkpoint keeps the precision its job recorded (`tune/run.py`), so a timing never switches a run.
     """
     probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return bool(probe()) if probe is not None else False
+    if probe is not None and probe():
+        return True
+    return bf16_speedup() >= BF16_MARGIN
+
+
+@functools.cache
+def bf16_speedup() -> float:
+    """How many times faster a bf16 matmul runs than a float32 one here, at a small model's projection size.
+
+    Best of five alternating rounds after a warm-up each, about half a second in all: a busy moment slows
+    one round of each, not the minimum.
+    """
+    generator = torch.Generator().manual_seed(0)
+    left = torch.randn(1024, 1024, generator=generator)
+    right = torch.randn(1024, 2048, generator=generator)
+    pairs = {dtype: (left.to(dtype), right.to(dtype)) for dtype in (torch.float32, torch.bfloat16)}
+    best = dict.fromkeys(pairs, math.inf)
+    for a, b in pairs.values():
+        torch.mm(a, b)
+    for _ in range(5):
+        for dtype, (a, b) in pairs.items():
+            started = time.perf_counter()
+            torch.mm(a, b)
+            best[dtype] = min(best[dtype], time.perf_counter() - started)
+    return best[torch.float32] / max(best[torch.bfloat16], 1e-9)
 
 
 def uses_bf16(recipe: Recipe) -> bool:
     """The recipe's `training.bf16` with "auto" resolved for this machine."""
     setting = recipe.training.bf16
     return bf16_is_fast() if setting == "auto" else bool(setting)
+
+
+def with_precision_decided(recipe: Recipe, recorded: str | None = None) -> Recipe:
+    """The recipe with `bf16: auto` settled once, for every worker of the run: as `recorded` says for a run
+    resumed from a checkpoint ("bf16" or "float32", what its job recorded), else by this machine."""
+    if recipe.training.bf16 != "auto":
+        return recipe
+    bf16 = recorded == "bf16" if recorded in ("bf16", "float32") else bf16_is_fast()
+    return recipe.model_copy(update={"training": recipe.training.model_copy(update={"bf16": bf16})})
 
 
 def training_dtype(recipe: Recipe) -> torch.dtype:
