@@ -279,7 +279,7 @@ class LoraTrainer:
         self.should_stop = should_stop
         self.on_checkpoint = on_checkpoint  # (path, step); on data-parallel followers the path is None
         self.parallel = parallel or DataParallel()
-        self.bf16 = uses_bf16(recipe)  # resolved once: "auto" asks the CPU
+        self.bf16 = uses_bf16(recipe)  # tune_into settles "auto" per run; left "auto", it is timed once a process
 
     def _optimizer(self, lr: float) -> torch.optim.Optimizer:
         params = [p for p in self.model.parameters() if p.requires_grad]
